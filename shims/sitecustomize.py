@@ -1,0 +1,217 @@
+# trustrun's sitecustomize: makes this Python trust the bundle trustrun built (the OS trust store,
+# Mozilla's roots and the CA files you named). trustrun puts this directory first on PYTHONPATH
+# and writes this file from the copy embedded in its binary; edits here are not kept.
+#
+# What it does, in order:
+#   1. certifi.where() and certifi.contents() give the bundle, so code that hard-codes certifi
+#      trusts the corporate root too. certifi is never imported here (its import alone costs more
+#      than starting Python): a finder patches it when something imports it, or in place when a
+#      .pth file imported it already.
+#   2. With TRUSTRUN_TRUSTSTORE=always, ssl.SSLContext becomes truststore's (verify through the
+#      OS), done when something first imports ssl, so a process without TLS pays nothing.
+#   3. With TRUSTRUN_RELAX_X509_STRICT=1, ssl.create_default_context() leaves out Python 3.13's
+#      VERIFY_X509_STRICT (a corporate root that fails those checks), and nothing else.
+#   4. The next sitecustomize on sys.path (Debian's, a virtualenv's, your own) runs as before.
+#
+# It never raises: a failure here must not break Python's start-up. TRUSTRUN_DEBUG=1 shows what
+# it did on stderr.
+
+
+def _trustrun_main():
+    import os
+    import sys
+
+    environ = os.environ
+    debug = environ.get("TRUSTRUN_DEBUG", "") not in ("", "0")
+
+    def say(message):
+        if debug:
+            sys.stderr.write("trustrun(sitecustomize): %s\n" % (message,))
+
+    def guarded(what, fn, *args):
+        try:
+            fn(*args)
+        except Exception as exc:  # never break the user's program
+            say("%s failed: %s: %s" % (what, type(exc).__name__, exc))
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    marker = ".trustrun-python"
+
+    class AfterImport(object):
+        """A meta-path finder that runs a function on a module right after it is executed."""
+
+        def __init__(self):
+            self.hooks = {}
+
+        def find_spec(self, name, path=None, target=None):
+            hook = self.hooks.pop(name, None)
+            if hook is None:
+                return None
+            if not self.hooks:
+                try:
+                    sys.meta_path.remove(self)
+                except ValueError:
+                    pass
+            spec = None
+            for finder in list(sys.meta_path):
+                if finder is self:
+                    continue
+                find = getattr(finder, "find_spec", None)
+                if find is None:
+                    continue
+                spec = find(name, path, target)
+                if spec is not None:
+                    break
+            loader = getattr(spec, "loader", None)
+            original = getattr(loader, "exec_module", None)
+            if original is None:
+                return spec
+
+            def exec_module(module):
+                # The loader may be shared (zipimport): put its own method back first.
+                try:
+                    del loader.exec_module
+                except Exception:
+                    pass
+                original(module)
+                guarded("patching %s" % name, hook, module)
+
+            try:
+                loader.exec_module = exec_module
+            except Exception as exc:
+                say("cannot hook the import of %s: %s" % (name, exc))
+            return spec
+
+    after_import = AfterImport()
+
+    def when_imported(name, hook):
+        module = sys.modules.get(name)
+        if module is not None:
+            guarded("patching %s" % name, hook, module)
+            return
+        after_import.hooks[name] = hook
+        if after_import not in sys.meta_path:
+            sys.meta_path.insert(0, after_import)
+
+    # 1. certifi
+    bundle = environ.get("TRUSTRUN_BUNDLE", "")
+    if bundle and os.path.isfile(bundle):
+
+        def where():
+            return bundle
+
+        def contents():
+            with open(bundle, encoding="ascii") as f:
+                return f.read()
+
+        def patch_certifi(certifi):
+            core = sys.modules.get("certifi.core")
+            for module in (certifi, core):
+                if module is not None:
+                    module.where = where
+                    module.contents = contents
+            say("certifi.where() -> %s" % bundle)
+
+        when_imported("certifi", patch_certifi)
+    elif bundle:
+        # Fail safe: certifi keeps its own roots rather than pointing at nothing.
+        say("TRUSTRUN_BUNDLE=%s does not exist; certifi left alone" % bundle)
+
+    # 2. truststore and 3. the strict-X.509 relaxation both act on the ssl module.
+    use_truststore = environ.get("TRUSTRUN_TRUSTSTORE", "") == "always"
+    relax_strict = environ.get("TRUSTRUN_RELAX_X509_STRICT", "") not in ("", "0")
+
+    def inject_truststore(ssl):
+        if sys.version_info < (3, 10):
+            say("truststore needs Python 3.10 or later; verifying with the bundle only")
+            return
+        try:
+            import truststore
+        except ImportError:
+            try:
+                from pip._vendor import truststore  # pip >= 24.2 vendors it
+            except ImportError:
+                say("truststore is not installed here; verifying with the bundle only")
+                return
+        context_class = truststore.SSLContext
+        ssl.SSLContext = context_class
+        # Modules imported from now on pick the new class up from ssl; these took it already.
+        urllib3_ssl = sys.modules.get("urllib3.util.ssl_")
+        if urllib3_ssl is not None:
+            urllib3_ssl.SSLContext = context_class
+        for name in ("requests.adapters", "pip._vendor.requests.adapters"):
+            adapters = sys.modules.get(name)
+            if getattr(adapters, "_preloaded_ssl_context", None) is not None:
+                adapters._preloaded_ssl_context = context_class(ssl.PROTOCOL_TLS_CLIENT)
+        say("ssl.SSLContext -> truststore.SSLContext (%s)" % truststore.__name__)
+
+    def relax_x509_strict(ssl):
+        flag = getattr(ssl, "VERIFY_X509_STRICT", 0)
+        original = ssl.create_default_context
+        if not flag or getattr(original, "_trustrun_relaxed", False):
+            return
+
+        def create_default_context(*args, **kwargs):
+            context = original(*args, **kwargs)
+            context.verify_flags &= ~flag
+            return context
+
+        create_default_context._trustrun_relaxed = True
+        ssl.create_default_context = create_default_context
+        if getattr(ssl, "_create_default_https_context", None) is original:
+            ssl._create_default_https_context = create_default_context
+        say("VERIFY_X509_STRICT left out of ssl.create_default_context()")
+
+    def on_ssl(ssl):
+        if use_truststore:
+            guarded("truststore", inject_truststore, ssl)
+        if relax_strict:
+            guarded("relaxing VERIFY_X509_STRICT", relax_x509_strict, ssl)
+
+    if use_truststore or relax_strict:
+        when_imported("ssl", on_ssl)
+
+    # 4. the next sitecustomize
+    def chain():
+        bootstrap = sys.modules.get("_frozen_importlib")
+        external = sys.modules.get("_frozen_importlib_external")
+        if bootstrap is None or external is None:
+            import importlib.machinery as external
+            import importlib.util as bootstrap
+        paths = []
+        for entry in sys.path:
+            directory = entry or os.curdir
+            if os.path.abspath(directory) == here:
+                continue
+            if os.path.isfile(os.path.join(directory, marker)):
+                continue
+            paths.append(entry)
+        spec = external.PathFinder.find_spec("sitecustomize", paths)
+        if spec is None or spec.loader is None:
+            return
+        module = bootstrap.module_from_spec(spec)
+        ours = sys.modules.get("sitecustomize")
+        sys.modules["sitecustomize"] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            # What Python itself prints for a failing sitecustomize: the error is theirs.
+            sys.modules["sitecustomize"] = ours
+            if sys.flags.verbose:
+                sys.excepthook(*sys.exc_info())
+            else:
+                sys.stderr.write(
+                    "Error in sitecustomize; set PYTHONVERBOSE for traceback:\n"
+                    "%s: %s\n" % (type(exc).__name__, exc)
+                )
+            return
+        say("chained to %s" % spec.origin)
+
+    guarded("chaining to the next sitecustomize", chain)
+
+
+try:
+    _trustrun_main()
+except Exception:  # the guard of last resort: start-up goes on
+    pass
+del _trustrun_main

@@ -1,0 +1,64 @@
+//! Errors that end trustrun with a documented exit code.
+//!
+//! Exit codes follow shell conventions (see README "Exit codes"): the child's own code when it ran,
+//! 2 for usage, CA-file and config errors, 125 for an internal failure under `--strict`,
+//! 126 for a program that cannot be run (or a shim loop), 127 for a program not found.
+
+use std::fmt;
+
+/// Usage errors, a CA file the user named that is unusable, a broken config file.
+pub const EXIT_USAGE: u8 = 2;
+/// trustrun itself failed and `--strict` forbade running the program untouched.
+pub const EXIT_INTERNAL: u8 = 125;
+/// The program exists but cannot be executed, or shims loop into each other.
+pub const EXIT_CANNOT_EXECUTE: u8 = 126;
+/// The program was not found.
+pub const EXIT_NOT_FOUND: u8 = 127;
+
+/// An error that ends trustrun with a chosen exit code and a one-line message.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure::new(EXIT_USAGE, message)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// The exit code for an error chain: a `Failure` anywhere in it decides, anything else is internal.
+pub fn exit_code_of(err: &anyhow::Error) -> u8 {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<Failure>().map(|f| f.code))
+        .unwrap_or(EXIT_INTERNAL)
+}
+
+/// One line: the error and its causes joined with ": ", as ripgrep and cargo print them.
+pub fn one_line(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        // anyhow repeats a wrapped error's text when context was added with the same words.
+        if parts.last().is_none_or(|last| !last.ends_with(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ").replace('\n', " ")
+}

@@ -1,0 +1,30 @@
+//! trustrun: run a program so that every TLS client in it trusts the OS trust store, Mozilla's
+//! roots and the CA files the user names. See DESIGN.md in the repository for the data flow.
+
+pub mod bundle;
+pub mod cache;
+pub mod certs;
+mod cli;
+pub mod failure;
+pub mod launch;
+pub mod locate;
+pub mod options;
+pub mod os_store;
+pub mod plan;
+pub mod python_support;
+pub mod run;
+pub mod sources;
+pub mod vars;
+
+use std::process::ExitCode;
+
+/// The whole program: parse argv, run, and print any error once, on one line.
+pub fn main() -> ExitCode {
+    match cli::dispatch(std::env::args_os().collect()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("trustrun: {}", failure::one_line(&err));
+            ExitCode::from(failure::exit_code_of(&err))
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Finding the real program on PATH, past our own shims and ourselves.
+//!
+//! PATH is searched in order, as the shell does: an empty entry is the current directory, a
+//! relative one is taken from the current directory. Skipped: any directory holding the shim
+//! marker (so a symlinked alias of the shim directory or a duplicate entry cannot lead back to us)
+//! and any file that is the running binary (a symlink or hardlink to it, wherever it sits).
+//! Another tool's shim further down (pyenv, a `#!/usr/bin/env python3` script) is a real target.
+
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::failure::{EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, Failure};
+use crate::vars;
+
+/// The file `trustrun shim install` leaves in a shim directory.
+pub const SHIM_MARKER: &str = ".trustrun-shims";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Chosen,
+    ShimDirectory,
+    IsTrustrun,
+    NotExecutable,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Chosen => "the real program",
+            Verdict::ShimDirectory => "skipped: a trustrun shim directory",
+            Verdict::IsTrustrun => "skipped: trustrun itself",
+            Verdict::NotExecutable => "skipped: not executable",
+        })
+    }
+}
+
+/// Every file named `program` on PATH with what the search makes of it, up to the chosen one
+/// (or all, with `all`).
+pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, Verdict)> {
+    let me = SelfId::current();
+    let mut out = Vec::new();
+    for dir in search_path() {
+        let in_shim_dir = dir.join(SHIM_MARKER).exists();
+        for file in names_in(&dir, program) {
+            let Ok(meta) = fs::metadata(&file) else { continue };
+            if !meta.is_file() {
+                continue;
+            }
+            let verdict = if in_shim_dir {
+                Verdict::ShimDirectory
+            } else if me.as_ref().is_some_and(|me| me.is(&file, &meta)) {
+                Verdict::IsTrustrun
+            } else if !is_executable(&file, &meta) {
+                Verdict::NotExecutable
+            } else {
+                Verdict::Chosen
+            };
+            let chosen = verdict == Verdict::Chosen;
+            out.push((file, verdict));
+            if chosen && !all {
+                return out;
+            }
+        }
+    }
+    out
+}
+
+/// The program to run: a path is taken as it is; a bare name is looked up on PATH.
+pub fn find(program: &OsStr) -> Result<PathBuf, Failure> {
+    let shown = Path::new(program).display().to_string();
+    if program.is_empty() {
+        return Err(Failure::usage("the program name is empty"));
+    }
+    if has_separator(program) {
+        let path = PathBuf::from(program);
+        return match fs::metadata(&path) {
+            Err(_) => Err(Failure::new(EXIT_NOT_FOUND, format!("{shown}: no such file"))),
+            Ok(m) if m.is_dir() => {
+                Err(Failure::new(EXIT_CANNOT_EXECUTE, format!("{shown}: is a directory")))
+            }
+            Ok(m) if !is_executable(&path, &m) => Err(Failure::new(
+                EXIT_CANNOT_EXECUTE,
+                format!("{shown}: permission denied (not executable)"),
+            )),
+            Ok(_) => Ok(path),
+        };
+    }
+    let found = candidates(program, false);
+    if let Some((path, _)) = found.iter().find(|(_, v)| *v == Verdict::Chosen) {
+        return Ok(path.clone());
+    }
+    if let Some((path, _)) = found.iter().find(|(_, v)| *v == Verdict::NotExecutable) {
+        return Err(Failure::new(
+            EXIT_CANNOT_EXECUTE,
+            format!("{shown}: {} is not executable", path.display()),
+        ));
+    }
+    let skipped: Vec<String> = found
+        .iter()
+        .map(|(p, v)| format!("{} ({v})", p.display()))
+        .collect();
+    Err(Failure::new(
+        EXIT_NOT_FOUND,
+        if skipped.is_empty() {
+            format!("{shown}: command not found on PATH")
+        } else {
+            format!(
+                "{shown}: nothing real behind the shims on PATH; found only {}",
+                skipped.join(", ")
+            )
+        },
+    ))
+}
+
+fn has_separator(program: &OsStr) -> bool {
+    let bytes = program.as_encoded_bytes();
+    bytes.contains(&b'/') || (cfg!(windows) && bytes.contains(&b'\\'))
+}
+
+/// PATH's directories, with the shell's reading of empty and relative entries.
+fn search_path() -> Vec<PathBuf> {
+    let path = std::env::var_os(vars::PATH).unwrap_or_else(default_path);
+    std::env::split_paths(&path)
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p
+            }
+        })
+        .collect()
+}
+
+#[cfg(unix)]
+fn default_path() -> OsString {
+    // What execvp uses when PATH is unset.
+    OsString::from("/usr/local/bin:/usr/bin:/bin")
+}
+
+#[cfg(windows)]
+fn default_path() -> OsString {
+    OsString::new()
+}
+
+#[cfg(unix)]
+fn names_in(dir: &Path, program: &OsStr) -> Vec<PathBuf> {
+    vec![dir.join(program)]
+}
+
+#[cfg(windows)]
+fn names_in(dir: &Path, program: &OsStr) -> Vec<PathBuf> {
+    // A name with an extension is taken as it is; otherwise PATHEXT in order, as cmd does.
+    if Path::new(program).extension().is_some() {
+        return vec![dir.join(program)];
+    }
+    let pathext = std::env::var("PATHEXT").unwrap_or_else(|_| ".COM;.EXE;.BAT;.CMD".to_owned());
+    pathext
+        .split(';')
+        .filter(|e| !e.is_empty())
+        .map(|ext| {
+            let mut name = program.to_owned();
+            name.push(ext.to_ascii_lowercase());
+            dir.join(name)
+        })
+        .collect()
+}
+
+#[cfg(unix)]
+fn is_executable(_path: &Path, meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.is_file() && meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(windows)]
+fn is_executable(path: &Path, meta: &fs::Metadata) -> bool {
+    meta.is_file() && path.extension().is_some()
+}
+
+/// The running binary's identity, to recognise links to it.
+struct SelfId {
+    #[cfg(unix)]
+    id: (u64, u64),
+    #[cfg(windows)]
+    path: PathBuf,
+}
+
+impl SelfId {
+    #[cfg(unix)]
+    fn current() -> Option<SelfId> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = fs::metadata(std::env::current_exe().ok()?).ok()?;
+        Some(SelfId {
+            id: (meta.dev(), meta.ino()),
+        })
+    }
+
+    #[cfg(unix)]
+    fn is(&self, _path: &Path, meta: &fs::Metadata) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        self.id == (meta.dev(), meta.ino())
+    }
+
+    #[cfg(windows)]
+    fn current() -> Option<SelfId> {
+        Some(SelfId {
+            path: std::env::current_exe().ok()?,
+        })
+    }
+
+    #[cfg(windows)]
+    fn is(&self, path: &Path, _meta: &fs::Metadata) -> bool {
+        // Hardlinks share a file index; copies are caught by the shim directory marker.
+        same_file::is_same_file(path, &self.path).unwrap_or(false)
+    }
+}

@@ -1,0 +1,154 @@
+//! The operating system's trust store, read without regard to `SSL_CERT_FILE`/`SSL_CERT_DIR`.
+//!
+//! rustls-native-certs reads only those variables when they are set, and this machine's users and
+//! CI often set them to some bundle; the OS store is what IT put the corporate root in, so read it
+//! where the OS keeps it. Each platform has `load` (the certificates, plus warnings for entries that
+//! could not be read) and `freshness` (what changes when the store does, cheap enough for every run).
+
+use std::path::PathBuf;
+
+use crate::certs::Der;
+
+pub struct OsStore {
+    pub certs: Vec<Der>,
+    pub warnings: Vec<String>,
+}
+
+/// What the warm path looks at to tell whether the store may have changed.
+pub enum Freshness {
+    /// Files and directories whose size and mtime change when the store does.
+    Paths(Vec<PathBuf>),
+    /// No cheap signal: the store is re-read when this number changes (hours since the epoch).
+    Epoch(u64),
+}
+
+/// The bundle files OpenSSL distributions ship, first existing one wins (openssl-probe's list,
+/// without its environment lookup).
+#[cfg(all(unix, not(target_os = "macos")))]
+const CERT_FILES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/tls/cacert.pem",
+    "/etc/ssl/cert.pem",
+    "/usr/local/etc/ssl/cert.pem",
+    "/usr/local/share/certs/ca-root-nss.crt",
+];
+
+#[cfg(all(unix, not(target_os = "macos")))]
+fn store_paths() -> (Option<PathBuf>, Vec<PathBuf>) {
+    let file = CERT_FILES
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file());
+    let dirs = openssl_probe::candidate_cert_dirs()
+        .map(PathBuf::from)
+        .collect();
+    (file, dirs)
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+pub fn load() -> OsStore {
+    let (file, dirs) = store_paths();
+    let mut certs = Vec::new();
+    let mut warnings = Vec::new();
+    // The file goes with the first directory: the crate then reads each file once, even where the
+    // directory holds a link to it.
+    let mut dirs = dirs.into_iter();
+    let mut calls = vec![(file, dirs.next())];
+    calls.extend(dirs.map(|d| (None, Some(d))));
+    for (file, dir) in calls {
+        let result = rustls_native_certs::load_certs_from_paths(file.as_deref(), dir.as_deref());
+        certs.extend(result.certs);
+        warnings.extend(result.errors.iter().map(|e| e.to_string()));
+    }
+    OsStore { certs, warnings }
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+pub fn freshness() -> Freshness {
+    let (file, dirs) = store_paths();
+    Freshness::Paths(file.into_iter().chain(dirs).collect())
+}
+
+#[cfg(windows)]
+pub fn load() -> OsStore {
+    use schannel::cert_context::ValidUses;
+    use schannel::cert_store::CertStore;
+
+    let mut certs = Vec::new();
+    let mut warnings = Vec::new();
+    // The current user's logical ROOT store includes the machine's and the enterprise's (group
+    // policy) roots, which is where IT deploys a proxy's root.
+    match CertStore::open_current_user("ROOT") {
+        Ok(store) => {
+            for cert in store.certs() {
+                let server_auth = match cert.valid_uses() {
+                    Ok(ValidUses::All) => true,
+                    Ok(ValidUses::Oids(oids)) => oids.iter().any(|o| o == "1.3.6.1.5.5.7.3.1"),
+                    Err(e) => {
+                        warnings.push(format!("certificate usage unreadable: {e}"));
+                        false
+                    }
+                };
+                if server_auth && cert.is_time_valid().unwrap_or(false) {
+                    certs.push(Der::from(cert.to_der().to_vec()));
+                }
+            }
+        }
+        Err(e) => warnings.push(format!("cannot open the Windows ROOT store: {e}")),
+    }
+    OsStore { certs, warnings }
+}
+
+#[cfg(target_os = "macos")]
+pub fn load() -> OsStore {
+    use security_framework::trust_settings::{Domain, TrustSettings, TrustSettingsForCertificate};
+    use std::collections::HashMap;
+
+    let mut warnings = Vec::new();
+    // User settings override admin settings, which override the system's: first seen wins.
+    let mut seen: HashMap<Vec<u8>, TrustSettingsForCertificate> = HashMap::new();
+    for domain in [Domain::User, Domain::Admin, Domain::System] {
+        let ts = TrustSettings::new(domain);
+        let iter = match ts.iter() {
+            Ok(iter) => iter,
+            Err(e) => {
+                warnings.push(format!("trust settings ({domain:?}) unreadable: {e}"));
+                continue;
+            }
+        };
+        for cert in iter {
+            let trusted = match ts.tls_trust_settings_for_certificate(&cert) {
+                Ok(t) => t.unwrap_or(TrustSettingsForCertificate::TrustRoot),
+                Err(e) => {
+                    warnings.push(format!("certificate trust unreadable: {e}"));
+                    continue;
+                }
+            };
+            seen.entry(cert.to_der()).or_insert(trusted);
+        }
+    }
+    let certs = seen
+        .into_iter()
+        .filter(|(_, t)| {
+            matches!(
+                t,
+                TrustSettingsForCertificate::TrustRoot | TrustSettingsForCertificate::TrustAsRoot
+            )
+        })
+        .map(|(der, _)| Der::from(der))
+        .collect();
+    OsStore { certs, warnings }
+}
+
+#[cfg(any(windows, target_os = "macos"))]
+pub fn freshness() -> Freshness {
+    // Reading these stores costs tens of milliseconds and they have no file to stat: re-read hourly.
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Freshness::Epoch(secs / 3600)
+}

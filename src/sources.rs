@@ -1,0 +1,235 @@
+//! Trust sources: what goes into the bundle, and a cheap fingerprint of it.
+//!
+//! The fingerprint only stats files; reading and parsing certificates happens when it changes.
+
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::certs::{self, CaPathError, Der};
+use crate::os_store;
+use crate::vars;
+
+/// The first line of every bundle we write: how a bundle handed down in `SSL_CERT_FILE` is told
+/// from the caller's own, so trust does not keep the roots of an old bundle forever.
+pub const BUNDLE_HEADER: &str = "# trustrun bundle";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    OsStore,
+    Mozilla,
+    /// A CA file or directory the user named (`--ca`, `TRUSTRUN_CA`, config).
+    Extra(PathBuf),
+    /// What a CA variable in the caller's environment pointed at.
+    Variable(String, PathBuf),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::OsStore => f.write_str("OS trust store"),
+            Origin::Mozilla => f.write_str("Mozilla roots (webpki-root-certs)"),
+            Origin::Extra(p) => write!(f, "CA file {}", p.display()),
+            Origin::Variable(name, p) => write!(f, "{name}={}", p.display()),
+        }
+    }
+}
+
+/// What the bundle is made from, before anything is read.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    /// CA files and directories the user named, in order.
+    pub extra: Vec<PathBuf>,
+    /// The caller's CA variables that are set (and not empty), as (name, path).
+    pub variables: Vec<(String, PathBuf)>,
+}
+
+impl Inputs {
+    /// The caller's CA variables from this process's environment.
+    pub fn caller_variables() -> Vec<(String, PathBuf)> {
+        vars::CA_VARIABLES
+            .iter()
+            .map(|(name, _)| *name)
+            .chain([vars::SSL_CERT_DIR])
+            .filter_map(|name| {
+                let value = vars::non_empty(name)?;
+                // SSL_CERT_DIR is a path list, as OpenSSL reads it.
+                let paths: Vec<PathBuf> = if name == vars::SSL_CERT_DIR {
+                    std::env::split_paths(&value)
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .collect()
+                } else {
+                    vec![PathBuf::from(value)]
+                };
+                Some(paths.into_iter().map(move |p| (name.to_owned(), p)))
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// A hash of everything that decides the bundle's content, from `stat` calls alone.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(b"trustrun-fingerprint-1\0");
+        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        // A rebuilt binary may carry other Mozilla roots or bundle logic under the same version.
+        if let Ok(exe) = std::env::current_exe() {
+            stat_into(&mut h, &exe);
+        }
+        h.update(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len().to_le_bytes());
+        match os_store::freshness() {
+            os_store::Freshness::Paths(paths) => {
+                for p in paths {
+                    stat_into(&mut h, &p);
+                }
+            }
+            os_store::Freshness::Epoch(n) => h.update(n.to_le_bytes()),
+        }
+        h.update(b"\0extra\0");
+        for p in &self.extra {
+            stat_into(&mut h, p);
+            // A directory's mtime changes when files come or go, not when one is rewritten.
+            if let Ok(entries) = fs::read_dir(p) {
+                let mut names: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                names.sort();
+                for n in names {
+                    stat_into(&mut h, &n);
+                }
+            }
+        }
+        h.update(b"\0vars\0");
+        let mut seen = HashSet::new();
+        for (_, p) in &self.variables {
+            if seen.insert(p) {
+                stat_into(&mut h, p);
+            }
+        }
+        hex(&h.finalize()[..16])
+    }
+}
+
+fn stat_into(h: &mut Sha256, path: &Path) {
+    h.update(path.as_os_str().as_encoded_bytes());
+    h.update([0]);
+    match fs::metadata(path) {
+        Ok(m) => {
+            h.update(m.len().to_le_bytes());
+            if let Ok(t) = m.modified()
+                && let Ok(d) = t.duration_since(std::time::UNIX_EPOCH)
+            {
+                h.update(d.as_nanos().to_le_bytes());
+            }
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                h.update(m.ino().to_le_bytes());
+                h.update(m.ctime().to_le_bytes());
+                h.update(m.ctime_nsec().to_le_bytes());
+            }
+        }
+        Err(_) => h.update(b"missing"),
+    }
+    h.update([0]);
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The certificates of every source, deduplicated by DER, first origin kept.
+pub struct Gathered {
+    pub certs: Vec<(Der, Origin)>,
+    /// How many certificates each source gave (before deduplication).
+    pub counts: Vec<(Origin, usize)>,
+    /// Things worth a line under `-v` (unreadable OS store entries) or always (a caller's CA
+    /// variable pointing at nothing).
+    pub warnings: Vec<String>,
+    pub verbose_notes: Vec<String>,
+}
+
+/// Reads every source. A CA file the user named that gives nothing is an error; anything else
+/// that gives nothing is a warning, since the program would not have trusted it either.
+pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
+    let mut out = Gathered {
+        certs: Vec::new(),
+        counts: Vec::new(),
+        warnings: Vec::new(),
+        verbose_notes: Vec::new(),
+    };
+    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    let mut add = |out: &mut Gathered, origin: Origin, certs: Vec<Der>| {
+        out.counts.push((origin.clone(), certs.len()));
+        for c in certs {
+            if seen.insert(c.to_vec()) {
+                out.certs.push((c, origin.clone()));
+            }
+        }
+    };
+
+    let os = os_store::load();
+    out.verbose_notes
+        .extend(os.warnings.into_iter().map(|w| format!("OS trust store: {w}")));
+    add(&mut out, Origin::OsStore, os.certs);
+
+    for path in &inputs.extra {
+        let certs = certs::read_ca_path(path)?;
+        add(&mut out, Origin::Extra(path.clone()), certs);
+    }
+
+    let mut read_paths: HashSet<&Path> = HashSet::new();
+    for (name, path) in &inputs.variables {
+        if !read_paths.insert(path) {
+            continue;
+        }
+        if is_our_bundle(path) {
+            continue;
+        }
+        match certs::read_ca_path(path) {
+            Ok(certs) => add(&mut out, Origin::Variable(name.clone(), path.clone()), certs),
+            Err(e) => out
+                .warnings
+                .push(format!("{name} in your environment is not usable, ignored: {e}")),
+        }
+    }
+
+    let mozilla = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .map(|c| c.clone().into_owned())
+        .collect();
+    add(&mut out, Origin::Mozilla, mozilla);
+    Ok(out)
+}
+
+fn is_our_bundle(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; BUNDLE_HEADER.len()];
+    fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|_| head == BUNDLE_HEADER.as_bytes())
+}
+
+/// The bundle's text: a header, then each certificate with the source it came from.
+pub fn render(gathered: &Gathered) -> String {
+    let mut text = String::with_capacity(gathered.certs.len() * 2200);
+    text.push_str(BUNDLE_HEADER);
+    text.push_str(": the OS trust store, Mozilla's roots and the CA files you named.\n");
+    text.push_str("# Written by trustrun; a new file is written when the inputs change.\n");
+    for (der, origin) in &gathered.certs {
+        text.push_str("\n# from: ");
+        text.push_str(&origin.to_string().replace('\n', " "));
+        text.push('\n');
+        certs::to_pem(der, &mut text);
+    }
+    text
+}
+
+/// Paths from a path list such as `TRUSTRUN_CA`, empty entries dropped.
+pub fn split_path_list(value: &OsString) -> Vec<PathBuf> {
+    std::env::split_paths(value)
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect()
+}

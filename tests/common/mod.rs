@@ -1,0 +1,346 @@
+//! Shared test fixtures: a test "corporate" PKI, a local HTTPS server on loopback, the pinned
+//! virtualenv of real Python clients, and child environments cleaned of this machine's CA presets.
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+pub const ROOT_CN: &str = "Trustrun Test Corporate Root CA";
+
+/// A root, an intermediate (as Zscaler and friends use) and a leaf for 127.0.0.1 and localhost.
+pub struct Pki {
+    pub dir: tempfile::TempDir,
+    pub root_pem: PathBuf,
+    pub root_der: CertificateDer<'static>,
+    pub server_config: Arc<rustls::ServerConfig>,
+}
+
+impl Pki {
+    pub fn corporate() -> Pki {
+        Pki::build(ROOT_CN, |_| {})
+    }
+
+    /// A PKI whose root parameters `tweak` may change (non-critical basicConstraints...).
+    pub fn build(root_cn: &str, tweak: impl FnOnce(&mut CertificateParams)) -> Pki {
+        let mut root_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        root_params
+            .distinguished_name
+            .push(DnType::CommonName, root_cn);
+        root_params
+            .distinguished_name
+            .push(DnType::OrganizationName, "Trustrun Tests");
+        root_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        root_params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        tweak(&mut root_params);
+        let root = CertifiedIssuer::self_signed(root_params, KeyPair::generate().unwrap()).unwrap();
+
+        let mut inter_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        inter_params
+            .distinguished_name
+            .push(DnType::CommonName, "Trustrun Test Inspection Intermediate");
+        inter_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        inter_params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        inter_params.use_authority_key_identifier_extension = true;
+        let inter =
+            CertifiedIssuer::signed_by(inter_params, KeyPair::generate().unwrap(), &root).unwrap();
+
+        let leaf_key = KeyPair::generate().unwrap();
+        let mut leaf_params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        leaf_params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        leaf_params.use_authority_key_identifier_extension = true;
+        leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        leaf_params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+        let leaf = leaf_params.signed_by(&leaf_key, &inter).unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        let root_pem = dir.path().join("corporate-root.pem");
+        fs::write(&root_pem, root.pem()).unwrap();
+
+        let chain = vec![leaf.der().clone(), inter.der().clone()];
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+        Pki {
+            dir,
+            root_pem,
+            root_der: root.der().clone(),
+            server_config: Arc::new(config),
+        }
+    }
+}
+
+/// An HTTPS server on 127.0.0.1 answering every request with JSON (an OpenAI-shaped chat
+/// completion under /v1/chat/completions). Counts the requests it answered.
+pub struct Server {
+    pub port: u16,
+    pub url: String,
+    answered: Arc<AtomicUsize>,
+}
+
+impl Server {
+    pub fn start(config: Arc<rustls::ServerConfig>) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let answered = Arc::new(AtomicUsize::new(0));
+        let counter = answered.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let config = config.clone();
+                let counter = counter.clone();
+                std::thread::spawn(move || {
+                    if serve_one(stream, config).is_ok() {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        Server {
+            port,
+            url: format!("https://127.0.0.1:{port}"),
+            answered,
+        }
+    }
+
+    pub fn answered(&self) -> usize {
+        self.answered.load(Ordering::SeqCst)
+    }
+}
+
+fn serve_one(stream: TcpStream, config: Arc<rustls::ServerConfig>) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let conn = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
+    let mut tls = BufReader::new(rustls::StreamOwned::new(conn, stream));
+    let mut request_line = String::new();
+    tls.read_line(&mut request_line)?;
+    let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let mut content_length = 0usize;
+    loop {
+        let mut line = String::new();
+        if tls.read_line(&mut line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            content_length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0u8; content_length];
+    tls.read_exact(&mut body)?;
+    let reply = if path.ends_with("/chat/completions") {
+        r#"{"id":"chatcmpl-test","object":"chat.completion","created":1700000000,"model":"gpt-test","choices":[{"index":0,"message":{"role":"assistant","content":"pong"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#.to_owned()
+    } else {
+        format!(r#"{{"ok":true,"path":"{path}"}}"#)
+    };
+    let mut tls = tls.into_inner();
+    write!(
+        tls,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        reply.len(),
+        reply
+    )?;
+    tls.flush()?;
+    tls.conn.send_close_notify();
+    let _ = tls.flush();
+    Ok(())
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn client_script() -> PathBuf {
+    repo().join("tests/python/client.py")
+}
+
+pub fn trustrun_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_trustrun"))
+}
+
+/// The virtualenv with the pinned clients: `TRUSTRUN_TEST_VENV`, else `target/e2e-venv`, created
+/// on first use (under a file lock, since test binaries and nextest processes run at once).
+pub fn venv() -> &'static Path {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(|| {
+        let dir = std::env::var_os("TRUSTRUN_TEST_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo().join("target/e2e-venv"));
+        let requirements = repo().join("tests/python/requirements.txt");
+        let wanted = fs::read_to_string(&requirements).unwrap();
+        let stamp = dir.join(".trustrun-requirements");
+        if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+            return dir;
+        }
+        fs::create_dir_all(dir.parent().unwrap()).unwrap();
+        let lock = fs::File::create(dir.with_extension("lock")).unwrap();
+        lock.lock().unwrap();
+        if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+            return dir;
+        }
+        let _ = fs::remove_dir_all(&dir);
+        let base = std::env::var_os("TRUSTRUN_TEST_BASE_PYTHON").unwrap_or_else(|| "python3".into());
+        run_ok(Command::new(&base).arg("-m").arg("venv").arg(&dir));
+        // pip reaches the package registry with this machine's own settings, untouched.
+        run_ok(
+            Command::new(dir.join("bin/pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+                .arg(&requirements),
+        );
+        fs::write(&stamp, wanted).unwrap();
+        dir
+    })
+}
+
+pub fn venv_python() -> PathBuf {
+    venv().join("bin/python")
+}
+
+fn run_ok(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Whether an environment variable name is one of the CA settings this machine and CI pre-set
+/// (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, PIP_CERT, NODE_EXTRA_CA_CERTS, ...) or one of ours. Matched
+/// broadly on purpose: a control that passes because of a leftover preset proves nothing.
+pub fn is_trust_variable(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    upper.starts_with("TRUSTRUN_")
+        || upper == "PYTHONPATH"
+        || upper.contains("CERT")
+        || upper.contains("CA_BUNDLE")
+        || upper.contains("CAFILE")
+        || upper.contains("CAINFO")
+        || upper.contains("CA_CERTS")
+        || upper.contains("CAPATH")
+        || upper.ends_with("_PROXY")
+        || trustrun::vars::CA_VARIABLES.iter().any(|(n, _)| *n == upper)
+}
+
+/// A child environment as a user behind a proxy has it: none of the CA presets, a private cache.
+pub fn clean<'a>(cmd: &'a mut Command, cache: &Path) -> &'a mut Command {
+    for (name, _) in std::env::vars_os() {
+        if is_trust_variable(&name.to_string_lossy()) {
+            cmd.env_remove(&name);
+        }
+    }
+    cmd.env("TRUSTRUN_CACHE_DIR", cache)
+        .env("NO_PROXY", "127.0.0.1,localhost,::1")
+        .env("no_proxy", "127.0.0.1,localhost,::1")
+        // litellm fetches a price list from the internet at import unless told not to.
+        .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        .env("LITELLM_TELEMETRY", "False")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+}
+
+pub fn output_text(out: &Output) -> String {
+    format!(
+        "status: {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Everything one end-to-end test needs: PKI, server, a private cache.
+pub struct World {
+    pub pki: Pki,
+    pub server: Server,
+    pub cache: tempfile::TempDir,
+}
+
+impl World {
+    pub fn new() -> World {
+        let pki = Pki::corporate();
+        let server = Server::start(pki.server_config.clone());
+        World {
+            pki,
+            server,
+            cache: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// `python client.py CLIENT URL` straight from the venv, without trustrun: the control.
+    pub fn control(&self, client: &str) -> Output {
+        let mut cmd = Command::new(venv_python());
+        clean(&mut cmd, self.cache.path())
+            .arg(client_script())
+            .args([client, &self.server.url]);
+        cmd.output().unwrap()
+    }
+
+    /// The same through `trustrun --ca root.pem`.
+    pub fn with_trustrun(&self, client: &str) -> Output {
+        let mut cmd = self.trustrun();
+        cmd.arg("--ca")
+            .arg(&self.pki.root_pem)
+            .arg(venv_python())
+            .arg(client_script())
+            .args([client, &self.server.url]);
+        cmd.output().unwrap()
+    }
+
+    /// A cleaned `trustrun` command using this world's cache.
+    pub fn trustrun(&self) -> Command {
+        let mut cmd = Command::new(trustrun_bin());
+        clean(&mut cmd, self.cache.path());
+        cmd
+    }
+}
+
+/// Asserts the control failed on certificate verification, not for some other reason.
+pub fn assert_certificate_failure(out: &Output) {
+    let text = output_text(out);
+    assert_eq!(out.status.code(), Some(1), "expected a certificate failure:\n{text}");
+    assert!(
+        text.contains("CERTIFICATE_VERIFY_FAILED"),
+        "expected CERTIFICATE_VERIFY_FAILED:\n{text}"
+    );
+}
+
+pub fn assert_ok(out: &Output, expected: &str) {
+    let text = output_text(out);
+    assert_eq!(out.status.code(), Some(0), "expected success:\n{text}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("OK {expected}")),
+        "expected OK {expected}:\n{text}"
+    );
+}
