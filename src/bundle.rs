@@ -44,7 +44,10 @@ pub fn ensure(root: &Path, inputs: &Inputs) -> Result<Bundle, BundleError> {
 
 fn write(root: &Path, gathered: &Gathered, index: &Path) -> Result<PathBuf> {
     let text = sources::render(gathered);
-    let name = format!("{}.pem", sources::hex(&Sha256::digest(text.as_bytes())[..16]));
+    let name = format!(
+        "{}.pem",
+        sources::hex(&Sha256::digest(text.as_bytes())[..16])
+    );
     let path = root.join("bundles").join(&name);
     // Content-addressed: an existing file with this name already holds exactly this text.
     if !path.is_file() {

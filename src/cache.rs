@@ -5,7 +5,6 @@
 //! starts. So the directory is private (0700 on Unix), owned by us, and checked before each use.
 
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -57,7 +56,7 @@ pub fn ensure_private(dir: &Path) -> Result<()> {
 
     let meta = match fs::metadata(dir) {
         Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             fs::DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
@@ -67,7 +66,8 @@ pub fn ensure_private(dir: &Path) -> Result<()> {
                 .with_context(|| format!("cannot read cache directory {}", dir.display()))?
         }
         Err(e) => {
-            return Err(e).with_context(|| format!("cannot read cache directory {}", dir.display()));
+            return Err(e)
+                .with_context(|| format!("cannot read cache directory {}", dir.display()));
         }
     };
     if !meta.is_dir() {
@@ -110,7 +110,9 @@ pub fn ensure_private(dir: &Path) -> Result<()> {
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     use std::io::Write;
 
-    let dir = path.parent().context("a cache file has no parent directory")?;
+    let dir = path
+        .parent()
+        .context("a cache file has no parent directory")?;
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")

@@ -119,7 +119,9 @@ fn looks_like_der_certificate(bytes: &[u8]) -> bool {
         if n == 0 || n > 4 || b.len() < 2 + n {
             return None;
         }
-        let len = b[2..2 + n].iter().fold(0usize, |acc, &x| (acc << 8) | x as usize);
+        let len = b[2..2 + n]
+            .iter()
+            .fold(0usize, |acc, &x| (acc << 8) | x as usize);
         Some((2 + n, len))
     }
     match header(bytes) {

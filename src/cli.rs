@@ -126,7 +126,9 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
         }
     };
     match cli.command {
-        Some(Command::Bundle { output, trust }) => bundle_command(&merge_args(&cli.trust, &trust)?, output),
+        Some(Command::Bundle { output, trust }) => {
+            bundle_command(&merge_args(&cli.trust, &trust)?, output)
+        }
         None => {
             let Some((program, args)) = cli.program.split_first() else {
                 return Err(Failure::usage(

@@ -44,7 +44,9 @@ pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, Verdict)> {
     for dir in search_path() {
         let in_shim_dir = dir.join(SHIM_MARKER).exists();
         for file in names_in(&dir, program) {
-            let Ok(meta) = fs::metadata(&file) else { continue };
+            let Ok(meta) = fs::metadata(&file) else {
+                continue;
+            };
             if !meta.is_file() {
                 continue;
             }
@@ -76,10 +78,14 @@ pub fn find(program: &OsStr) -> Result<PathBuf, Failure> {
     if has_separator(program) {
         let path = PathBuf::from(program);
         return match fs::metadata(&path) {
-            Err(_) => Err(Failure::new(EXIT_NOT_FOUND, format!("{shown}: no such file"))),
-            Ok(m) if m.is_dir() => {
-                Err(Failure::new(EXIT_CANNOT_EXECUTE, format!("{shown}: is a directory")))
-            }
+            Err(_) => Err(Failure::new(
+                EXIT_NOT_FOUND,
+                format!("{shown}: no such file"),
+            )),
+            Ok(m) if m.is_dir() => Err(Failure::new(
+                EXIT_CANNOT_EXECUTE,
+                format!("{shown}: is a directory"),
+            )),
             Ok(m) if !is_executable(&path, &m) => Err(Failure::new(
                 EXIT_CANNOT_EXECUTE,
                 format!("{shown}: permission denied (not executable)"),

@@ -38,10 +38,7 @@ const CERT_FILES: &[&str] = &[
 
 #[cfg(all(unix, not(target_os = "macos")))]
 fn store_paths() -> (Option<PathBuf>, Vec<PathBuf>) {
-    let file = CERT_FILES
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file());
+    let file = CERT_FILES.iter().map(PathBuf::from).find(|p| p.is_file());
     let dirs = openssl_probe::candidate_cert_dirs()
         .map(PathBuf::from)
         .collect();

@@ -39,17 +39,30 @@ pub fn plan(bundle: &Path, python_dir: &Path, opts: &TrustOptions) -> Result<Env
     }
     vars.push((vars::PYTHONPATH.to_owned(), Some(python_path(python_dir)?)));
     vars.push((vars::TRUSTRUN_BUNDLE.to_owned(), Some(bundle.into())));
-    vars.push((vars::TRUSTRUN_PYTHON_DIR.to_owned(), Some(python_dir.into())));
-    let truststore = if opts.truststore.enabled() { "always" } else { "never" };
-    vars.push((vars::TRUSTRUN_TRUSTSTORE.to_owned(), Some(truststore.into())));
+    vars.push((
+        vars::TRUSTRUN_PYTHON_DIR.to_owned(),
+        Some(python_dir.into()),
+    ));
+    let truststore = if opts.truststore.enabled() {
+        "always"
+    } else {
+        "never"
+    };
+    vars.push((
+        vars::TRUSTRUN_TRUSTSTORE.to_owned(),
+        Some(truststore.into()),
+    ));
     // Nested trustruns and shims started by the child must trust the same extra CAs.
     if !opts.ca.is_empty() {
-        let list = std::env::join_paths(&opts.ca)
-            .context("a CA path contains the path-list separator")?;
+        let list =
+            std::env::join_paths(&opts.ca).context("a CA path contains the path-list separator")?;
         vars.push((vars::TRUSTRUN_CA.to_owned(), Some(list)));
     }
     if opts.relax_x509_strict {
-        vars.push((vars::TRUSTRUN_RELAX_X509_STRICT.to_owned(), Some("1".into())));
+        vars.push((
+            vars::TRUSTRUN_RELAX_X509_STRICT.to_owned(),
+            Some("1".into()),
+        ));
     }
     Ok(EnvPlan { vars })
 }
@@ -60,11 +73,12 @@ pub fn python_path(python_dir: &Path) -> Result<OsString> {
     let outer = std::env::var_os(vars::TRUSTRUN_PYTHON_DIR).map(PathBuf::from);
     let mut entries: Vec<PathBuf> = vec![python_dir.to_owned()];
     if let Some(existing) = std::env::var_os(vars::PYTHONPATH).filter(|v| !v.is_empty()) {
-        entries.extend(std::env::split_paths(&existing).filter(|p| {
-            p.as_path() != python_dir
-                && Some(p) != outer.as_ref()
-                && !(!p.as_os_str().is_empty() && p.join(python_support::MARKER).is_file())
-        }));
+        entries.extend(
+            std::env::split_paths(&existing)
+                .filter(|p| p.as_path() != python_dir && Some(p) != outer.as_ref())
+                .filter(|p| p.as_os_str().is_empty() || !p.join(python_support::MARKER).is_file()),
+        );
     }
-    std::env::join_paths(entries).context("the python support directory contains the path-list separator")
+    std::env::join_paths(entries)
+        .context("the python support directory contains the path-list separator")
 }

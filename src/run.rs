@@ -69,7 +69,9 @@ fn prepare_in(
     cache::ensure_private(root).map_err(PrepareError::Internal)?;
     let bundle = match bundle::ensure(root, inputs) {
         Ok(b) => b,
-        Err(BundleError::UserCa(e)) => return Err(PrepareError::UserCa(Failure::usage(e.to_string()))),
+        Err(BundleError::UserCa(e)) => {
+            return Err(PrepareError::UserCa(Failure::usage(e.to_string())));
+        }
         Err(BundleError::Internal(e)) => return Err(PrepareError::Internal(e)),
     };
     if let Some(built) = &bundle.built {
@@ -165,7 +167,11 @@ fn loop_failure(program: &OsString, depth: u32) -> Failure {
         format!(
             "{}: trustrun started {depth} times in a chain, a loop between shims and wrappers; on PATH: {}",
             std::path::Path::new(program).display(),
-            if found.is_empty() { "nothing".to_owned() } else { found.join(", ") }
+            if found.is_empty() {
+                "nothing".to_owned()
+            } else {
+                found.join(", ")
+            }
         ),
     )
 }

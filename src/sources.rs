@@ -94,7 +94,8 @@ impl Inputs {
             stat_into(&mut h, p);
             // A directory's mtime changes when files come or go, not when one is rewritten.
             if let Ok(entries) = fs::read_dir(p) {
-                let mut names: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                let mut names: Vec<PathBuf> =
+                    entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
                 names.sort();
                 for n in names {
                     stat_into(&mut h, &n);
@@ -171,8 +172,11 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
     };
 
     let os = os_store::load();
-    out.verbose_notes
-        .extend(os.warnings.into_iter().map(|w| format!("OS trust store: {w}")));
+    out.verbose_notes.extend(
+        os.warnings
+            .into_iter()
+            .map(|w| format!("OS trust store: {w}")),
+    );
     add(&mut out, Origin::OsStore, os.certs);
 
     for path in &inputs.extra {
@@ -189,10 +193,14 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
             continue;
         }
         match certs::read_ca_path(path) {
-            Ok(certs) => add(&mut out, Origin::Variable(name.clone(), path.clone()), certs),
-            Err(e) => out
-                .warnings
-                .push(format!("{name} in your environment is not usable, ignored: {e}")),
+            Ok(certs) => add(
+                &mut out,
+                Origin::Variable(name.clone(), path.clone()),
+                certs,
+            ),
+            Err(e) => out.warnings.push(format!(
+                "{name} in your environment is not usable, ignored: {e}"
+            )),
         }
     }
 

@@ -14,7 +14,10 @@ fn control_fails_trustrun_succeeds(client: &str, expected: &str) {
     let before = world.server.answered();
     let out = world.with_trustrun(client);
     assert_ok(&out, expected);
-    assert!(world.server.answered() > before, "the server saw no request");
+    assert!(
+        world.server.answered() > before,
+        "the server saw no request"
+    );
 }
 
 #[test]
@@ -43,7 +46,11 @@ fn openai_sdk() {
     let control = world.control("openai");
     assert_certificate_failure(&control);
     // The message users actually see from the SDK.
-    assert!(output_text(&control).contains("Connection error"), "{}", output_text(&control));
+    assert!(
+        output_text(&control).contains("Connection error"),
+        "{}",
+        output_text(&control)
+    );
     assert_ok(&world.with_trustrun("openai"), "pong");
 }
 
@@ -52,7 +59,11 @@ fn litellm() {
     let world = World::new();
     let control = world.control("litellm");
     assert_certificate_failure(&control);
-    assert!(output_text(&control).contains("Connection error"), "{}", output_text(&control));
+    assert!(
+        output_text(&control).contains("Connection error"),
+        "{}",
+        output_text(&control)
+    );
     assert_ok(&world.with_trustrun("litellm"), "pong");
 }
 

@@ -141,7 +141,11 @@ fn serve_one(stream: TcpStream, config: Arc<rustls::ServerConfig>) -> std::io::R
     let mut tls = BufReader::new(rustls::StreamOwned::new(conn, stream));
     let mut request_line = String::new();
     tls.read_line(&mut request_line)?;
-    let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let path = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_owned();
     let mut content_length = 0usize;
     loop {
         let mut line = String::new();
@@ -211,7 +215,8 @@ pub fn venv() -> &'static Path {
             return dir;
         }
         let _ = fs::remove_dir_all(&dir);
-        let base = std::env::var_os("TRUSTRUN_TEST_BASE_PYTHON").unwrap_or_else(|| "python3".into());
+        let base =
+            std::env::var_os("TRUSTRUN_TEST_BASE_PYTHON").unwrap_or_else(|| "python3".into());
         run_ok(Command::new(&base).arg("-m").arg("venv").arg(&dir));
         // pip reaches the package registry with this machine's own settings, untouched.
         run_ok(
@@ -252,7 +257,9 @@ pub fn is_trust_variable(name: &str) -> bool {
         || upper.contains("CA_CERTS")
         || upper.contains("CAPATH")
         || upper.ends_with("_PROXY")
-        || trustrun::vars::CA_VARIABLES.iter().any(|(n, _)| *n == upper)
+        || trustrun::vars::CA_VARIABLES
+            .iter()
+            .any(|(n, _)| *n == upper)
 }
 
 /// A child environment as a user behind a proxy has it: none of the CA presets, a private cache.
@@ -329,7 +336,11 @@ impl World {
 /// Asserts the control failed on certificate verification, not for some other reason.
 pub fn assert_certificate_failure(out: &Output) {
     let text = output_text(out);
-    assert_eq!(out.status.code(), Some(1), "expected a certificate failure:\n{text}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected a certificate failure:\n{text}"
+    );
     assert!(
         text.contains("CERTIFICATE_VERIFY_FAILED"),
         "expected CERTIFICATE_VERIFY_FAILED:\n{text}"
