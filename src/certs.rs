@@ -24,15 +24,17 @@ pub enum CaPathError {
 impl fmt::Display for CaPathError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CaPathError::Missing(p) => write!(f, "{}: no such file or directory", p.display()),
-            CaPathError::Unreadable(p, e) => write!(f, "{}: cannot read: {e}", p.display()),
+            CaPathError::Missing(p) => {
+                write!(f, "CA file {}: no such file or directory", p.display())
+            }
+            CaPathError::Unreadable(p, e) => write!(f, "CA file {}: cannot read: {e}", p.display()),
             CaPathError::NotCertificates(p) => write!(
                 f,
-                "{}: holds no certificate (expected PEM 'BEGIN CERTIFICATE' blocks or one DER certificate)",
+                "CA file {}: holds no certificate (expected PEM 'BEGIN CERTIFICATE' blocks or one DER certificate)",
                 p.display()
             ),
             CaPathError::EmptyDirectory(p) => {
-                write!(f, "{}: directory holds no certificate file", p.display())
+                write!(f, "CA directory {}: holds no certificate file", p.display())
             }
         }
     }

@@ -19,7 +19,6 @@ use crate::run;
 store + Mozilla's roots + the CA files you name. Verification is never turned off.\n\n\
 Everything after PROGRAM goes to PROGRAM unchanged; `trustrun -- NAME` runs a program named \
 like one of trustrun's commands.",
-    args_conflicts_with_subcommands = true,
     after_help = "Exit codes: the program's own; 2 usage or CA file error; 125 internal failure \
 under --strict; 126 not executable or a shim loop; 127 not found."
 )]

@@ -184,9 +184,13 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
         add(&mut out, Origin::Extra(path.clone()), certs);
     }
 
-    let mut read_paths: HashSet<&Path> = HashSet::new();
+    // The OS store's own files (SSL_CERT_DIR=/etc/ssl/certs, say) are read already.
+    let mut read_paths: HashSet<PathBuf> = match os_store::freshness() {
+        os_store::Freshness::Paths(paths) => paths.into_iter().collect(),
+        os_store::Freshness::Epoch(_) => HashSet::new(),
+    };
     for (name, path) in &inputs.variables {
-        if !read_paths.insert(path) {
+        if !read_paths.insert(path.clone()) {
             continue;
         }
         if is_our_bundle(path) {

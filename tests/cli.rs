@@ -1,0 +1,373 @@
+//! Bad input and the command line's contract: one clear line naming the thing, the documented
+//! exit code, and the program not run when trust cannot be what the user asked for.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+use common::*;
+
+fn trustrun(cache: &Path) -> Command {
+    let mut std_cmd = std::process::Command::new(trustrun_bin());
+    clean(&mut std_cmd, cache);
+    Command::from_std(std_cmd)
+}
+
+/// A program that leaves a mark when it runs, to prove it did not.
+fn marking_program(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let mark = dir.join("ran");
+    let script = dir.join("mark.sh");
+    fs::write(&script, format!("#!/bin/sh\ntouch '{}'\n", mark.display())).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    (script, mark)
+}
+
+fn single_line(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr).into_owned();
+    assert_eq!(
+        text.trim_end().lines().count(),
+        1,
+        "one line expected: {text:?}"
+    );
+    text
+}
+
+#[test]
+fn a_missing_ca_file_is_named_and_the_program_does_not_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (program, mark) = marking_program(tmp.path());
+    let missing = tmp.path().join("no-such-root.pem");
+    let out = trustrun(tmp.path())
+        .arg("--ca")
+        .arg(&missing)
+        .arg(&program)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "trustrun: CA file {}: no such file or directory",
+            missing.display()
+        )))
+        .get_output()
+        .clone();
+    single_line(&out.stderr);
+    assert!(!mark.exists(), "the program must not run");
+}
+
+#[test]
+fn a_ca_file_that_is_not_pem_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (program, mark) = marking_program(tmp.path());
+    let junk = tmp.path().join("root.pem");
+    fs::write(&junk, "this is not a certificate\n").unwrap();
+    let out = trustrun(tmp.path())
+        .arg("--ca")
+        .arg(&junk)
+        .arg(&program)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "CA file {}: holds no certificate",
+            junk.display()
+        )))
+        .get_output()
+        .clone();
+    single_line(&out.stderr);
+    assert!(!mark.exists());
+}
+
+#[test]
+fn a_ca_directory_without_certificates_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (program, mark) = marking_program(tmp.path());
+    let dir = tmp.path().join("cas");
+    fs::create_dir(&dir).unwrap();
+    fs::write(dir.join("README"), "certificates go here\n").unwrap();
+    trustrun(tmp.path())
+        .arg("--ca")
+        .arg(&dir)
+        .arg(&program)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "CA directory {}: holds no certificate file",
+            dir.display()
+        )));
+    assert!(!mark.exists());
+}
+
+#[test]
+fn trustrun_ca_variable_is_checked_like_the_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (program, mark) = marking_program(tmp.path());
+    trustrun(tmp.path())
+        .env("TRUSTRUN_CA", tmp.path().join("gone.pem"))
+        .arg(&program)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "gone.pem: no such file or directory",
+        ));
+    assert!(!mark.exists());
+}
+
+#[test]
+fn an_unreadable_ca_file_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("secret-root.pem");
+    let pki = Pki::corporate();
+    fs::copy(&pki.root_pem, &file).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o000)).unwrap();
+        if fs::read(&file).is_ok() {
+            println!("skipped: running as root, a mode-000 file is still readable");
+            return;
+        }
+    }
+    trustrun(tmp.path())
+        .arg("--ca")
+        .arg(&file)
+        .arg("true")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "CA file {}: cannot read",
+            file.display()
+        )));
+}
+
+#[test]
+fn a_der_certificate_file_is_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = Pki::corporate();
+    let der = tmp.path().join("root.cer");
+    fs::write(&der, pki.root_der.as_ref()).unwrap();
+    let out = trustrun(tmp.path())
+        .arg("--ca")
+        .arg(&der)
+        .arg("bundle")
+        .assert()
+        .success();
+    let bundle = String::from_utf8_lossy(&out.get_output().stdout)
+        .trim()
+        .to_owned();
+    let text = fs::read_to_string(bundle).unwrap();
+    assert!(text.contains(&format!("# from: CA file {}", der.display())));
+}
+
+#[test]
+fn program_not_found_is_127_and_not_executable_is_126() {
+    let tmp = tempfile::tempdir().unwrap();
+    trustrun(tmp.path())
+        .arg("no-such-program-trustrun-test")
+        .assert()
+        .code(127)
+        .stderr("trustrun: no-such-program-trustrun-test: command not found on PATH\n");
+    let plain = tmp.path().join("plain.txt");
+    fs::write(&plain, "not a program").unwrap();
+    trustrun(tmp.path())
+        .arg(&plain)
+        .assert()
+        .code(126)
+        .stderr(predicate::str::contains(format!(
+            "{}: permission denied",
+            plain.display()
+        )));
+    trustrun(tmp.path())
+        .arg(tmp.path().join("missing"))
+        .assert()
+        .code(127)
+        .stderr(predicate::str::contains("missing: no such file"));
+}
+
+#[test]
+fn no_program_and_bad_options_are_usage_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    trustrun(tmp.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no program given"));
+    trustrun(tmp.path())
+        .args(["--truststore", "sometimes", "true"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("sometimes"));
+    trustrun(tmp.path())
+        .env("TRUSTRUN_TRUSTSTORE", "sometimes")
+        .arg("true")
+        .assert()
+        .code(2)
+        .stderr("trustrun: TRUSTRUN_TRUSTSTORE=\"sometimes\": expected auto, always or never\n");
+}
+
+#[test]
+fn the_childs_exit_code_and_arguments_pass_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    trustrun(tmp.path())
+        .args(["sh", "-c", "exit 42"])
+        .assert()
+        .code(42);
+    // Everything after PROGRAM is PROGRAM's, even what looks like our own options.
+    trustrun(tmp.path())
+        .args([
+            "sh",
+            "-c",
+            "printf '%s|' \"$@\"",
+            "sh",
+            "--ca",
+            "x",
+            "-v",
+            "--help",
+        ])
+        .assert()
+        .success()
+        .stdout("--ca|x|-v|--help|");
+}
+
+#[test]
+fn double_dash_runs_a_program_named_like_a_subcommand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    fs::create_dir(&bin).unwrap();
+    fs::write(
+        bin.join("bundle"),
+        "#!/bin/sh\necho 'the program named bundle'\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(bin.join("bundle"), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    trustrun(tmp.path())
+        .env("PATH", &path)
+        .args(["--", "bundle"])
+        .assert()
+        .success()
+        .stdout("the program named bundle\n");
+    trustrun(tmp.path())
+        .env("PATH", &path)
+        .arg("bundle")
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with(".pem\n"));
+}
+
+#[test]
+fn the_child_gets_every_ca_variable_and_we_keep_ours_unchanged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = trustrun(tmp.path())
+        .env("SSL_CERT_DIR", "")
+        .args(["sh", "-c", "env"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let env = String::from_utf8_lossy(&out.stdout);
+    let bundle = env
+        .lines()
+        .find_map(|l| l.strip_prefix("TRUSTRUN_BUNDLE="))
+        .expect("TRUSTRUN_BUNDLE set");
+    for (name, _) in trustrun::vars::CA_VARIABLES {
+        assert!(
+            env.lines().any(|l| l == format!("{name}={bundle}")),
+            "{name} not set: {env}"
+        );
+    }
+    assert!(
+        !env.lines().any(|l| l.starts_with("SSL_CERT_DIR=")),
+        "an empty SSL_CERT_DIR is removed"
+    );
+    assert!(env.lines().any(|l| l == "TRUSTRUN_DEPTH=1"));
+}
+
+#[test]
+fn an_unusable_cache_falls_back_to_a_private_temporary_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    fs::write(&file, "").unwrap();
+    // A cache "directory" below a regular file cannot be created.
+    let out = trustrun(tmp.path())
+        .env("TRUSTRUN_CACHE_DIR", file.join("cache"))
+        .env("TMPDIR", tmp.path())
+        .args(["sh", "-c", "echo $SSL_CERT_FILE"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!(
+            "trustrun: warning: cannot read cache directory {}",
+            file.join("cache").display()
+        )))
+        .stderr(predicate::str::contains(format!(
+            "using {}",
+            tmp.path().display()
+        )))
+        .get_output()
+        .clone();
+    let bundle = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(
+        Path::new(&bundle).is_file(),
+        "the child still got a bundle: {bundle}"
+    );
+    single_line(&out.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_cache_other_users_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("shared-cache");
+    fs::create_dir(&cache).unwrap();
+    fs::set_permissions(&cache, fs::Permissions::from_mode(0o777)).unwrap();
+    trustrun(tmp.path())
+        .env("TRUSTRUN_CACHE_DIR", &cache)
+        .arg("true")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!(
+            "cache directory {} is writable by other users (mode 777); run: chmod 700",
+            cache.display()
+        )));
+    assert!(
+        !cache.join("bundles").exists(),
+        "nothing written into the open directory"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn internal_failure_runs_the_program_untouched_or_fails_with_strict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    fs::write(&file, "").unwrap();
+    let broken = |cmd: &mut Command| {
+        // Neither the cache nor the temporary fallback can be created.
+        cmd.env("TRUSTRUN_CACHE_DIR", file.join("cache"))
+            .env("TMPDIR", file.join("tmp"));
+    };
+    let mut cmd = trustrun(tmp.path());
+    broken(&mut cmd);
+    cmd.args(["sh", "-c", "echo \"[${SSL_CERT_FILE:-unset}]\""])
+        .assert()
+        .success()
+        .stdout("[unset]\n")
+        .stderr(predicate::str::contains("trustrun: warning: running /"))
+        .stderr(predicate::str::contains("without trustrun's CA bundle"));
+    let mut cmd = trustrun(tmp.path());
+    broken(&mut cmd);
+    cmd.args(["--strict", "sh", "-c", "echo ran"])
+        .assert()
+        .code(125)
+        .stdout("")
+        .stderr(predicate::str::contains("--strict forbids running"));
+}

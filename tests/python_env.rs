@@ -1,0 +1,285 @@
+//! What trustrun does to a Python's start-up: the certifi redirect (also after a `.pth` imported
+//! certifi), chaining to an existing sitecustomize, the user's PYTHONPATH, nesting, and many cold
+//! starts at once.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+/// A second, package-less virtualenv whose site-packages reaches the pinned clients through a
+/// `.pth` that also imports certifi (as some tools' `.pth` files do), and has its own
+/// sitecustomize that leaves a mark.
+struct SecondVenv {
+    _dir: tempfile::TempDir,
+    python: PathBuf,
+    site: PathBuf,
+}
+
+fn second_venv(import_certifi_in_pth: bool, sitecustomize: Option<&str>) -> SecondVenv {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("venv");
+    let status = Command::new(venv_python())
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&root)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let python = root.join("bin/python");
+    let site = PathBuf::from(
+        String::from_utf8(
+            Command::new(&python)
+                .args([
+                    "-c",
+                    "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+                ])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap()
+        .trim(),
+    );
+    let main_site = String::from_utf8(
+        Command::new(venv_python())
+            .args([
+                "-c",
+                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+            ])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let mut pth = format!("{}\n", main_site.trim());
+    if import_certifi_in_pth {
+        pth.push_str("import certifi\n");
+    }
+    fs::write(site.join("clients.pth"), pth).unwrap();
+    if let Some(code) = sitecustomize {
+        fs::write(site.join("sitecustomize.py"), code).unwrap();
+    }
+    SecondVenv {
+        _dir: dir,
+        python,
+        site,
+    }
+}
+
+fn run_client(
+    world: &World,
+    python: &Path,
+    client: &str,
+    through_trustrun: bool,
+) -> std::process::Output {
+    let mut cmd = if through_trustrun {
+        let mut cmd = world.trustrun();
+        cmd.arg("--ca").arg(&world.pki.root_pem).arg(python);
+        cmd
+    } else {
+        let mut cmd = Command::new(python);
+        clean(&mut cmd, world.cache.path());
+        cmd
+    };
+    cmd.arg(client_script()).args([client, &world.server.url]);
+    cmd.output().unwrap()
+}
+
+#[test]
+fn certifi_imported_by_a_pth_is_patched_in_place() {
+    let world = World::new();
+    let venv = second_venv(true, None);
+    assert_certificate_failure(&run_client(&world, &venv.python, "requests-certifi", false));
+    let out = run_client(&world, &venv.python, "requests-certifi", true);
+    assert_ok(&out, "200");
+}
+
+#[test]
+fn an_existing_sitecustomize_still_runs() {
+    let world = World::new();
+    let venv = second_venv(
+        false,
+        Some(
+            "import os, sys\nsys.stderr.write('venv sitecustomize ran\\n')\nos.environ['VENV_SITECUSTOMIZE'] = 'yes'\n",
+        ),
+    );
+    let out = world
+        .trustrun()
+        .arg("--ca")
+        .arg(&world.pki.root_pem)
+        .arg(&venv.python)
+        .args([
+            "-c",
+            "import os, sys, certifi, sitecustomize; \
+             print(os.environ.get('VENV_SITECUSTOMIZE'), certifi.where() == os.environ['TRUSTRUN_BUNDLE'], sitecustomize.__file__)",
+        ])
+        .output()
+        .unwrap();
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("venv sitecustomize ran"), "{text}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let expected = format!("yes True {}", venv.site.join("sitecustomize.py").display());
+    assert_eq!(stdout.trim(), expected, "{text}");
+}
+
+#[test]
+fn a_failing_sitecustomize_is_reported_as_python_would_and_trust_still_holds() {
+    let world = World::new();
+    let venv = second_venv(false, Some("raise RuntimeError('broken on purpose')\n"));
+    let out = run_client(&world, &venv.python, "requests-certifi", true);
+    let text = output_text(&out);
+    assert_ok(&out, "200");
+    assert!(
+        text.contains("Error in sitecustomize; set PYTHONVERBOSE for traceback:\nRuntimeError: broken on purpose"),
+        "{text}"
+    );
+    assert!(!text.contains("Traceback"), "{text}");
+}
+
+#[test]
+fn the_users_pythonpath_entries_survive_after_ours() {
+    let world = World::new();
+    let user_dir = tempfile::tempdir().unwrap();
+    fs::write(
+        user_dir.path().join("usermod.py"),
+        "VALUE = 'from user path'\n",
+    )
+    .unwrap();
+    let out = world
+        .trustrun()
+        .arg(venv_python())
+        .args([
+            "-c",
+            "import os, sys, usermod; print(usermod.VALUE); print(os.environ['PYTHONPATH'])",
+        ])
+        .env("PYTHONPATH", user_dir.path())
+        .output()
+        .unwrap();
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "from user path", "{text}");
+    let entries: Vec<&str> = lines[1].split(':').collect();
+    assert_eq!(entries.len(), 2, "{text}");
+    assert!(entries[0].contains("python-"), "ours first: {text}");
+    assert_eq!(entries[1], user_dir.path().to_str().unwrap(), "{text}");
+}
+
+#[test]
+fn nested_trustrun_keeps_one_entry_of_ours_and_the_outer_ca() {
+    let world = World::new();
+    let out = world
+        .trustrun()
+        .arg("--ca")
+        .arg(&world.pki.root_pem)
+        .arg(trustrun_bin())
+        .arg(trustrun_bin())
+        .arg(venv_python())
+        .args([
+            "-c",
+            &format!(
+                "import os, runpy, sys; print(os.environ['PYTHONPATH']); print(os.environ['TRUSTRUN_DEPTH']); \
+                 sys.argv = ['client.py', 'requests-certifi', '{}']; runpy.run_path({:?}, run_name='__main__')",
+                world.server.url,
+                client_script().to_string_lossy()
+            ),
+        ])
+        .output()
+        .unwrap();
+    let text = output_text(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines.len() >= 3, "{text}");
+    assert_eq!(lines[0].split(':').count(), 1, "one entry of ours: {text}");
+    assert_eq!(lines[1], "3", "three trustruns deep: {text}");
+    assert_eq!(
+        lines[2], "OK 200",
+        "the inner runs kept the outer --ca: {text}"
+    );
+}
+
+#[test]
+fn twenty_cold_starts_at_once_leave_one_intact_bundle() {
+    let world = World::new();
+    let children: Vec<_> = (0..20)
+        .map(|_| {
+            world
+                .trustrun()
+                .arg("--ca")
+                .arg(&world.pki.root_pem)
+                .arg(venv_python())
+                .args([
+                    "-c",
+                    "import certifi, os; assert certifi.where() == os.environ['SSL_CERT_FILE']",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", output_text(&out));
+    }
+    let bundles: Vec<PathBuf> = fs::read_dir(world.cache.path().join("bundles"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        bundles.len(),
+        1,
+        "one bundle and no temporary leftovers: {bundles:?}"
+    );
+    let text = fs::read_to_string(&bundles[0]).unwrap();
+    let root = fs::read_to_string(&world.pki.root_pem).unwrap();
+    let root_body: String = root.lines().filter(|l| !l.starts_with("-----")).collect();
+    let bundle_body: String = text.lines().collect();
+    assert!(
+        bundle_body.contains(&root_body),
+        "the corporate root is in the bundle"
+    );
+    assert!(
+        text.matches("BEGIN CERTIFICATE").count() > 100,
+        "Mozilla's roots are there too"
+    );
+    assert_eq!(
+        text.matches("BEGIN CERTIFICATE").count(),
+        text.matches("END CERTIFICATE").count(),
+        "no torn certificate"
+    );
+}
+
+#[test]
+fn the_warm_path_reuses_the_bundle_and_a_changed_ca_file_makes_a_new_one() {
+    let world = World::new();
+    let bundle = |world: &World| {
+        let out = world
+            .trustrun()
+            .arg("--ca")
+            .arg(&world.pki.root_pem)
+            .arg("bundle")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", output_text(&out));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let first = bundle(&world);
+    assert_eq!(bundle(&world), first);
+    // Another root in the same file: a new bundle, found without being told.
+    let other = Pki::build("Another Test Root", |_| {});
+    let mut pem = fs::read_to_string(&world.pki.root_pem).unwrap();
+    pem.push_str(&fs::read_to_string(&other.root_pem).unwrap());
+    fs::write(&world.pki.root_pem, pem).unwrap();
+    let second = bundle(&world);
+    assert_ne!(second, first);
+    assert!(
+        Path::new(&first).is_file(),
+        "old bundles stay for processes that still use them"
+    );
+}
