@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Start-up cost of trustrun, interleaved in one run: `python -c pass` plain against the same
+through trustrun and its alternatives. Each round runs every variant once, in a rotating order, so
+drift on the machine (other load, frequency) touches all variants alike. Reports the median and
+the ratio to plain.
+
+    python3 bench/startup.py [--rounds N] [--trustrun PATH] [--python PATH]
+
+Defaults: 200 rounds, target/release/trustrun, the test venv's python (it has truststore, which
+the hand-fix variant needs). The CA presets of this machine are removed from every child, as a
+user behind a proxy does not have them.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def clean_env():
+    env = {}
+    for name, value in os.environ.items():
+        upper = name.upper()
+        if (
+            upper.startswith("TRUSTRUN_")
+            or upper == "PYTHONPATH"
+            or "CERT" in upper
+            or "CA_BUNDLE" in upper
+            or "CAINFO" in upper
+            or "CA_CERTS" in upper
+            or "CAFILE" in upper
+        ):
+            continue
+        env[name] = value
+    return env
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--trustrun", default=os.path.join(REPO, "target/release/trustrun"))
+    parser.add_argument("--python", default=os.path.join(REPO, "target/e2e-venv/bin/python"))
+    args = parser.parse_args()
+
+    trustrun = os.path.abspath(args.trustrun)
+    python = args.python
+    work = tempfile.mkdtemp(prefix="trustrun-bench-")
+    base = clean_env()
+    warm_cache = os.path.join(work, "warm-cache")
+    base_warm = dict(base, TRUSTRUN_CACHE_DIR=warm_cache)
+
+    hand_fix = os.path.join(work, "hand-fix")
+    os.makedirs(hand_fix)
+    with open(os.path.join(hand_fix, "sitecustomize.py"), "w") as f:
+        f.write("import truststore\ntruststore.inject_into_ssl()\n")
+
+    shim_dir = os.path.join(work, "shims")
+    os.makedirs(shim_dir)
+    os.symlink(trustrun, os.path.join(shim_dir, "python"))
+    with open(os.path.join(shim_dir, ".trustrun-shims"), "w") as f:
+        f.write("trustrun shims\n")
+    # The shim finds the real python further down PATH: put the venv's bin right after it.
+    shim_path = shim_dir + os.pathsep + os.path.dirname(python) + os.pathsep + base.get("PATH", "")
+
+    config_home = os.path.join(work, "config-home")
+    os.makedirs(os.path.join(config_home, "trustrun"))
+    with open(os.path.join(config_home, "trustrun", "config.toml"), "w") as f:
+        f.write('truststore = "auto"\nleave_alone = ["CARGO_HTTP_CAINFO"]\n')
+
+    cold_counter = [0]
+
+    def cold_env():
+        cold_counter[0] += 1
+        return dict(base, TRUSTRUN_CACHE_DIR=os.path.join(work, "cold-%d" % cold_counter[0]))
+
+    variants = [
+        ("plain python -c pass", lambda: ([python, "-c", "pass"], base)),
+        ("trustrun, warm cache", lambda: ([trustrun, python, "-c", "pass"], base_warm)),
+        ("trustrun, empty cache (cold)", lambda: ([trustrun, python, "-c", "pass"], cold_env())),
+        (
+            "trustrun --truststore always, warm",
+            lambda: ([trustrun, "--truststore", "always", python, "-c", "pass"], base_warm),
+        ),
+        ("shim: python -c pass via shim dir, warm", lambda: (["python", "-c", "pass"], dict(base_warm, PATH=shim_path))),
+        (
+            "trustrun with a config file, warm",
+            lambda: ([trustrun, python, "-c", "pass"], dict(base_warm, XDG_CONFIG_HOME=config_home)),
+        ),
+        (
+            "hand fix: sitecustomize with truststore.inject_into_ssl()",
+            lambda: ([python, "-c", "pass"], dict(base, PYTHONPATH=hand_fix)),
+        ),
+    ]
+
+    # Prime the warm cache and check every variant works before timing anything.
+    for name, make in variants:
+        cmd, env = make()
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.exit("%s failed: %s" % (name, result.stderr.strip()))
+
+    times = {name: [] for name, _ in variants}
+    for round_ in range(args.rounds):
+        order = variants[round_ % len(variants):] + variants[: round_ % len(variants)]
+        for name, make in order:
+            cmd, env = make()
+            start = time.perf_counter()
+            subprocess.run(cmd, env=env, check=True)
+            times[name].append(time.perf_counter() - start)
+
+    plain = statistics.median(times[variants[0][0]])
+    print("%d rounds, interleaved; python: %s" % (args.rounds, python))
+    print("| variant | median ms | vs plain | extra ms |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, _ in variants:
+        med = statistics.median(times[name])
+        print("| %s | %.2f | %.3fx | %+.2f |" % (name, med * 1000, med / plain, (med - plain) * 1000))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
