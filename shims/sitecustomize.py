@@ -179,15 +179,27 @@ def _trustrun_main():
         if bootstrap is None or external is None:
             import importlib.machinery as external
             import importlib.util as bootstrap
-        paths = []
+        # Entries that may hold a sitecustomize, told with a few stat calls: asking PathFinder
+        # about every entry would list whole directories (the stdlib's) and cost more than the
+        # rest of this file. A zip archive on sys.path is asked directly.
+        spec = None
         for entry in sys.path:
             directory = entry or os.curdir
-            if os.path.abspath(directory) == here:
+            if os.path.isdir(directory):
+                if os.path.abspath(directory) == here:
+                    continue
+                if os.path.exists(os.path.join(directory, marker)):
+                    continue
+                if not any(
+                    os.path.exists(os.path.join(directory, name))
+                    for name in ("sitecustomize.py", "sitecustomize", "sitecustomize.pyc")
+                ):
+                    continue
+            elif not os.path.isfile(directory):
                 continue
-            if os.path.isfile(os.path.join(directory, marker)):
-                continue
-            paths.append(entry)
-        spec = external.PathFinder.find_spec("sitecustomize", paths)
+            spec = external.PathFinder.find_spec("sitecustomize", [entry])
+            if spec is not None and spec.loader is not None:
+                break
         if spec is None or spec.loader is None:
             return
         module = bootstrap.module_from_spec(spec)
