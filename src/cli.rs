@@ -79,6 +79,40 @@ enum Command {
         #[command(flatten)]
         trust: TrustArgs,
     },
+    /// Manage shims: links named like programs (python, pip, harbor...) to put first on PATH
+    Shim {
+        #[command(subcommand)]
+        action: ShimAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ShimAction {
+    /// Make shims (default names: python python3 pip pip3 harbor); safe to run again
+    Install {
+        /// Program names to shim
+        names: Vec<String>,
+        /// The shim directory [default: TRUSTRUN_SHIM_DIR, else <data dir>/trustrun/shims]
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Make hardlinks instead of symlinks (Unix)
+        #[arg(long)]
+        hardlink: bool,
+        /// Replace files of those names that are not trustrun shims
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show each shim and the real program it runs now
+    List {
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Remove shims (all of them when no name is given); never touches other files
+    Remove {
+        names: Vec<String>,
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// The name trustrun was started under: its file name (on Windows without `.exe`).
@@ -128,6 +162,21 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
         Some(Command::Bundle { output, trust }) => {
             bundle_command(&merge_args(&cli.trust, &trust)?, output)
         }
+        Some(Command::Shim { action }) => match action {
+            ShimAction::Install {
+                names,
+                dir,
+                hardlink,
+                force,
+            } => crate::shim::install(crate::shim::InstallRequest {
+                dir,
+                names,
+                hardlink,
+                force,
+            }),
+            ShimAction::List { dir } => crate::shim::list(dir),
+            ShimAction::Remove { names, dir } => crate::shim::remove(dir, names),
+        },
         None => {
             let Some((program, args)) = cli.program.split_first() else {
                 return Err(Failure::usage(

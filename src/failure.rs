@@ -1,11 +1,14 @@
 //! Errors that end trustrun with a documented exit code.
 //!
 //! Exit codes follow shell conventions (see README "Exit codes"): the child's own code when it ran,
-//! 2 for usage, CA-file and config errors, 125 for an internal failure under `--strict`,
+//! 1 when a command (shim, doctor) could not do what was asked, 2 for usage, CA-file and config errors, 125 for an internal failure under `--strict`,
 //! 126 for a program that cannot be run (or a shim loop), 127 for a program not found.
 
 use std::fmt;
 
+/// A command that did not do what was asked: a shim install refused to replace a foreign file,
+/// a host `doctor` looked at does not verify.
+pub const EXIT_FAILURE: u8 = 1;
 /// Usage errors, a CA file the user named that is unusable, a broken config file.
 pub const EXIT_USAGE: u8 = 2;
 /// trustrun itself failed and `--strict` forbade running the program untouched.

@@ -13,6 +13,8 @@ pub mod os_store;
 pub mod plan;
 pub mod python_support;
 pub mod run;
+pub mod shell;
+pub mod shim;
 pub mod sources;
 pub mod vars;
 

@@ -36,6 +36,8 @@ pub const TRUSTRUN_STRICT: &str = "TRUSTRUN_STRICT";
 pub const TRUSTRUN_VERBOSE: &str = "TRUSTRUN_VERBOSE";
 /// Overrides the per-user cache directory.
 pub const TRUSTRUN_CACHE_DIR: &str = "TRUSTRUN_CACHE_DIR";
+/// Where `trustrun shim` installs, lists and removes shims.
+pub const TRUSTRUN_SHIM_DIR: &str = "TRUSTRUN_SHIM_DIR";
 /// Set for the child: the bundle's path (our sitecustomize redirects certifi to it).
 pub const TRUSTRUN_BUNDLE: &str = "TRUSTRUN_BUNDLE";
 /// Set for the child: how many trustruns are above it; guards against shim loops.

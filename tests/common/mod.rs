@@ -103,6 +103,7 @@ pub struct Server {
     pub port: u16,
     pub url: String,
     answered: Arc<AtomicUsize>,
+    errors: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -110,16 +111,19 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let answered = Arc::new(AtomicUsize::new(0));
-        let counter = answered.clone();
+        let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (counter, error_log) = (answered.clone(), errors.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
                 let config = config.clone();
                 let counter = counter.clone();
-                std::thread::spawn(move || {
-                    if serve_one(stream, config).is_ok() {
+                let error_log = error_log.clone();
+                std::thread::spawn(move || match serve_one(stream, config) {
+                    Ok(()) => {
                         counter.fetch_add(1, Ordering::SeqCst);
                     }
+                    Err(e) => error_log.lock().unwrap().push(e.to_string()),
                 });
             }
         });
@@ -127,7 +131,27 @@ impl Server {
             port,
             url: format!("https://127.0.0.1:{port}"),
             answered,
+            errors,
         }
+    }
+
+    /// Whether a client aborted a handshake because it did not trust our chain: the TLS alert
+    /// "unknown CA", as OpenSSL sends it. Proof of a certificate failure for clients that hide it.
+    pub fn saw_unknown_ca_alert(&self) -> bool {
+        // The handshake thread may still be recording when the client has already exited.
+        for _ in 0..50 {
+            if self
+                .errors
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|e| e.contains("UnknownCA"))
+            {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
     }
 
     pub fn answered(&self) -> usize {
@@ -164,7 +188,7 @@ fn serve_one(stream: TcpStream, config: Arc<rustls::ServerConfig>) -> std::io::R
     }
     let mut body = vec![0u8; content_length];
     tls.read_exact(&mut body)?;
-    let reply = if path.ends_with("/chat/completions") {
+    let reply = if path.contains("/chat/completions") {
         r#"{"id":"chatcmpl-test","object":"chat.completion","created":1700000000,"model":"gpt-test","choices":[{"index":0,"message":{"role":"assistant","content":"pong"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#.to_owned()
     } else {
         format!(r#"{{"ok":true,"path":"{path}"}}"#)

@@ -1,0 +1,432 @@
+//! `trustrun shim install|list|remove`: a directory of links to trustrun, named like the programs
+//! they stand in for, to put first on PATH. Started under such a name, trustrun runs the real
+//! program of that name (see `cli::dispatch` and `locate`).
+//!
+//! The directory holds a manifest, `.trustrun-shims`, which is also the marker `locate` skips
+//! directories by. A file is ours when it links to trustrun or the manifest lists it; anything
+//! else is the user's, and is neither replaced (without `--force`) nor removed.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::failure::{EXIT_FAILURE, Failure};
+use crate::locate::{self, SHIM_MARKER};
+use crate::shell::Shell;
+
+pub const DEFAULT_NAMES: &[&str] = &["python", "python3", "pip", "pip3", "harbor"];
+
+/// The `.cmd` template for Windows machines where neither a hardlink nor a copy can be made.
+#[cfg(windows)]
+const CMD_TEMPLATE: &str = include_str!("../shims/shim.cmd");
+
+/// `TRUSTRUN_SHIM_DIR`, else `shims` in the platform's per-user data directory.
+pub fn default_dir() -> Result<PathBuf> {
+    if let Some(dir) = crate::vars::non_empty(crate::vars::TRUSTRUN_SHIM_DIR) {
+        return Ok(PathBuf::from(dir));
+    }
+    dirs::data_local_dir()
+        .map(|d| d.join("trustrun").join("shims"))
+        .context("no per-user data directory is known here (use --dir or TRUSTRUN_SHIM_DIR)")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Symlink,
+    Hardlink,
+    Copy,
+    Cmd,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Symlink => "symlink",
+            Kind::Hardlink => "hardlink",
+            Kind::Copy => "copy",
+            Kind::Cmd => "cmd",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Kind> {
+        [Kind::Symlink, Kind::Hardlink, Kind::Copy, Kind::Cmd]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// The manifest: which names are our shims, how each was made, and by which trustrun version
+/// (copies on Windows go stale when trustrun is upgraded; `install` refreshes them).
+#[derive(Default)]
+struct Manifest {
+    shims: BTreeMap<String, (Kind, String)>,
+}
+
+impl Manifest {
+    fn read(dir: &Path) -> Manifest {
+        let mut m = Manifest::default();
+        if let Ok(text) = fs::read_to_string(dir.join(SHIM_MARKER)) {
+            for line in text.lines() {
+                let mut parts = line.split_whitespace();
+                if let (Some("shim"), Some(name), Some(kind), Some(version)) =
+                    (parts.next(), parts.next(), parts.next(), parts.next())
+                    && let Some(kind) = Kind::parse(kind)
+                {
+                    m.shims.insert(name.to_owned(), (kind, version.to_owned()));
+                }
+            }
+        }
+        m
+    }
+
+    fn write(&self, dir: &Path) -> Result<()> {
+        let mut text = String::from(
+            "# trustrun shims. trustrun skips this directory when it looks for the real programs.\n\
+             # Managed by `trustrun shim install|remove`.\n",
+        );
+        for (name, (kind, version)) in &self.shims {
+            text.push_str(&format!("shim {name} {} {version}\n", kind.as_str()));
+        }
+        crate::cache::write_atomic(&dir.join(SHIM_MARKER), text.as_bytes())
+    }
+}
+
+fn validate(name: &str) -> Result<(), Failure> {
+    let bad = name.is_empty()
+        || name.starts_with('.')
+        || name.contains(['/', '\\', ':'])
+        || name.chars().any(char::is_whitespace);
+    if bad {
+        return Err(Failure::usage(format!("{name:?} is not a program name")));
+    }
+    if name.eq_ignore_ascii_case("trustrun") {
+        return Err(Failure::usage(
+            "a shim named trustrun would shadow trustrun itself",
+        ));
+    }
+    Ok(())
+}
+
+/// Where the shim for `name` lives in `dir` (on Windows, with its extension).
+#[cfg(unix)]
+fn shim_paths(dir: &Path, name: &str) -> Vec<PathBuf> {
+    vec![dir.join(name)]
+}
+
+#[cfg(windows)]
+fn shim_paths(dir: &Path, name: &str) -> Vec<PathBuf> {
+    vec![
+        dir.join(format!("{name}.exe")),
+        dir.join(format!("{name}.cmd")),
+    ]
+}
+
+fn current_exe() -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("cannot tell where the trustrun binary is")?;
+    Ok(fs::canonicalize(&exe).unwrap_or(exe))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (fs::metadata(a), fs::metadata(b)) {
+            (Ok(x), Ok(y)) => (x.dev(), x.ino()) == (y.dev(), y.ino()),
+            _ => false,
+        }
+    }
+    #[cfg(windows)]
+    {
+        same_file::is_same_file(a, b).unwrap_or(false)
+    }
+}
+
+/// Whether the file at `path` is one of our shims.
+fn is_ours(path: &Path, name: &str, manifest: &Manifest, exe: &Path) -> bool {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return false;
+    };
+    if meta.file_type().is_symlink() {
+        // A link into another trustrun install is ours too.
+        let target = fs::read_link(path).unwrap_or_default();
+        let target_name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        return same_file(path, exe) || target_name.starts_with("trustrun");
+    }
+    same_file(path, exe) || manifest.shims.contains_key(name)
+}
+
+/// Whether our shim at `path` already does what a fresh install would.
+fn is_current(path: &Path, kind: Kind, exe: &Path) -> bool {
+    match kind {
+        Kind::Symlink | Kind::Hardlink => same_file(path, exe),
+        Kind::Copy => match (fs::read(path), fs::read(exe)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        },
+        Kind::Cmd => false,
+    }
+}
+
+pub struct InstallRequest {
+    pub dir: Option<PathBuf>,
+    pub names: Vec<String>,
+    pub hardlink: bool,
+    pub force: bool,
+}
+
+pub fn install(req: InstallRequest) -> Result<()> {
+    let dir = match req.dir {
+        Some(d) => d,
+        None => default_dir()?,
+    };
+    let names: Vec<String> = if req.names.is_empty() {
+        DEFAULT_NAMES.iter().map(|s| s.to_string()).collect()
+    } else {
+        req.names
+    };
+    for n in &names {
+        validate(n)?;
+    }
+    let exe = current_exe()?;
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let dir = fs::canonicalize(&dir).unwrap_or(dir);
+    let mut manifest = Manifest::read(&dir);
+
+    // All or nothing: a refusal changes nothing.
+    let foreign: Vec<String> = names
+        .iter()
+        .flat_map(|n| shim_paths(&dir, n).into_iter().map(move |p| (n, p)))
+        .filter(|(n, p)| fs::symlink_metadata(p).is_ok() && !is_ours(p, n, &manifest, &exe))
+        .map(|(_, p)| p.display().to_string())
+        .collect();
+    if !foreign.is_empty() && !req.force {
+        return Err(Failure::new(
+            EXIT_FAILURE,
+            format!(
+                "refusing to replace {}: not a trustrun shim (--force replaces it)",
+                foreign.join(", ")
+            ),
+        )
+        .into());
+    }
+
+    let wanted = if req.hardlink {
+        Kind::Hardlink
+    } else {
+        default_kind()
+    };
+    for name in &names {
+        let path = &shim_paths(&dir, name)[0];
+        let recorded = manifest.shims.get(name).map(|(k, _)| *k);
+        let exists = fs::symlink_metadata(path).is_ok();
+        if exists && recorded == Some(wanted) && is_current(path, wanted, &exe) {
+            println!("unchanged  {}", path.display());
+            continue;
+        }
+        for stale in shim_paths(&dir, name) {
+            if fs::symlink_metadata(&stale).is_ok() && &stale != path {
+                fs::remove_file(&stale)
+                    .with_context(|| format!("cannot replace {}", stale.display()))?;
+            }
+        }
+        let made = make_shim(&dir, name, wanted, &exe)?;
+        manifest
+            .shims
+            .insert(name.clone(), (made, env!("CARGO_PKG_VERSION").to_owned()));
+        println!(
+            "{}  {} ({})",
+            if exists { "updated  " } else { "installed" },
+            path.display(),
+            made.as_str()
+        );
+    }
+    manifest.write(&dir)?;
+    print_path_advice(&dir, &names);
+    Ok(())
+}
+
+#[cfg(unix)]
+fn default_kind() -> Kind {
+    Kind::Symlink
+}
+
+#[cfg(windows)]
+fn default_kind() -> Kind {
+    Kind::Hardlink
+}
+
+/// Makes the shim under a temporary name and renames it into place, so the name never points at
+/// nothing while programs may be starting through it.
+fn make_shim(dir: &Path, name: &str, kind: Kind, exe: &Path) -> Result<Kind> {
+    let path = shim_paths(dir, name)[0].clone();
+    let tmp = dir.join(format!(".{name}.trustrun-tmp"));
+    let _ = fs::remove_file(&tmp);
+    let made = create(&tmp, kind, exe, name)
+        .with_context(|| format!("cannot make the shim {}", path.display()))?;
+    let final_path = if made == Kind::Cmd {
+        path.with_extension("cmd")
+    } else {
+        path
+    };
+    fs::rename(&tmp, &final_path)
+        .with_context(|| format!("cannot put {} in place", final_path.display()))?;
+    Ok(made)
+}
+
+#[cfg(unix)]
+fn create(tmp: &Path, kind: Kind, exe: &Path, _name: &str) -> Result<Kind> {
+    match kind {
+        Kind::Hardlink => fs::hard_link(exe, tmp)
+            .with_context(|| format!("cannot hardlink {} (another filesystem?)", exe.display()))?,
+        _ => std::os::unix::fs::symlink(exe, tmp)?,
+    }
+    Ok(kind)
+}
+
+#[cfg(windows)]
+fn create(tmp: &Path, _kind: Kind, exe: &Path, name: &str) -> Result<Kind> {
+    // Symlinks need a privilege most users lack; a hardlink is free on the same volume, a copy
+    // works across volumes, and a .cmd works where policy forbids both.
+    if fs::hard_link(exe, tmp).is_ok() {
+        return Ok(Kind::Hardlink);
+    }
+    if fs::copy(exe, tmp).is_ok() {
+        return Ok(Kind::Copy);
+    }
+    let text = CMD_TEMPLATE
+        .replace("{trustrun}", &exe.display().to_string())
+        .replace("{name}", name)
+        .replace('\n', "\r\n");
+    fs::write(tmp, text)?;
+    Ok(Kind::Cmd)
+}
+
+fn print_path_advice(dir: &Path, names: &[String]) {
+    let path = std::env::var_os(crate::vars::PATH).unwrap_or_default();
+    let entries: Vec<PathBuf> = std::env::split_paths(&path).collect();
+    let position = entries
+        .iter()
+        .position(|e| fs::canonicalize(e).is_ok_and(|c| c == dir));
+    // Names that PATH finds somewhere before the shim directory bypass the shims.
+    let shadowed: Vec<String> = match position {
+        Some(pos) => names
+            .iter()
+            .filter(|n| {
+                entries[..pos]
+                    .iter()
+                    .any(|e| shim_paths(e, n).iter().any(|p| p.is_file()))
+            })
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    if position.is_some() && shadowed.is_empty() {
+        println!(
+            "{} is on PATH ahead of the programs it stands in for.",
+            dir.display()
+        );
+        return;
+    }
+    let (line, where_) = Shell::detect().path_instructions(dir);
+    if position.is_some() {
+        println!(
+            "{} is on PATH, but after another directory with {}: move it to the front:",
+            dir.display(),
+            shadowed.join(", ")
+        );
+    } else {
+        println!("Put {} first on PATH ({where_}):", dir.display());
+    }
+    println!("    {line}");
+}
+
+pub fn list(dir: Option<PathBuf>) -> Result<()> {
+    let dir = match dir {
+        Some(d) => d,
+        None => default_dir()?,
+    };
+    if !dir.join(SHIM_MARKER).is_file() {
+        println!("no trustrun shims in {}", dir.display());
+        return Ok(());
+    }
+    let manifest = Manifest::read(&dir);
+    let exe = current_exe()?;
+    println!("shims in {}:", dir.display());
+    for (name, (kind, version)) in &manifest.shims {
+        let path = shim_paths(&dir, name)
+            .into_iter()
+            .find(|p| fs::symlink_metadata(p).is_ok());
+        let state = match &path {
+            None => "missing (run `trustrun shim install` again)".to_owned(),
+            Some(p) if *kind == Kind::Copy && !is_current(p, *kind, &exe) => {
+                format!("copy of trustrun {version}, stale: run `trustrun shim install` to refresh")
+            }
+            Some(_) => kind.as_str().to_owned(),
+        };
+        let target = match locate::find(std::ffi::OsStr::new(name)) {
+            Ok(real) => format!("-> {}", real.display()),
+            Err(_) => "-> nothing real behind it on PATH".to_owned(),
+        };
+        println!("  {name:<12} {target}   [{state}]");
+    }
+    Ok(())
+}
+
+pub fn remove(dir: Option<PathBuf>, names: Vec<String>) -> Result<()> {
+    let dir = match dir {
+        Some(d) => d,
+        None => default_dir()?,
+    };
+    let mut manifest = Manifest::read(&dir);
+    let exe = current_exe()?;
+    let names: Vec<String> = if names.is_empty() {
+        manifest.shims.keys().cloned().collect()
+    } else {
+        names
+    };
+    let mut refused = Vec::new();
+    for name in &names {
+        validate(name)?;
+        let present: Vec<PathBuf> = shim_paths(&dir, name)
+            .into_iter()
+            .filter(|p| fs::symlink_metadata(p).is_ok())
+            .collect();
+        if present.is_empty() {
+            println!("no shim {name} in {}", dir.display());
+            manifest.shims.remove(name);
+            continue;
+        }
+        let mut kept = false;
+        for p in present {
+            if !is_ours(&p, name, &manifest, &exe) {
+                refused.push(p.display().to_string());
+                kept = true;
+                continue;
+            }
+            fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
+            println!("removed  {}", p.display());
+        }
+        if !kept {
+            manifest.shims.remove(name);
+        }
+    }
+    if manifest.shims.is_empty() {
+        let _ = fs::remove_file(dir.join(SHIM_MARKER));
+        let _ = fs::remove_dir(&dir);
+    } else if dir.is_dir() {
+        manifest.write(&dir)?;
+    }
+    if !refused.is_empty() {
+        return Err(Failure::new(
+            EXIT_FAILURE,
+            format!("left alone {}: not a trustrun shim", refused.join(", ")),
+        )
+        .into());
+    }
+    Ok(())
+}
