@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use crate::failure::Failure;
-use crate::options::{TrustOptions, Truststore};
+use crate::options::{Flags, TrustOptions, Truststore};
 use crate::run;
 
 #[derive(Parser, Debug)]
@@ -58,14 +58,18 @@ struct TrustArgs {
 }
 
 impl TrustArgs {
+    fn flags(&self) -> Flags {
+        Flags {
+            ca: self.ca.clone(),
+            truststore: self.truststore,
+            strict: self.strict,
+            relax_x509_strict: self.relax_x509_strict,
+            verbose: self.verbose,
+        }
+    }
+
     fn options(&self) -> Result<TrustOptions, Failure> {
-        TrustOptions::merge(
-            self.ca.clone(),
-            self.truststore,
-            self.strict,
-            self.relax_x509_strict,
-            self.verbose,
-        )
+        TrustOptions::merge(self.flags(), &crate::config::load()?)
     }
 }
 
@@ -79,11 +83,32 @@ enum Command {
         #[command(flatten)]
         trust: TrustArgs,
     },
+    /// Print the environment `trustrun PROGRAM` sets, for a shell profile, CI or a .env file
+    Env {
+        /// Output format [default: your shell's]
+        #[arg(long, short, value_enum)]
+        format: Option<crate::env_format::Format>,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
+    /// Where the config file is, and the settings in effect
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Manage shims: links named like programs (python, pip, harbor...) to put first on PATH
     Shim {
         #[command(subcommand)]
         action: ShimAction,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigAction {
+    /// Print the config file's path
+    Path,
+    /// Show the settings in effect and where each comes from
+    Show,
 }
 
 #[derive(Subcommand, Debug)]
@@ -162,6 +187,13 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
         Some(Command::Bundle { output, trust }) => {
             bundle_command(&merge_args(&cli.trust, &trust)?, output)
         }
+        Some(Command::Env { format, trust }) => {
+            env_command(&merge_args(&cli.trust, &trust)?, format)
+        }
+        Some(Command::Config { action }) => match action {
+            ConfigAction::Path => config_path(),
+            ConfigAction::Show => config_show(),
+        },
         Some(Command::Shim { action }) => match action {
             ShimAction::Install {
                 names,
@@ -193,21 +225,126 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
 fn merge_args(before: &TrustArgs, after: &TrustArgs) -> Result<TrustOptions, Failure> {
     let mut ca = before.ca.clone();
     ca.extend(after.ca.iter().cloned());
-    TrustOptions::merge(
+    let flags = Flags {
         ca,
-        after.truststore.or(before.truststore),
-        before.strict || after.strict,
-        before.relax_x509_strict || after.relax_x509_strict,
-        before.verbose || after.verbose,
-    )
+        truststore: after.truststore.or(before.truststore),
+        strict: before.strict || after.strict,
+        relax_x509_strict: before.relax_x509_strict || after.relax_x509_strict,
+        verbose: before.verbose || after.verbose,
+    };
+    TrustOptions::merge(flags, &crate::config::load()?)
+}
+
+/// The bundle and plan, for commands that have no program to run untouched when this fails.
+fn prepare_or_fail(opts: &TrustOptions) -> Result<run::Prepared> {
+    match run::prepare(opts) {
+        Ok(p) => Ok(p),
+        Err(run::PrepareError::UserCa(f)) => Err(f.into()),
+        Err(run::PrepareError::Internal(e)) => Err(e.context("cannot build the CA bundle")),
+    }
+}
+
+fn env_command(opts: &TrustOptions, format: Option<crate::env_format::Format>) -> Result<()> {
+    let prepared = prepare_or_fail(opts)?;
+    let format = format
+        .unwrap_or_else(|| crate::env_format::Format::for_shell(crate::shell::Shell::detect()));
+    let text = crate::env_format::render(format, &prepared.plan, &prepared.python_dir)?;
+    print!("{text}");
+    Ok(())
+}
+
+fn config_path() -> Result<()> {
+    match crate::config::path() {
+        Some(p) => println!("{}", p.display()),
+        None => {
+            return Err(
+                Failure::usage("no config directory is known here (set TRUSTRUN_CONFIG)").into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn config_show() -> Result<()> {
+    use crate::vars;
+    let config = crate::config::load()?;
+    let opts = TrustOptions::merge(Flags::default(), &config)?;
+    let file = crate::config::path();
+    match (&file, &config.path) {
+        (Some(p), Some(_)) => println!("config file      {} (read)", p.display()),
+        (Some(p), None) => println!("config file      {} (none there)", p.display()),
+        (None, _) => println!("config file      (no config directory known)"),
+    }
+    let origin = |env: &str, configured: bool| {
+        if vars::non_empty(env).is_some() {
+            env.to_owned()
+        } else if configured {
+            "config".to_owned()
+        } else {
+            "default".to_owned()
+        }
+    };
+    let env_ca: Vec<PathBuf> = vars::non_empty(vars::TRUSTRUN_CA)
+        .map(|v| crate::sources::split_path_list(&v))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| std::path::absolute(&p).unwrap_or(p))
+        .collect();
+    if opts.ca.is_empty() {
+        println!("ca               (none)");
+    }
+    for (i, ca) in opts.ca.iter().enumerate() {
+        let from = if env_ca.contains(ca) {
+            vars::TRUSTRUN_CA
+        } else {
+            "config"
+        };
+        let label = if i == 0 { "ca" } else { "" };
+        println!("{label:<16} {} ({from})", ca.display());
+    }
+    println!(
+        "truststore       {} ({}; {} here)",
+        format!("{:?}", opts.truststore).to_ascii_lowercase(),
+        origin(vars::TRUSTRUN_TRUSTSTORE, config.truststore.is_some()),
+        if opts.truststore.enabled() {
+            "on"
+        } else {
+            "off"
+        }
+    );
+    println!(
+        "strict           {} ({})",
+        opts.strict,
+        origin(vars::TRUSTRUN_STRICT, config.strict.is_some())
+    );
+    println!(
+        "relax_x509_strict {} ({})",
+        opts.relax_x509_strict,
+        origin(
+            vars::TRUSTRUN_RELAX_X509_STRICT,
+            config.relax_x509_strict.is_some()
+        )
+    );
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "(none)".to_owned()
+        } else {
+            v.join(" ")
+        }
+    };
+    println!("leave_alone      {}", list(&opts.leave_alone));
+    println!("extra_variables  {}", list(&opts.extra_variables));
+    if let Ok(cache) = crate::cache::preferred_dir() {
+        println!("cache            {}", cache.display());
+    }
+    if let Ok(shims) = crate::shim::default_dir() {
+        println!("shim directory   {}", shims.display());
+    }
+    Ok(())
 }
 
 fn bundle_command(opts: &TrustOptions, output: Option<PathBuf>) -> Result<()> {
-    let prepared = match run::prepare(opts) {
-        Ok(p) => p,
-        Err(run::PrepareError::UserCa(f)) => return Err(f.into()),
-        Err(run::PrepareError::Internal(e)) => return Err(e.context("cannot build the CA bundle")),
-    };
+    let prepared = prepare_or_fail(opts)?;
     match output {
         Some(out) => {
             std::fs::copy(&prepared.bundle, &out)

@@ -5,6 +5,8 @@ pub mod bundle;
 pub mod cache;
 pub mod certs;
 mod cli;
+pub mod config;
+pub mod env_format;
 pub mod failure;
 pub mod launch;
 pub mod locate;

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::config::Config;
 use crate::failure::Failure;
 use crate::vars;
 
@@ -35,6 +36,16 @@ impl Truststore {
     }
 }
 
+/// What the command line said; a shim has none.
+#[derive(Clone, Debug, Default)]
+pub struct Flags {
+    pub ca: Vec<PathBuf>,
+    pub truststore: Option<Truststore>,
+    pub strict: bool,
+    pub relax_x509_strict: bool,
+    pub verbose: bool,
+}
+
 #[derive(Clone, Debug)]
 pub struct TrustOptions {
     /// Extra CA files or directories: flags first, then `TRUSTRUN_CA`; absolute paths.
@@ -43,26 +54,25 @@ pub struct TrustOptions {
     pub strict: bool,
     pub relax_x509_strict: bool,
     pub verbose: bool,
+    /// CA variables not to set (config `leave_alone`).
+    pub leave_alone: Vec<String>,
+    /// More variables to point at the bundle (config `extra_variables`).
+    pub extra_variables: Vec<String>,
 }
 
 impl TrustOptions {
-    /// Options as a shim sees them: environment only, since a shim takes no flags.
+    /// Options as a shim sees them: environment and config only, since a shim takes no flags.
     pub fn from_env() -> Result<TrustOptions, Failure> {
-        TrustOptions::merge(Vec::new(), None, false, false, false)
+        TrustOptions::merge(Flags::default(), &crate::config::load()?)
     }
 
-    /// Flags beat the environment; CA paths from both are trusted.
-    pub fn merge(
-        flag_ca: Vec<PathBuf>,
-        flag_truststore: Option<Truststore>,
-        flag_strict: bool,
-        flag_relax: bool,
-        flag_verbose: bool,
-    ) -> Result<TrustOptions, Failure> {
-        let mut ca: Vec<PathBuf> = flag_ca;
+    /// Flags beat the environment, which beats the config; CA paths from all three are trusted.
+    pub fn merge(flags: Flags, config: &Config) -> Result<TrustOptions, Failure> {
+        let mut ca: Vec<PathBuf> = flags.ca;
         if let Some(list) = vars::non_empty(vars::TRUSTRUN_CA) {
             ca.extend(crate::sources::split_path_list(&list));
         }
+        ca.extend(config.ca.iter().cloned());
         let ca = ca
             .into_iter()
             .map(|p| std::path::absolute(&p).unwrap_or(p))
@@ -72,7 +82,7 @@ impl TrustOptions {
                 }
                 acc
             });
-        let truststore = match flag_truststore {
+        let truststore = match flags.truststore {
             Some(t) => t,
             None => match vars::non_empty(vars::TRUSTRUN_TRUSTSTORE) {
                 Some(v) => Truststore::parse(&v.to_string_lossy()).ok_or_else(|| {
@@ -82,15 +92,27 @@ impl TrustOptions {
                         v
                     ))
                 })?,
-                None => Truststore::Auto,
+                None => config.truststore.unwrap_or(Truststore::Auto),
             },
+        };
+        let switch = |flag: bool, name: &str, configured: Option<bool>| {
+            flag || match vars::non_empty(name) {
+                Some(_) => vars::flag(name),
+                None => configured.unwrap_or(false),
+            }
         };
         Ok(TrustOptions {
             ca,
             truststore,
-            strict: flag_strict || vars::flag(vars::TRUSTRUN_STRICT),
-            relax_x509_strict: flag_relax || vars::flag(vars::TRUSTRUN_RELAX_X509_STRICT),
-            verbose: flag_verbose || vars::flag(vars::TRUSTRUN_VERBOSE),
+            strict: switch(flags.strict, vars::TRUSTRUN_STRICT, config.strict),
+            relax_x509_strict: switch(
+                flags.relax_x509_strict,
+                vars::TRUSTRUN_RELAX_X509_STRICT,
+                config.relax_x509_strict,
+            ),
+            verbose: flags.verbose || vars::flag(vars::TRUSTRUN_VERBOSE),
+            leave_alone: config.leave_alone.clone(),
+            extra_variables: config.extra_variables.clone(),
         })
     }
 }

@@ -30,8 +30,15 @@ impl EnvPlan {
 
 pub fn plan(bundle: &Path, python_dir: &Path, opts: &TrustOptions) -> Result<EnvPlan> {
     let mut vars: Vec<(String, Option<OsString>)> = Vec::new();
-    for (name, _) in vars::CA_VARIABLES {
-        vars.push((name.to_string(), Some(bundle.into())));
+    let names = vars::CA_VARIABLES
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .filter(|name| !opts.leave_alone.contains(name))
+        .chain(opts.extra_variables.iter().cloned());
+    for name in names {
+        if !vars.iter().any(|(n, _)| *n == name) {
+            vars.push((name, Some(bundle.into())));
+        }
     }
     // A set SSL_CERT_DIR was read into the bundle and adds nothing wrong; an empty one is a trap.
     if std::env::var_os(vars::SSL_CERT_DIR).is_some_and(|v| v.is_empty()) {

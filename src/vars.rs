@@ -36,6 +36,8 @@ pub const TRUSTRUN_STRICT: &str = "TRUSTRUN_STRICT";
 pub const TRUSTRUN_VERBOSE: &str = "TRUSTRUN_VERBOSE";
 /// Overrides the per-user cache directory.
 pub const TRUSTRUN_CACHE_DIR: &str = "TRUSTRUN_CACHE_DIR";
+/// The config file to read instead of the platform's default.
+pub const TRUSTRUN_CONFIG: &str = "TRUSTRUN_CONFIG";
 /// Where `trustrun shim` installs, lists and removes shims.
 pub const TRUSTRUN_SHIM_DIR: &str = "TRUSTRUN_SHIM_DIR";
 /// Set for the child: the bundle's path (our sitecustomize redirects certifi to it).

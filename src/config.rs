@@ -1,0 +1,206 @@
+//! The optional config file: `config.toml` in the platform's config directory (or
+//! `TRUSTRUN_CONFIG`). Flags beat the environment, which beats the config; CA paths from all
+//! three are trusted.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::failure::Failure;
+use crate::options::Truststore;
+use crate::vars;
+
+#[derive(Debug, Default, Clone)]
+pub struct Config {
+    /// The file read, if one exists.
+    pub path: Option<PathBuf>,
+    pub ca: Vec<PathBuf>,
+    pub truststore: Option<Truststore>,
+    pub strict: Option<bool>,
+    pub relax_x509_strict: Option<bool>,
+    pub leave_alone: Vec<String>,
+    pub extra_variables: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+struct File {
+    #[serde(default)]
+    ca: Vec<String>,
+    truststore: Option<String>,
+    strict: Option<bool>,
+    relax_x509_strict: Option<bool>,
+    #[serde(default)]
+    leave_alone: Vec<String>,
+    #[serde(default)]
+    extra_variables: Vec<String>,
+}
+
+/// `TRUSTRUN_CONFIG`, else `trustrun/config.toml` in the platform's config directory.
+pub fn path() -> Option<PathBuf> {
+    if let Some(p) = vars::non_empty(vars::TRUSTRUN_CONFIG) {
+        return Some(PathBuf::from(p));
+    }
+    dirs::config_dir().map(|d| d.join("trustrun").join("config.toml"))
+}
+
+/// The config in effect: empty when there is no file. A file that does not parse, has an unknown
+/// key or a bad value is an error naming the file, the line and the key.
+pub fn load() -> Result<Config, Failure> {
+    let Some(path) = path() else {
+        return Ok(Config::default());
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A TRUSTRUN_CONFIG that names nothing is a mistake worth saying.
+            if vars::non_empty(vars::TRUSTRUN_CONFIG).is_some() {
+                return Err(Failure::usage(format!(
+                    "config {} (TRUSTRUN_CONFIG): no such file",
+                    path.display()
+                )));
+            }
+            return Ok(Config::default());
+        }
+        Err(e) => {
+            return Err(Failure::usage(format!(
+                "config {}: cannot read: {e}",
+                path.display()
+            )));
+        }
+    };
+    parse(&path, &text)
+}
+
+pub fn parse(path: &Path, text: &str) -> Result<Config, Failure> {
+    let file: File = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let message = e.message().trim().replace('\n', " ");
+        Failure::usage(match line {
+            Some(l) => format!("config {}:{l}: {message}", path.display()),
+            None => format!("config {}: {message}", path.display()),
+        })
+    })?;
+    let at = |key: &str| {
+        let line = text
+            .lines()
+            .position(|l| l.trim_start().starts_with(key))
+            .map(|i| i + 1)
+            .unwrap_or(1);
+        format!("config {}:{line}: key `{key}`", path.display())
+    };
+    let truststore = match &file.truststore {
+        Some(v) => Some(Truststore::parse(v).ok_or_else(|| {
+            Failure::usage(format!(
+                "{}: {v:?} is not auto, always or never",
+                at("truststore")
+            ))
+        })?),
+        None => None,
+    };
+    let known: Vec<&str> = vars::CA_VARIABLES.iter().map(|(n, _)| *n).collect();
+    for name in &file.leave_alone {
+        if !known.contains(&name.as_str()) {
+            return Err(Failure::usage(format!(
+                "{}: {name} is not a variable trustrun sets (see `trustrun env`)",
+                at("leave_alone")
+            )));
+        }
+    }
+    for name in &file.extra_variables {
+        let valid = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        if !valid {
+            return Err(Failure::usage(format!(
+                "{}: {name:?} is not an environment variable name",
+                at("extra_variables")
+            )));
+        }
+    }
+    let base = path.parent().unwrap_or(Path::new("."));
+    Ok(Config {
+        path: Some(path.to_owned()),
+        ca: file.ca.iter().map(|p| resolve(base, p)).collect(),
+        truststore,
+        strict: file.strict,
+        relax_x509_strict: file.relax_x509_strict,
+        leave_alone: file.leave_alone,
+        extra_variables: file.extra_variables,
+    })
+}
+
+/// `~/x` from the home directory, a relative path from the config file's directory.
+fn resolve(base: &Path, p: &str) -> PathBuf {
+    if let Some(rest) = p.strip_prefix("~/").or_else(|| p.strip_prefix("~\\"))
+        && let Some(home) = dirs::home_dir()
+    {
+        return home.join(rest);
+    }
+    let path = PathBuf::from(p);
+    if path.is_absolute() {
+        path
+    } else {
+        base.join(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        parse(Path::new("/c/config.toml"), text)
+            .unwrap_err()
+            .message
+    }
+
+    #[test]
+    fn a_full_config() {
+        let c = parse(
+            Path::new("/etc/tr/config.toml"),
+            "ca = [\"corp.pem\", \"/abs/root.pem\"]\ntruststore = \"always\"\nstrict = true\n\
+             leave_alone = [\"NODE_EXTRA_CA_CERTS\"]\nextra_variables = [\"MY_TOOL_CA\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.ca,
+            vec![
+                PathBuf::from("/etc/tr/corp.pem"),
+                PathBuf::from("/abs/root.pem")
+            ]
+        );
+        assert_eq!(c.truststore, Some(Truststore::Always));
+        assert_eq!(c.strict, Some(true));
+        assert_eq!(c.leave_alone, vec!["NODE_EXTRA_CA_CERTS"]);
+        assert_eq!(c.extra_variables, vec!["MY_TOOL_CA"]);
+    }
+
+    #[test]
+    fn errors_name_the_file_the_line_and_the_key() {
+        assert_eq!(
+            err("truststore = \"auto\"\ncafile = \"x.pem\"\n"),
+            "config /c/config.toml:2: unknown field `cafile`, expected one of `ca`, `truststore`, `strict`, `relax_x509_strict`, `leave_alone`, `extra_variables`"
+        );
+        assert!(
+            err("ca = [\"a.pem\"\n").starts_with("config /c/config.toml:"),
+            "{}",
+            err("ca = [\"a.pem\"\n")
+        );
+        assert_eq!(
+            err("\ntruststore = \"sometimes\"\n"),
+            "config /c/config.toml:2: key `truststore`: \"sometimes\" is not auto, always or never"
+        );
+        assert_eq!(
+            err("leave_alone = [\"PATH\"]\n"),
+            "config /c/config.toml:1: key `leave_alone`: PATH is not a variable trustrun sets (see `trustrun env`)"
+        );
+        assert!(
+            err("strict = \"yes\"\n").contains(":1:"),
+            "{}",
+            err("strict = \"yes\"\n")
+        );
+    }
+}

@@ -1,0 +1,295 @@
+//! `trustrun env`: the child environment of `trustrun PROGRAM` (one source of truth, `plan`)
+//! printed for a shell, a CI system or a dotenv file, each value quoted by its consumer's rules.
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::failure::Failure;
+use crate::plan::EnvPlan;
+use crate::shell::Shell;
+use crate::vars;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Sh,
+    Fish,
+    Powershell,
+    Cmd,
+    Github,
+    Dotenv,
+    Json,
+}
+
+impl Format {
+    pub fn for_shell(shell: Shell) -> Format {
+        match shell {
+            Shell::Sh => Format::Sh,
+            Shell::Fish => Format::Fish,
+            Shell::PowerShell => Format::Powershell,
+            Shell::Cmd => Format::Cmd,
+        }
+    }
+
+    /// Shells can extend PYTHONPATH when the snippet runs; the others get it whole.
+    fn extends_pythonpath(self) -> bool {
+        matches!(
+            self,
+            Format::Sh | Format::Fish | Format::Powershell | Format::Cmd
+        )
+    }
+}
+
+fn text<'a>(name: &str, value: &'a OsString) -> Result<&'a str, Failure> {
+    value.to_str().ok_or_else(|| {
+        Failure::new(
+            crate::failure::EXIT_INTERNAL,
+            format!("{name}: the path is not valid Unicode and cannot be printed for a shell"),
+        )
+    })
+}
+
+/// The snippet for `format`. `python_dir` is our support directory, which shells prepend to
+/// PYTHONPATH themselves (once, however often the snippet runs).
+pub fn render(format: Format, plan: &EnvPlan, python_dir: &Path) -> Result<String, Failure> {
+    let mut out = String::new();
+    if format == Format::Json {
+        out.push('{');
+        for (i, (name, value)) in plan.vars.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("\n  ");
+            out.push_str(&json_string(name));
+            out.push_str(": ");
+            match value {
+                Some(v) => out.push_str(&json_string(text(name, v)?)),
+                None => out.push_str("null"),
+            }
+        }
+        out.push_str("\n}\n");
+        return Ok(out);
+    }
+    let python_dir = python_dir.to_str().ok_or_else(|| {
+        Failure::new(
+            crate::failure::EXIT_INTERNAL,
+            "the python support directory is not valid Unicode",
+        )
+    })?;
+    for (name, value) in &plan.vars {
+        if name == vars::PYTHONPATH && format.extends_pythonpath() {
+            out.push_str(&prepend_pythonpath(format, python_dir));
+            continue;
+        }
+        let line = match value {
+            None => match format {
+                Format::Sh => format!("unset {name}"),
+                Format::Fish => format!("set -e {name}"),
+                Format::Powershell => {
+                    format!("Remove-Item Env:{name} -ErrorAction SilentlyContinue")
+                }
+                Format::Cmd => format!("set \"{name}=\""),
+                // Neither can unset: leave the variable to the job or file as it is.
+                Format::Github | Format::Dotenv | Format::Json => continue,
+            },
+            Some(v) => {
+                let v = text(name, v)?;
+                match format {
+                    Format::Sh => format!("export {name}={}", sh_quote(v)),
+                    Format::Fish => format!("set -gx {name} {}", fish_quote(v)),
+                    Format::Powershell => format!("$env:{name} = {}", powershell_quote(v)),
+                    Format::Cmd => format!("set \"{name}={}\"", cmd_escape(name, v)?),
+                    Format::Github => github_line(name, v),
+                    Format::Dotenv => format!("{name}={}", dotenv_quote(name, v)?),
+                    Format::Json => unreachable!("json is written above"),
+                }
+            }
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+fn prepend_pythonpath(format: Format, dir: &str) -> String {
+    match format {
+        Format::Sh => {
+            let q = sh_quote(dir);
+            format!(
+                "case \":${{PYTHONPATH-}}:\" in *:{q}:*) ;; *) export PYTHONPATH={q}\"${{PYTHONPATH:+:$PYTHONPATH}}\" ;; esac\n"
+            )
+        }
+        Format::Fish => {
+            // fish keeps variables named *PATH as lists and joins them with ':' for children.
+            let q = fish_quote(dir);
+            // `if`, not `contains ...; or set ...`: fish's set passes the status of `contains` on,
+            // and `source file; and ...` would read a successful snippet as a failure.
+            format!("if not contains -- {q} $PYTHONPATH; set -gx PYTHONPATH {q} $PYTHONPATH; end\n")
+        }
+        Format::Powershell => {
+            let q = powershell_quote(dir);
+            format!(
+                "if (-not (\"$env:PYTHONPATH\" -split [IO.Path]::PathSeparator -contains {q})) {{ $env:PYTHONPATH = (@({q}) + @(\"$env:PYTHONPATH\" -split [IO.Path]::PathSeparator | Where-Object {{ $_ }})) -join [IO.Path]::PathSeparator }}\n"
+            )
+        }
+        Format::Cmd => {
+            let d = dir.replace('%', "%%");
+            format!(
+                "if defined PYTHONPATH (set \"PYTHONPATH={d};%PYTHONPATH%\") else (set \"PYTHONPATH={d}\")\n"
+            )
+        }
+        _ => unreachable!("only shells extend PYTHONPATH"),
+    }
+}
+
+/// POSIX sh: single quotes keep everything; a single quote itself is closed, escaped, reopened.
+pub fn sh_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "'\\''"))
+}
+
+/// fish: inside single quotes only `\` and `'` are special, both escaped with a backslash.
+pub fn fish_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// PowerShell: single-quoted strings are verbatim; a quote is doubled. PowerShell also takes
+/// the typographic single quotes as quotes, so those are doubled too.
+pub fn powershell_quote(v: &str) -> String {
+    let mut out = String::from("'");
+    for c in v.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+/// cmd (in a .cmd/.bat file): inside `set "NAME=value"` only `%` needs escaping (`%%`); a `"` or
+/// a line break cannot be written at all (and cannot occur in a Windows path).
+pub fn cmd_escape(name: &str, v: &str) -> Result<String, Failure> {
+    if v.contains(['"', '\n', '\r']) {
+        return Err(Failure::usage(format!(
+            "{name}: value cannot be written for cmd: {v:?}"
+        )));
+    }
+    Ok(v.replace('%', "%%"))
+}
+
+/// GitHub's `$GITHUB_ENV`: `NAME=value` takes the rest of the line verbatim; a value with a line
+/// break needs the heredoc form with a delimiter that does not occur in it.
+pub fn github_line(name: &str, v: &str) -> String {
+    if !v.contains(['\n', '\r']) {
+        return format!("{name}={v}");
+    }
+    let mut delimiter = String::from("TRUSTRUN_EOF");
+    while v.contains(&delimiter) {
+        delimiter.push('_');
+    }
+    format!("{name}<<{delimiter}\n{v}\n{delimiter}")
+}
+
+/// dotenv, read by python-dotenv, docker compose and `set -a; . file`: single quotes are literal
+/// in all three. A value with a single quote gets double quotes, which is only safe for all three
+/// when it has no `$`, `\`, `"` or backtick.
+pub fn dotenv_quote(name: &str, v: &str) -> Result<String, Failure> {
+    if v.contains(['\n', '\r']) {
+        return Err(Failure::usage(format!(
+            "{name}: a line break cannot be written in dotenv format"
+        )));
+    }
+    if !v.contains('\'') {
+        return Ok(format!("'{v}'"));
+    }
+    if v.contains(['$', '\\', '"', '`']) {
+        return Err(Failure::usage(format!(
+            "{name}: {v:?} mixes quotes and $ or \\; no dotenv quoting reads it the same everywhere"
+        )));
+    }
+    Ok(format!("\"{v}\""))
+}
+
+pub fn json_string(v: &str) -> String {
+    let mut out = String::with_capacity(v.len() + 2);
+    out.push('"');
+    for c in v.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NASTY: &str = "C:\\Users\\Zoë O'Brien\\cache $HOME %PATH% ‘x’ & ^ | <a>";
+
+    #[test]
+    fn powershell_single_quotes_are_verbatim_with_quotes_doubled() {
+        assert_eq!(powershell_quote("a'b"), "'a''b'");
+        assert_eq!(powershell_quote("‘x’"), "'‘‘x’’'");
+        // $ and backtick are literal in single quotes: nothing to do.
+        assert_eq!(powershell_quote("$env:X `n"), "'$env:X `n'");
+        let q = powershell_quote(NASTY);
+        assert!(q.starts_with('\'') && q.ends_with('\''));
+        // Undo PowerShell's rule: every doubled quote character is one.
+        let inner = &q[1..q.len() - 1];
+        let mut back = String::new();
+        let mut chars = inner.chars().peekable();
+        while let Some(c) = chars.next() {
+            if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+                assert_eq!(chars.next(), Some(c), "a lone quote would end the string");
+            }
+            back.push(c);
+        }
+        assert_eq!(back, NASTY);
+    }
+
+    #[test]
+    fn cmd_doubles_percent_and_refuses_quotes() {
+        assert_eq!(
+            cmd_escape("X", "C:\\a b\\100%\\x").unwrap(),
+            "C:\\a b\\100%%\\x"
+        );
+        // & ^ | < > are safe inside set "NAME=value".
+        assert_eq!(cmd_escape("X", "a & b ^ c | d").unwrap(), "a & b ^ c | d");
+        assert!(cmd_escape("X", "a\"b").is_err());
+        assert!(cmd_escape("X", "a\nb").is_err());
+    }
+
+    #[test]
+    fn github_uses_a_heredoc_for_line_breaks() {
+        assert_eq!(github_line("A", "x=y z"), "A=x=y z");
+        assert_eq!(
+            github_line("A", "1\n2"),
+            "A<<TRUSTRUN_EOF\n1\n2\nTRUSTRUN_EOF"
+        );
+        assert_eq!(
+            github_line("A", "1\nTRUSTRUN_EOF"),
+            "A<<TRUSTRUN_EOF_\n1\nTRUSTRUN_EOF\nTRUSTRUN_EOF_"
+        );
+    }
+
+    #[test]
+    fn sh_and_fish_quote() {
+        assert_eq!(sh_quote("it's $x"), "'it'\\''s $x'");
+        assert_eq!(fish_quote("it's \\ $x"), "'it\\'s \\\\ $x'");
+    }
+
+    #[test]
+    fn json_escapes() {
+        assert_eq!(json_string("a\"b\\c\u{1}é"), "\"a\\\"b\\\\c\\u0001é\"");
+    }
+}
