@@ -5,6 +5,7 @@ pub mod bundle;
 pub mod cache;
 pub mod certs;
 mod cli;
+pub mod doctor;
 pub mod failure;
 pub mod launch;
 pub mod locate;
