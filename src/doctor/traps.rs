@@ -116,32 +116,42 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
         .map(|(_, name)| name.as_str())
         .collect();
     let adds_only = name == "NODE_EXTRA_CA_CERTS";
+    let public = keys.intersection(expected.mozilla).count();
+    let mut findings = Vec::new();
     if !missing.is_empty() {
-        let message = if adds_only {
+        findings.push(if adds_only {
             format!(
-                "{name}={shown} ({} certificates) lacks {}: Node adds this file to its roots, so it will not trust that root",
-                found.len(),
+                "lacks {}: Node adds this file to its roots, so it will not trust that root",
                 missing.join(", ")
             )
         } else {
             format!(
-                "{name}={shown} ({} certificates) lacks {}: programs that read it trust less than your OS does (this narrows trust instead of widening it)",
-                found.len(),
+                "lacks {}: programs that read it trust less than your OS does (this narrows trust instead of widening it)",
                 missing.join(", ")
             )
-        };
-        return check("lacks_corporate_roots", true, message);
+        });
     }
-    let public = keys.intersection(expected.mozilla).count();
     // A file holding only the corporate root is the usual hand-made fix: it makes the proxied
     // hosts work and every host the proxy lets through untouched fail.
     if !adds_only && public * 2 < expected.mozilla.len() {
+        findings.push(format!(
+            "holds {public} of Mozilla's {} roots: programs that read it fail on hosts the proxy does not re-sign",
+            expected.mozilla.len()
+        ));
+    }
+    if !findings.is_empty() {
+        let status = if missing.is_empty() {
+            "lacks_public_roots"
+        } else {
+            "lacks_corporate_roots"
+        };
         return check(
-            "lacks_public_roots",
+            status,
             true,
             format!(
-                "{name}={shown} holds {public} of Mozilla's {} roots: programs that read it fail on hosts the proxy does not re-sign",
-                expected.mozilla.len()
+                "{name}={shown} ({} certificates) {}",
+                found.len(),
+                findings.join("; it ")
             ),
         );
     }
