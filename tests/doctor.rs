@@ -174,7 +174,10 @@ fn intercepted_host_reached_only_through_the_proxy() {
         "{report}"
     );
     assert!(!verdict("trustrun's bundle:").contains("NOT"), "{report}");
-    assert!(report.contains("summary: 1 of 1 host verifies"), "{report}");
+    assert!(
+        report.contains("summary: 1 of 1 host verified with"),
+        "{report}"
+    );
     // A sound root: no relaxation recommended for it (this machine's own roots may need one).
     assert!(
         !report
@@ -220,6 +223,8 @@ fn json_carries_the_same_facts_as_the_text() {
     );
     let report = text(&text_out);
     let doc = json(&json_out);
+    // `cargo test --test doctor json_carries -- --nocapture` shows a whole report.
+    println!("{report}");
 
     let hosts = doc["hosts"].as_array().unwrap();
     assert_eq!(hosts.len(), 2);
@@ -752,5 +757,50 @@ fn pythons_on_path_are_described() {
             .to_string()
             .contains("PYTHONPATH is ignored"),
         "{isolated}"
+    );
+}
+
+/// Real requests + urllib3 2.x on Python 3.13, when a venv with them is named in
+/// TRUSTRUN_TEST_PY313_REQUESTS (not created by the tests: it needs the package registry).
+#[test]
+fn relax_x509_strict_with_real_requests_on_313() {
+    let Some(python) = std::env::var_os("TRUSTRUN_TEST_PY313_REQUESTS").map(PathBuf::from) else {
+        println!(
+            "skipped: set TRUSTRUN_TEST_PY313_REQUESTS to a Python 3.13 with requests and urllib3 2.x"
+        );
+        return;
+    };
+    let pki = lax_root_pki(&["localhost", "127.0.0.1"]);
+    let server = Server::start(pki.server_config.clone());
+    let cache = tempfile::tempdir().unwrap();
+    let client = "import sys, requests\n\
+                  try:\n    print('OK', requests.get(sys.argv[1] + '/ok', timeout=10).status_code)\n\
+                  except Exception as e:\n    print('FAILED', e); sys.exit(1)\n";
+    let run = |relax: bool| {
+        let mut cmd = Command::new(trustrun_bin());
+        clean(&mut cmd, cache.path());
+        if relax {
+            cmd.arg("--relax-x509-strict");
+        }
+        cmd.arg("--ca")
+            .arg(&pki.root_pem)
+            .arg(&python)
+            .args(["-c", client, &server.url])
+            .output()
+            .unwrap()
+    };
+    let strict = run(false);
+    assert_eq!(strict.status.code(), Some(1), "{}", output_text(&strict));
+    assert!(
+        output_text(&strict).contains("Basic Constraints of CA cert not marked critical"),
+        "{}",
+        output_text(&strict)
+    );
+    let relaxed = run(true);
+    assert_eq!(relaxed.status.code(), Some(0), "{}", output_text(&relaxed));
+    assert!(
+        text(&relaxed).contains("OK 200"),
+        "{}",
+        output_text(&relaxed)
     );
 }

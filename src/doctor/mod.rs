@@ -471,10 +471,9 @@ fn summary(
         parts.push("no host checked (name one: trustrun doctor api.openai.com)".to_owned());
     } else {
         parts.push(format!(
-            "{verified} of {} host{} verif{} with trustrun's bundle",
+            "{verified} of {} host{} verified with trustrun's bundle",
             hosts.len(),
             if hosts.len() == 1 { "" } else { "s" },
-            if verified == 1 { "ies" } else { "y" }
         ));
         if intercepted > 0 {
             parts.push(format!("{intercepted} intercepted"));
