@@ -804,3 +804,34 @@ fn relax_x509_strict_with_real_requests_on_313() {
         output_text(&relaxed)
     );
 }
+
+/// NO_PROXY wins over HTTPS_PROXY: a loopback host goes direct even with a proxy that would
+/// refuse it, and the proxy is used again once NO_PROXY no longer names the host.
+#[test]
+fn no_proxy_is_honoured() {
+    let pki = Pki::corporate();
+    let server = Server::start(pki.server_config.clone());
+    let proxy = Proxy::start("nothing-allowed.invalid", server.port);
+    let cache = tempfile::tempdir().unwrap();
+    let target = format!("127.0.0.1:{}", server.port);
+    let run = |no_proxy: &str| {
+        let out = doctor(cache.path())
+            .env("HTTPS_PROXY", &proxy.url)
+            .env("NO_PROXY", no_proxy)
+            .env("no_proxy", no_proxy)
+            .args(["doctor", "--json", "--timeout", "3", "--ca"])
+            .arg(&pki.root_pem)
+            .arg(&target)
+            .output()
+            .unwrap();
+        (out.status.code(), json(&out)["hosts"][0].clone())
+    };
+    let (code, host) = run("localhost,127.0.0.0/8");
+    assert_eq!(code, Some(0), "{host}");
+    assert_eq!(host["route"]["kind"], "direct");
+    assert!(host["intercepted_by"].as_str().unwrap().contains(ROOT_CN));
+    let (code, host) = run("example.invalid");
+    assert_eq!(code, Some(1), "{host}");
+    assert_eq!(host["route"]["kind"], "proxy");
+    assert_eq!(host["error"]["kind"], "proxy_refused");
+}
