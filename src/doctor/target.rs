@@ -8,6 +8,7 @@ use crate::failure::Failure;
 pub struct Target {
     pub host: String,
     pub port: u16,
+    name: ServerName<'static>,
 }
 
 impl Target {
@@ -21,9 +22,7 @@ impl Target {
     }
 
     pub fn server_name(&self) -> ServerName<'static> {
-        // Checked by `parse`.
-        ServerName::try_from(self.host.clone())
-            .unwrap_or_else(|_| ServerName::try_from("invalid.invalid").expect("a valid name"))
+        self.name.clone()
     }
 }
 
@@ -70,10 +69,10 @@ pub fn parse(text: &str) -> Result<Target, Failure> {
         },
     };
     let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if ServerName::try_from(host.as_str()).is_err() {
+    let Ok(name) = ServerName::try_from(host.clone()) else {
         return Err(bad("not a valid host name or IP address"));
-    }
-    Ok(Target { host, port })
+    };
+    Ok(Target { host, port, name })
 }
 
 #[cfg(test)]
