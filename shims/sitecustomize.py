@@ -9,8 +9,11 @@
 #      .pth file imported it already.
 #   2. With TRUSTRUN_TRUSTSTORE=always, ssl.SSLContext becomes truststore's (verify through the
 #      OS), done when something first imports ssl, so a process without TLS pays nothing.
-#   3. With TRUSTRUN_RELAX_X509_STRICT=1, ssl.create_default_context() leaves out Python 3.13's
-#      VERIFY_X509_STRICT (a corporate root that fails those checks), and nothing else.
+#   3. With TRUSTRUN_RELAX_X509_STRICT=1, the default contexts leave out Python 3.13's
+#      VERIFY_X509_STRICT (a corporate root that fails those checks), and nothing else: the ones
+#      ssl.create_default_context() makes, and the ones urllib3 2.x (requests, pip) makes when its
+#      caller names no verify flags, since it copies the flag on 3.13. Flags a caller asks for
+#      explicitly are left as asked.
 #   4. The next sitecustomize on sys.path (Debian's, a virtualenv's, your own) runs as before.
 #   5. Its own bytecode is kept in trustrun's cache even under PYTHONDONTWRITEBYTECODE.
 #
@@ -163,6 +166,31 @@ def _trustrun_main():
             ssl._create_default_https_context = create_default_context
         say("VERIFY_X509_STRICT left out of ssl.create_default_context()")
 
+    def relax_urllib3(ssl_util):
+        import ssl
+
+        flag = getattr(ssl, "VERIFY_X509_STRICT", 0)
+        original = getattr(ssl_util, "create_urllib3_context", None)
+        if not flag or original is None or getattr(original, "_trustrun_relaxed", False):
+            return
+
+        def create_urllib3_context(*args, **kwargs):
+            context = original(*args, **kwargs)
+            # verify_flags is the seventh parameter; None means "urllib3's defaults".
+            if kwargs.get("verify_flags") is None and len(args) < 7:
+                context.verify_flags &= ~flag
+            return context
+
+        create_urllib3_context._trustrun_relaxed = True
+        ssl_util.create_urllib3_context = create_urllib3_context
+        package = ssl_util.__name__[: -len(".util.ssl_")]
+        # Modules that took the function by name before this hook ran.
+        for name in (package + ".util", package + ".connection"):
+            module = sys.modules.get(name)
+            if getattr(module, "create_urllib3_context", None) is original:
+                module.create_urllib3_context = create_urllib3_context
+        say("VERIFY_X509_STRICT left out of %s.create_urllib3_context()" % ssl_util.__name__)
+
     def on_ssl(ssl):
         if use_truststore:
             guarded("truststore", inject_truststore, ssl)
@@ -171,6 +199,9 @@ def _trustrun_main():
 
     if use_truststore or relax_strict:
         when_imported("ssl", on_ssl)
+    if relax_strict:
+        for name in ("urllib3.util.ssl_", "pip._vendor.urllib3.util.ssl_"):
+            when_imported(name, relax_urllib3)
 
     # 4. the next sitecustomize
     def chain():

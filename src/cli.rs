@@ -96,6 +96,20 @@ enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Tell whether TLS here is intercepted, by whom, and what fixes it
+    Doctor {
+        /// Also look at these hosts live: HOST, HOST:PORT or an https:// URL
+        #[arg(value_name = "HOST")]
+        hosts: Vec<String>,
+        /// Print one JSON document instead of text
+        #[arg(long)]
+        json: bool,
+        /// Give up on a host after this many seconds
+        #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = crate::doctor::parse_timeout)]
+        timeout: std::time::Duration,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
     /// Manage shims: links named like programs (python, pip, harbor...) to put first on PATH
     Shim {
         #[command(subcommand)]
@@ -209,6 +223,19 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
             ShimAction::List { dir } => crate::shim::list(dir),
             ShimAction::Remove { names, dir } => crate::shim::remove(dir, names),
         },
+        Some(Command::Doctor {
+            hosts,
+            json,
+            timeout,
+            trust,
+        }) => crate::doctor::run(
+            &merge_args(&cli.trust, &trust)?,
+            &crate::doctor::Args {
+                hosts,
+                json,
+                timeout,
+            },
+        ),
         None => {
             let Some((program, args)) = cli.program.split_first() else {
                 return Err(Failure::usage(

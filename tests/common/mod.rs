@@ -33,6 +33,15 @@ impl Pki {
 
     /// A PKI whose root parameters `tweak` may change (non-critical basicConstraints...).
     pub fn build(root_cn: &str, tweak: impl FnOnce(&mut CertificateParams)) -> Pki {
+        Pki::build_for(root_cn, &["localhost", "127.0.0.1"], tweak)
+    }
+
+    /// The same with a leaf for `names` (a name only a test proxy resolves, say).
+    pub fn build_for(
+        root_cn: &str,
+        names: &[&str],
+        tweak: impl FnOnce(&mut CertificateParams),
+    ) -> Pki {
         let mut root_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         root_params
             .distinguished_name
@@ -65,7 +74,8 @@ impl Pki {
 
         let leaf_key = KeyPair::generate().unwrap();
         let mut leaf_params =
-            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
         leaf_params
             .distinguished_name
             .push(DnType::CommonName, "localhost");

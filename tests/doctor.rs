@@ -1,0 +1,837 @@
+//! `trustrun doctor`: a local HTTPS server whose chain leads to a test corporate root, reached
+//! directly or only through a CONNECT proxy in the test; the verdict of each trust set; every
+//! failure mode of the live probe within its timeout; strict X.509 findings; and the same facts
+//! in --json as in the text.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::*;
+use rcgen::{CustomExtension, IsCa, KeyIdMethod};
+use serde_json::Value;
+
+/// The only name the test proxy maps to the test server; it never resolves otherwise (RFC 2606).
+const PROXY_ONLY_HOST: &str = "corp-only.invalid";
+const STRICT_FAIL_CN: &str = "Trustrun Test Lax Root CA";
+
+fn doctor(cache: &Path) -> Command {
+    let mut cmd = Command::new(trustrun_bin());
+    clean(&mut cmd, cache);
+    // The Python checks are not what most tests look at: an empty PATH keeps them quick.
+    cmd.env("PATH", cache.join("no-such-dir"));
+    cmd
+}
+
+fn text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("--json output does not parse: {e}\n{}", output_text(out)))
+}
+
+/// A CONNECT proxy on loopback that knows one name and refuses every other.
+struct Proxy {
+    url: String,
+    tunnels: Arc<AtomicUsize>,
+}
+
+impl Proxy {
+    fn start(name: &'static str, upstream_port: u16) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let tunnels = Arc::new(AtomicUsize::new(0));
+        let count = tunnels.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let count = count.clone();
+                std::thread::spawn(move || {
+                    let _ = serve_connect(client, name, upstream_port, &count);
+                });
+            }
+        });
+        Proxy { url, tunnels }
+    }
+}
+
+fn serve_connect(
+    client: TcpStream,
+    name: &str,
+    upstream_port: u16,
+    count: &AtomicUsize,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(client.try_clone()?);
+    let mut request = String::new();
+    reader.read_line(&mut request)?;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
+            break;
+        }
+    }
+    let mut client = client;
+    let wanted = format!("CONNECT {name}:443 ");
+    if !request.starts_with(&wanted) {
+        client.write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")?;
+        return Ok(());
+    }
+    let upstream = TcpStream::connect(("127.0.0.1", upstream_port))?;
+    count.fetch_add(1, Ordering::SeqCst);
+    client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
+    let (mut up_read, mut up_write) = (upstream.try_clone()?, upstream);
+    let mut client_write = client.try_clone()?;
+    let t = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut reader, &mut up_write);
+        let _ = up_write.shutdown(Shutdown::Write);
+    });
+    let _ = std::io::copy(&mut up_read, &mut client_write);
+    let _ = client_write.shutdown(Shutdown::Write);
+    let _ = t.join();
+    Ok(())
+}
+
+/// A root whose basicConstraints is not critical (and otherwise fine): trusted by OpenSSL
+/// and rustls, rejected by Python 3.13's VERIFY_X509_STRICT.
+fn lax_root_pki(names: &[&str]) -> Pki {
+    Pki::build_for(STRICT_FAIL_CN, names, |params| {
+        let key_id = vec![0x42; 20];
+        params.is_ca = IsCa::NoCa;
+        params.key_identifier_method = KeyIdMethod::PreSpecified(key_id.clone());
+        // BasicConstraints ::= SEQUENCE { cA BOOLEAN TRUE }
+        let mut bc =
+            CustomExtension::from_oid_content(&[2, 5, 29, 19], vec![0x30, 0x03, 0x01, 0x01, 0xff]);
+        bc.set_criticality(false);
+        let mut ski_der = vec![0x04, key_id.len() as u8];
+        ski_der.extend(&key_id);
+        let ski = CustomExtension::from_oid_content(&[2, 5, 29, 14], ski_der);
+        params.custom_extensions = vec![bc, ski];
+    })
+}
+
+#[test]
+fn intercepted_host_reached_only_through_the_proxy() {
+    let pki = Pki::build_for(ROOT_CN, &[PROXY_ONLY_HOST], |_| {});
+    let server = Server::start(pki.server_config.clone());
+    let proxy = Proxy::start(PROXY_ONLY_HOST, server.port);
+    let cache = tempfile::tempdir().unwrap();
+
+    // Direct, the name does not resolve: only the proxy path can work.
+    let out = doctor(cache.path())
+        .args(["doctor", "--timeout", "3", "--ca"])
+        .arg(&pki.root_pem)
+        .arg(PROXY_ONLY_HOST)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    assert!(text(&out).contains("DNS"), "{}", output_text(&out));
+
+    let out = doctor(cache.path())
+        .env("HTTPS_PROXY", &proxy.url)
+        .args(["doctor", "--timeout", "5", "--ca"])
+        .arg(&pki.root_pem)
+        .arg(PROXY_ONLY_HOST)
+        .output()
+        .unwrap();
+    let report = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    assert!(
+        proxy.tunnels.load(Ordering::SeqCst) >= 1,
+        "the proxy saw no tunnel"
+    );
+    assert!(
+        report.contains(&format!("through proxy {}", proxy.url)),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("intercepted by CN={ROOT_CN}")),
+        "{report}"
+    );
+    let verdict = |label: &str| {
+        report
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} line:\n{report}"))
+            .to_owned()
+    };
+    assert!(
+        verdict("Mozilla only (plain Python):").contains("NOT trusted"),
+        "{report}"
+    );
+    assert!(
+        verdict("OS trust store:").contains("NOT trusted"),
+        "{report}"
+    );
+    assert!(
+        verdict("trustrun's bundle:").ends_with("trusted"),
+        "{report}"
+    );
+    assert!(!verdict("trustrun's bundle:").contains("NOT"), "{report}");
+    assert!(
+        report.contains("summary: 1 of 1 host verified with"),
+        "{report}"
+    );
+    // A sound root: no relaxation recommended for it (this machine's own roots may need one).
+    assert!(
+        !report
+            .lines()
+            .any(|l| l.contains("--relax-x509-strict") && l.contains(ROOT_CN)),
+        "{report}"
+    );
+    // No request was ever made: the server answered nothing.
+    assert_eq!(server.answered(), 0);
+}
+
+#[test]
+fn json_carries_the_same_facts_as_the_text() {
+    let pki = Pki::build_for(ROOT_CN, &[PROXY_ONLY_HOST], |_| {});
+    let server = Server::start(pki.server_config.clone());
+    let proxy = Proxy::start(PROXY_ONLY_HOST, server.port);
+    let cache = tempfile::tempdir().unwrap();
+    let run = |json_flag: bool| {
+        let mut cmd = doctor(cache.path());
+        cmd.env("HTTPS_PROXY", &proxy.url)
+            .env("SSL_CERT_FILE", "")
+            .args(["doctor", "--timeout", "5", "--ca"])
+            .arg(&pki.root_pem)
+            .arg(PROXY_ONLY_HOST)
+            .arg("other.invalid");
+        if json_flag {
+            cmd.arg("--json");
+        }
+        cmd.output().unwrap()
+    };
+    let (text_out, json_out) = (run(false), run(true));
+    assert_eq!(
+        text_out.status.code(),
+        Some(1),
+        "{}",
+        output_text(&text_out)
+    );
+    assert_eq!(
+        json_out.status.code(),
+        Some(1),
+        "{}",
+        output_text(&json_out)
+    );
+    let report = text(&text_out);
+    let doc = json(&json_out);
+    // `cargo test --test doctor json_carries -- --nocapture` shows a whole report.
+    println!("{report}");
+
+    let hosts = doc["hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), 2);
+    let good = &hosts[0];
+    assert_eq!(good["target"], format!("{PROXY_ONLY_HOST}:443"));
+    assert_eq!(good["route"]["kind"], "proxy");
+    assert_eq!(good["verified"], true);
+    let by = good["intercepted_by"].as_str().unwrap();
+    assert!(by.contains(ROOT_CN));
+    assert!(report.contains(&format!("intercepted by {by}")), "{report}");
+    let verdicts: Vec<(String, bool)> = good["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["trust_set"].as_str().unwrap().to_owned(),
+                v["trusted"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("mozilla".to_owned(), false),
+            ("os_store".to_owned(), false),
+            ("trustrun_bundle".to_owned(), true)
+        ]
+    );
+    assert_eq!(good["chain"].as_array().unwrap().len(), 2);
+    assert!(good["root"]["subject"].as_str().unwrap().contains(ROOT_CN));
+    assert_eq!(good["root"]["in_mozilla"], false);
+
+    // The host the proxy refuses.
+    let refused = &hosts[1];
+    assert_eq!(refused["verified"], false);
+    assert_eq!(refused["error"]["kind"], "proxy_refused");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.contains("403"), "{message}");
+    assert!(report.contains(message), "{report}");
+
+    // Sources: the test root is a corporate root from the CA file, passing the strict checks.
+    let roots = doc["sources"]["corporate_roots"].as_array().unwrap();
+    let root = roots
+        .iter()
+        .find(|r| r["subject"].as_str().unwrap().contains(ROOT_CN))
+        .expect("the test root is listed");
+    assert_eq!(root["passes_x509_strict"], true);
+    assert!(
+        root["source"]
+            .as_str()
+            .unwrap()
+            .contains("corporate-root.pem")
+    );
+    assert!(report.contains(&format!("CN={ROOT_CN}")), "{report}");
+    let kinds: Vec<&str> = doc["sources"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"mozilla") && kinds.contains(&"ca_file"),
+        "{kinds:?}"
+    );
+    let bundle = doc["sources"]["bundle"]["path"].as_str().unwrap();
+    assert!(report.contains(bundle), "{report}");
+
+    // The empty SSL_CERT_FILE trap, in both.
+    let env = doc["environment"].as_array().unwrap();
+    let trap = env.iter().find(|v| v["name"] == "SSL_CERT_FILE").unwrap();
+    assert_eq!(trap["status"], "empty");
+    assert_eq!(trap["trap"], true);
+    assert!(
+        report.contains(trap["message"].as_str().unwrap()),
+        "{report}"
+    );
+
+    let summary = &doc["summary"];
+    assert_eq!(summary["exit_code"], 1);
+    assert_eq!(summary["hosts"], 2);
+    assert_eq!(summary["verified"], 1);
+    assert_eq!(summary["intercepted"], 1);
+    let line = summary["line"].as_str().unwrap();
+    assert!(report.contains(&format!("summary: {line}")), "{report}");
+}
+
+/// Each failure of the live look gets its own line, within the timeout, and exit code 1.
+#[test]
+fn every_failure_mode_has_a_line_within_the_timeout() {
+    let cache = tempfile::tempdir().unwrap();
+
+    // Refused: a port that was just free.
+    let refused_port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    // Silent: accepts, never answers the ClientHello.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in silent.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    // Plain HTTP on the port.
+    let http = TcpListener::bind("127.0.0.1:0").unwrap();
+    let http_port = http.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut s in http.incoming().flatten() {
+            let mut buf = [0u8; 512];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    // Hangs up at once.
+    let hangup = TcpListener::bind("127.0.0.1:0").unwrap();
+    let hangup_port = hangup.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in hangup.incoming().flatten() {
+            drop(s);
+        }
+    });
+    // A proxy that refuses everything it is asked for.
+    let proxy = Proxy::start("nothing-allowed.invalid", refused_port);
+
+    let cases: Vec<(String, Option<&str>, &[&str])> = vec![
+        (
+            format!("127.0.0.1:{refused_port}"),
+            None,
+            &["refused the connection"],
+        ),
+        (
+            format!("127.0.0.1:{silent_port}"),
+            None,
+            &["handshake not finished within 2 s"],
+        ),
+        (
+            format!("127.0.0.1:{http_port}"),
+            None,
+            &["does not speak TLS", "HTTP/1.1 400 Bad Request"],
+        ),
+        (
+            format!("127.0.0.1:{hangup_port}"),
+            None,
+            &["closed the connection"],
+        ),
+        ("no-such-host.invalid".to_owned(), None, &["DNS"]),
+        (
+            "blocked.invalid".to_owned(),
+            Some(proxy.url.as_str()),
+            &["refused CONNECT blocked.invalid:443", "403 Forbidden"],
+        ),
+    ];
+    for (host, proxy_url, expected) in cases {
+        let mut cmd = doctor(cache.path());
+        if let Some(url) = proxy_url {
+            cmd.env("HTTPS_PROXY", url);
+        }
+        let started = Instant::now();
+        let out = cmd
+            .args(["doctor", "--timeout", "2", &host])
+            .output()
+            .unwrap();
+        let took = started.elapsed();
+        let report = output_text(&out);
+        assert_eq!(out.status.code(), Some(1), "{host}: {report}");
+        assert!(!report.contains("panicked"), "{host}: {report}");
+        let line = text(&out)
+            .lines()
+            .find(|l| l.trim_start().starts_with("=>"))
+            .unwrap_or_else(|| panic!("{host}: no verdict line: {report}"))
+            .to_owned();
+        for e in expected {
+            assert!(
+                line.contains(e),
+                "{host}: expected {e:?} in {line:?}\n{report}"
+            );
+        }
+        // 2 s for the host, the rest for the local analysis of a debug build.
+        assert!(took < Duration::from_secs(8), "{host}: took {took:?}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_line() {
+    let cache = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["doctor", "host:0"],
+        vec!["doctor", "bad host"],
+        vec!["doctor", "--timeout", "0", "example.invalid"],
+        vec!["doctor", "--timeout", "soon"],
+        vec!["doctor", "--ca", "/no/such/root.pem"],
+        vec!["doctor", "--no-such-flag"],
+    ] {
+        let out = doctor(cache.path()).args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            output_text(&out)
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}: {}", output_text(&out));
+    }
+}
+
+#[test]
+fn environment_traps_are_named() {
+    let pki = Pki::corporate();
+    let cache = tempfile::tempdir().unwrap();
+    let mozilla_only = cache.path().join("mozilla-only.pem");
+    let mut pem = String::new();
+    for der in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
+        trustrun::certs::to_pem(der, &mut pem);
+    }
+    std::fs::write(&mozilla_only, pem).unwrap();
+    let out = doctor(cache.path())
+        .env("SSL_CERT_FILE", "")
+        .env("REQUESTS_CA_BUNDLE", cache.path().join("missing.pem"))
+        .env("CURL_CA_BUNDLE", &mozilla_only)
+        .env("AWS_CA_BUNDLE", &pki.root_pem)
+        .env("PYTHONHTTPSVERIFY", "0")
+        .args(["doctor", "--json", "--ca"])
+        .arg(&pki.root_pem)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    let doc = json(&out);
+    let status = |name: &str| {
+        doc["environment"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not reported: {doc:#}"))
+            .clone()
+    };
+    assert_eq!(status("SSL_CERT_FILE")["status"], "empty");
+    assert_eq!(status("REQUESTS_CA_BUNDLE")["status"], "missing");
+    let curl = status("CURL_CA_BUNDLE");
+    assert_eq!(curl["status"], "lacks_corporate_roots");
+    assert!(
+        curl["message"].as_str().unwrap().contains(ROOT_CN),
+        "{curl}"
+    );
+    assert!(
+        curl["message"].as_str().unwrap().contains("narrows trust"),
+        "{curl}"
+    );
+    // Only the corporate root: the proxied hosts work, every other host fails.
+    // (This machine's OS store may hold local roots of its own, missing from that file too.)
+    let aws = status("AWS_CA_BUNDLE");
+    assert!(
+        aws["status"] == "lacks_public_roots" || aws["status"] == "lacks_corporate_roots",
+        "{aws}"
+    );
+    assert!(
+        aws["message"]
+            .as_str()
+            .unwrap()
+            .contains("holds 0 of Mozilla's"),
+        "{aws}"
+    );
+    let verify = status("PYTHONHTTPSVERIFY");
+    assert!(
+        verify["message"]
+            .as_str()
+            .unwrap()
+            .contains("does nothing in Python 3")
+    );
+    assert!(
+        doc["environment"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["trap"] == true)
+    );
+}
+
+#[test]
+fn a_root_failing_strict_checks_is_flagged_and_the_relaxation_recommended() {
+    let pki = lax_root_pki(&["localhost", "127.0.0.1"]);
+    let server = Server::start(pki.server_config.clone());
+    let cache = tempfile::tempdir().unwrap();
+    let out = doctor(cache.path())
+        .args(["doctor", "--ca"])
+        .arg(&pki.root_pem)
+        .arg(format!("127.0.0.1:{}", server.port))
+        .output()
+        .unwrap();
+    let report = text(&out);
+    // Trusted all the same: rustls, like OpenSSL without the strict flag, does not mind.
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    assert!(
+        report.contains(&format!("intercepted by CN={STRICT_FAIL_CN}")),
+        "{report}"
+    );
+    assert!(
+        report.contains("basicConstraints is not marked critical"),
+        "{report}"
+    );
+    assert!(
+        report.contains("Python 3.13 strict X.509 checks: FAIL"),
+        "{report}"
+    );
+    assert!(
+        report.contains("trustrun --relax-x509-strict PROGRAM"),
+        "{report}"
+    );
+
+    let out = doctor(cache.path())
+        .args(["doctor", "--json", "--ca"])
+        .arg(&pki.root_pem)
+        .output()
+        .unwrap();
+    let doc = json(&out);
+    let root = doc["sources"]["corporate_roots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["subject"].as_str().unwrap().contains(STRICT_FAIL_CN))
+        .cloned()
+        .expect("the lax root is listed");
+    assert_eq!(root["passes_x509_strict"], false);
+    let problems = root["x509_strict_problems"].to_string();
+    assert!(
+        problems.contains("basicConstraints is not marked critical"),
+        "{problems}"
+    );
+    // Only that: the fixture is otherwise sound, so the check is not merely failing everything.
+    assert_eq!(
+        root["x509_strict_problems"].as_array().unwrap().len(),
+        1,
+        "{problems}"
+    );
+}
+
+/// Python 3.13 where this machine has one: `/root/.pyenv/versions/3.13.*`, or `python3.13` on PATH.
+fn python313() -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/root/.pyenv/versions")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("3.13"))
+        })
+        .map(|p| p.join("bin/python3.13"))
+        .filter(|p| p.is_file())
+        .collect();
+    found.sort();
+    if let Some(p) = found.pop() {
+        return Some(p);
+    }
+    let out = Command::new("python3.13")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+const URLLIB_CLIENT: &str = r#"
+import sys, urllib.request
+try:
+    with urllib.request.urlopen(sys.argv[1] + "/ok", timeout=10) as r:
+        print("OK", r.status)
+except Exception as e:
+    print("FAILED", e)
+    sys.exit(1)
+"#;
+
+#[test]
+fn relax_x509_strict_lets_python_313_accept_a_lax_root() {
+    let Some(python) = python313() else {
+        println!(
+            "skipped: no Python 3.13 here (looked in /root/.pyenv/versions and for python3.13 on PATH)"
+        );
+        return;
+    };
+    let pki = lax_root_pki(&["localhost", "127.0.0.1"]);
+    let server = Server::start(pki.server_config.clone());
+    let cache = tempfile::tempdir().unwrap();
+    let run = |relax: bool| {
+        let mut cmd = Command::new(trustrun_bin());
+        clean(&mut cmd, cache.path());
+        if relax {
+            cmd.arg("--relax-x509-strict");
+        }
+        cmd.arg("--ca")
+            .arg(&pki.root_pem)
+            .arg(&python)
+            .args(["-c", URLLIB_CLIENT, &server.url])
+            .output()
+            .unwrap()
+    };
+    let strict = run(false);
+    let strict_text = output_text(&strict);
+    assert_eq!(strict.status.code(), Some(1), "{strict_text}");
+    assert!(
+        strict_text.contains("Basic Constraints of CA cert not marked critical"),
+        "Python 3.13 should reject the lax root for the reason doctor names:\n{strict_text}"
+    );
+    let relaxed = run(true);
+    assert_eq!(relaxed.status.code(), Some(0), "{}", output_text(&relaxed));
+    assert!(
+        text(&relaxed).contains("OK 200"),
+        "{}",
+        output_text(&relaxed)
+    );
+}
+
+/// urllib3 2.x copies VERIFY_X509_STRICT into its own contexts on 3.13; the relaxation covers
+/// its defaults too, and leaves flags a caller names alone. A stand-in module with urllib3's
+/// signature and behaviour keeps this test off the network.
+#[test]
+fn relax_x509_strict_covers_urllib3_default_contexts() {
+    let Some(python) = python313() else {
+        println!("skipped: no Python 3.13 here");
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let site = cache.path().join("site");
+    std::fs::create_dir_all(site.join("urllib3/util")).unwrap();
+    std::fs::write(site.join("urllib3/__init__.py"), "").unwrap();
+    std::fs::write(
+        site.join("urllib3/util/__init__.py"),
+        "from .ssl_ import create_urllib3_context\n",
+    )
+    .unwrap();
+    std::fs::write(
+        site.join("urllib3/util/ssl_.py"),
+        r#"import ssl, sys
+def create_urllib3_context(ssl_version=None, cert_reqs=None, options=None, ciphers=None,
+                           ssl_minimum_version=None, ssl_maximum_version=None, verify_flags=None):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if verify_flags is None:
+        verify_flags = 0
+        if sys.version_info >= (3, 13):
+            verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN | ssl.VERIFY_X509_STRICT
+    context.verify_flags |= verify_flags
+    return context
+"#,
+    )
+    .unwrap();
+    let probe = "import ssl, urllib3.util as u\n\
+                 d = u.create_urllib3_context()\n\
+                 e = u.create_urllib3_context(verify_flags=ssl.VERIFY_X509_STRICT)\n\
+                 print('default', bool(d.verify_flags & ssl.VERIFY_X509_STRICT), \
+                 'partial', bool(d.verify_flags & ssl.VERIFY_X509_PARTIAL_CHAIN), \
+                 'explicit', bool(e.verify_flags & ssl.VERIFY_X509_STRICT))";
+    let run = |relax: bool| {
+        let mut cmd = Command::new(trustrun_bin());
+        clean(&mut cmd, cache.path());
+        if relax {
+            cmd.arg("--relax-x509-strict");
+        }
+        let out = cmd
+            .arg(&python)
+            .args(["-c", probe])
+            .env("PYTHONPATH", &site)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+        text(&out).trim().to_owned()
+    };
+    assert_eq!(run(false), "default True partial True explicit True");
+    assert_eq!(run(true), "default False partial True explicit True");
+}
+
+#[test]
+fn pythons_on_path_are_described() {
+    let Some(python) = python313() else {
+        println!("skipped: no Python 3.13 here");
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let bin = cache.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // `python3` is a script run under -I, as some installers write them.
+    let script = bin.join("python3");
+    std::fs::write(
+        &script,
+        format!("#!{} -I\nprint('hello')\n", python.display()),
+    )
+    .unwrap();
+    // `python` is the interpreter itself.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::symlink(&python, bin.join("python")).unwrap();
+    }
+    let mut cmd = Command::new(trustrun_bin());
+    clean(&mut cmd, cache.path());
+    let out = cmd
+        .env("PATH", &bin)
+        .args(["doctor", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    let doc = json(&out);
+    let pythons = doc["pythons"].as_array().unwrap();
+    let by_name = |n: &str| {
+        pythons
+            .iter()
+            .find(|p| p["name"] == n)
+            .unwrap_or_else(|| panic!("{n} not listed: {doc:#}"))
+    };
+    let plain = by_name("python");
+    assert!(
+        plain["version"].as_str().unwrap().starts_with("3.13"),
+        "{plain}"
+    );
+    assert_eq!(plain["x509_strict_default"], true);
+    assert!(plain["isolation_flags"].as_array().unwrap().is_empty());
+    let isolated = by_name("python3");
+    assert_eq!(isolated["isolation_flags"][0], "-I", "{isolated}");
+    assert!(
+        isolated["version"].as_str().unwrap().starts_with("3.13"),
+        "{isolated}"
+    );
+    assert!(
+        isolated["notes"]
+            .to_string()
+            .contains("PYTHONPATH is ignored"),
+        "{isolated}"
+    );
+}
+
+/// Real requests + urllib3 2.x on Python 3.13, when a venv with them is named in
+/// TRUSTRUN_TEST_PY313_REQUESTS (not created by the tests: it needs the package registry).
+#[test]
+fn relax_x509_strict_with_real_requests_on_313() {
+    let Some(python) = std::env::var_os("TRUSTRUN_TEST_PY313_REQUESTS").map(PathBuf::from) else {
+        println!(
+            "skipped: set TRUSTRUN_TEST_PY313_REQUESTS to a Python 3.13 with requests and urllib3 2.x"
+        );
+        return;
+    };
+    let pki = lax_root_pki(&["localhost", "127.0.0.1"]);
+    let server = Server::start(pki.server_config.clone());
+    let cache = tempfile::tempdir().unwrap();
+    let client = "import sys, requests\n\
+                  try:\n    print('OK', requests.get(sys.argv[1] + '/ok', timeout=10).status_code)\n\
+                  except Exception as e:\n    print('FAILED', e); sys.exit(1)\n";
+    let run = |relax: bool| {
+        let mut cmd = Command::new(trustrun_bin());
+        clean(&mut cmd, cache.path());
+        if relax {
+            cmd.arg("--relax-x509-strict");
+        }
+        cmd.arg("--ca")
+            .arg(&pki.root_pem)
+            .arg(&python)
+            .args(["-c", client, &server.url])
+            .output()
+            .unwrap()
+    };
+    let strict = run(false);
+    assert_eq!(strict.status.code(), Some(1), "{}", output_text(&strict));
+    assert!(
+        output_text(&strict).contains("Basic Constraints of CA cert not marked critical"),
+        "{}",
+        output_text(&strict)
+    );
+    let relaxed = run(true);
+    assert_eq!(relaxed.status.code(), Some(0), "{}", output_text(&relaxed));
+    assert!(
+        text(&relaxed).contains("OK 200"),
+        "{}",
+        output_text(&relaxed)
+    );
+}
+
+/// NO_PROXY wins over HTTPS_PROXY: a loopback host goes direct even with a proxy that would
+/// refuse it, and the proxy is used again once NO_PROXY no longer names the host.
+#[test]
+fn no_proxy_is_honoured() {
+    let pki = Pki::corporate();
+    let server = Server::start(pki.server_config.clone());
+    let proxy = Proxy::start("nothing-allowed.invalid", server.port);
+    let cache = tempfile::tempdir().unwrap();
+    let target = format!("127.0.0.1:{}", server.port);
+    let run = |no_proxy: &str| {
+        let out = doctor(cache.path())
+            .env("HTTPS_PROXY", &proxy.url)
+            .env("NO_PROXY", no_proxy)
+            .env("no_proxy", no_proxy)
+            .args(["doctor", "--json", "--timeout", "3", "--ca"])
+            .arg(&pki.root_pem)
+            .arg(&target)
+            .output()
+            .unwrap();
+        (out.status.code(), json(&out)["hosts"][0].clone())
+    };
+    let (code, host) = run("localhost,127.0.0.0/8");
+    assert_eq!(code, Some(0), "{host}");
+    assert_eq!(host["route"]["kind"], "direct");
+    assert!(host["intercepted_by"].as_str().unwrap().contains(ROOT_CN));
+    let (code, host) = run("example.invalid");
+    assert_eq!(code, Some(1), "{host}");
+    assert_eq!(host["route"]["kind"], "proxy");
+    assert_eq!(host["error"]["kind"], "proxy_refused");
+}
