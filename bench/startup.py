@@ -12,6 +12,7 @@ user behind a proxy does not have them.
 """
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -93,10 +94,25 @@ def main():
             lambda: ([trustrun, python, "-c", "pass"], dict(base_warm, XDG_CONFIG_HOME=config_home)),
         ),
         (
+            "our sitecustomize alone (its env, no trustrun process)",
+            lambda: ([python, "-c", "pass"], sitecustomize_only),
+        ),
+        (
             "hand fix: sitecustomize with truststore.inject_into_ssl()",
             lambda: ([python, "-c", "pass"], dict(base, PYTHONPATH=hand_fix)),
         ),
     ]
+
+    # The environment trustrun gives python, taken from `trustrun env`, applied without trustrun.
+    plan = json.loads(
+        subprocess.run([trustrun, "env", "--format", "json"], env=base_warm, capture_output=True, check=True).stdout
+    )
+    sitecustomize_only = dict(base_warm)
+    for name, value in plan.items():
+        if value is None:
+            sitecustomize_only.pop(name, None)
+        else:
+            sitecustomize_only[name] = value
 
     # Prime the warm cache and check every variant works before timing anything.
     for name, make in variants:
@@ -106,21 +122,35 @@ def main():
             sys.exit("%s failed: %s" % (name, result.stderr.strip()))
 
     times = {name: [] for name, _ in variants}
+    cpu = {name: [] for name, _ in variants}
     for round_ in range(args.rounds):
         order = variants[round_ % len(variants):] + variants[: round_ % len(variants)]
         for name, make in order:
             cmd, env = make()
             start = time.perf_counter()
-            subprocess.run(cmd, env=env, check=True)
+            child = subprocess.Popen(cmd, env=env)
+            # wait4 gives the CPU time of the whole exec chain (trustrun, then python, same pid):
+            # steadier than wall time on a shared machine.
+            _, status, usage = os.wait4(child.pid, 0)
             times[name].append(time.perf_counter() - start)
+            cpu[name].append(usage.ru_utime + usage.ru_stime)
+            child.returncode = os.waitstatus_to_exitcode(status)
+            if child.returncode != 0:
+                sys.exit("%s exited with %d" % (name, child.returncode))
 
     plain = statistics.median(times[variants[0][0]])
-    print("%d rounds, interleaved; python: %s" % (args.rounds, python))
-    print("| variant | median ms | vs plain | extra ms |")
-    print("| --- | ---: | ---: | ---: |")
+    plain_cpu = statistics.median(cpu[variants[0][0]])
+    print("%d rounds, interleaved; trustrun: %s; python: %s" % (args.rounds, trustrun, python))
+    print()
+    print("| variant | wall median ms | vs plain | extra ms | CPU median ms | vs plain |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, _ in variants:
         med = statistics.median(times[name])
-        print("| %s | %.2f | %.3fx | %+.2f |" % (name, med * 1000, med / plain, (med - plain) * 1000))
+        med_cpu = statistics.median(cpu[name])
+        print(
+            "| %s | %.2f | %.3fx | %+.2f | %.2f | %.3fx |"
+            % (name, med * 1000, med / plain, (med - plain) * 1000, med_cpu * 1000, med_cpu / plain_cpu)
+        )
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -1,7 +1,7 @@
 //! Command line: argv[0] picks shim mode or trustrun's own interface.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -154,24 +154,25 @@ enum ShimAction {
     },
 }
 
-/// The name trustrun was started under: its file name (on Windows without `.exe`).
-fn invoked_name(argv0: &OsString) -> Option<String> {
-    let name = Path::new(argv0).file_name()?.to_string_lossy().into_owned();
-    Some(strip_exe(name))
-}
-
-#[cfg(windows)]
-fn strip_exe(name: String) -> String {
-    let lower = name.to_ascii_lowercase();
-    match lower.strip_suffix(".exe") {
-        Some(stem) => stem.to_owned(),
-        None => lower,
-    }
-}
-
+/// The name trustrun was started under: argv[0]'s file name on Unix (a symlink's own name).
 #[cfg(not(windows))]
-fn strip_exe(name: String) -> String {
-    name
+fn invoked_name(argv0: Option<&OsString>) -> Option<String> {
+    let name = std::path::Path::new(argv0?).file_name()?;
+    Some(name.to_string_lossy().into_owned())
+}
+
+/// On Windows the running exe's own file name, without `.exe`, in lower case: argv[0] is whatever
+/// the parent wrote on the command line, and a hardlink or copy knows its own name.
+#[cfg(windows)]
+fn invoked_name(argv0: Option<&OsString>) -> Option<String> {
+    let exe = std::env::current_exe()
+        .ok()
+        .or_else(|| argv0.map(PathBuf::from))?;
+    let name = exe.file_name()?.to_string_lossy().to_ascii_lowercase();
+    Some(match name.strip_suffix(".exe") {
+        Some(stem) => stem.to_owned(),
+        None => name,
+    })
 }
 
 /// Started as `trustrun` (or a renamed copy such as `trustrun-0.2`), not through a shim.
@@ -184,7 +185,7 @@ fn is_trustrun_name(name: &str) -> bool {
 }
 
 pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
-    let name = argv.first().and_then(invoked_name);
+    let name = invoked_name(argv.first());
     if let Some(name) = name.filter(|n| !is_trustrun_name(n)) {
         // Shim mode: no option parsing at all, the arguments belong to the program.
         let opts = TrustOptions::from_env()?;
