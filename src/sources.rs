@@ -232,11 +232,23 @@ pub fn render(gathered: &Gathered) -> String {
     text.push_str("# Written by trustrun; a new file is written when the inputs change.\n");
     for (der, origin) in &gathered.certs {
         text.push_str("\n# from: ");
-        text.push_str(&origin.to_string().replace('\n', " "));
+        text.push_str(&ascii_comment(&origin.to_string()));
         text.push('\n');
         certs::to_pem(der, &mut text);
     }
     text
+}
+
+/// A comment line that keeps the bundle pure ASCII: certifi's `contents()` (which our
+/// sitecustomize serves from the bundle) and some PEM readers decode it as ASCII.
+fn ascii_comment(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' => " ".to_owned(),
+            c if c.is_ascii() && !c.is_ascii_control() => c.to_string(),
+            c => c.escape_unicode().to_string(),
+        })
+        .collect()
 }
 
 /// Paths from a path list such as `TRUSTRUN_CA`, empty entries dropped.
@@ -244,4 +256,15 @@ pub fn split_path_list(value: &OsString) -> Vec<PathBuf> {
     std::env::split_paths(value)
         .filter(|p| !p.as_os_str().is_empty())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bundle_comments_stay_ascii() {
+        assert_eq!(
+            super::ascii_comment("CA file /home/zoë/x\n"),
+            "CA file /home/zo\\u{eb}/x "
+        );
+    }
 }

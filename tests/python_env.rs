@@ -283,3 +283,37 @@ fn the_warm_path_reuses_the_bundle_and_a_changed_ca_file_makes_a_new_one() {
         "old bundles stay for processes that still use them"
     );
 }
+
+/// A CA file under a non-ASCII path: the bundle names its sources in comments, and certifi's
+/// `contents()` (which our sitecustomize serves from the bundle) decodes it as ASCII.
+#[test]
+fn certifi_contents_decodes_with_a_non_ascii_ca_path() {
+    let world = World::new();
+    let dir = world.cache.path().join("Zoë's CAs");
+    fs::create_dir_all(&dir).unwrap();
+    let root = dir.join("root.pem");
+    fs::copy(&world.pki.root_pem, &root).unwrap();
+    let code = format!(
+        "import ssl, certifi, urllib.request; \
+         ctx = ssl.create_default_context(cadata=certifi.contents()); \
+         print('OK', urllib.request.urlopen({:?}, context=ctx, timeout=20).status)",
+        world.server.url
+    );
+    let mut control = Command::new(venv_python());
+    clean(&mut control, world.cache.path()).args(["-c", &code]);
+    let control = control.output().unwrap();
+    assert!(
+        output_text(&control).contains("CERTIFICATE_VERIFY_FAILED"),
+        "{}",
+        output_text(&control)
+    );
+    let out = world
+        .trustrun()
+        .arg("--ca")
+        .arg(&root)
+        .arg(venv_python())
+        .args(["-c", &code])
+        .output()
+        .unwrap();
+    assert_ok(&out, "200");
+}
