@@ -15,10 +15,11 @@
 #      caller names no verify flags, since it copies the flag on 3.13. Flags a caller asks for
 #      explicitly are left as asked.
 #   4. The next sitecustomize on sys.path (Debian's, a virtualenv's, your own) runs as before.
-#   5. Its own bytecode is kept in trustrun's cache even under PYTHONDONTWRITEBYTECODE.
+#   5. Our bytecode is kept in trustrun's cache even under PYTHONDONTWRITEBYTECODE.
 #
-# It never raises: a failure here must not break Python's start-up. TRUSTRUN_DEBUG=1 shows what
-# it did on stderr.
+# This file runs at the start of every Python, so it is kept small: the code for 2, 3 and 5 lives
+# in _trustrun_support.py beside it, loaded only when needed. It never raises: a failure here must
+# not break Python's start-up. TRUSTRUN_DEBUG=1 shows what it did on stderr.
 
 
 def _trustrun_main():
@@ -27,6 +28,10 @@ def _trustrun_main():
 
     environ = os.environ
     debug = environ.get("TRUSTRUN_DEBUG", "") not in ("", "0")
+    here = os.path.dirname(__spec__.origin)
+    marker = ".trustrun-python"
+    external = sys.modules["_frozen_importlib_external"]
+    bootstrap = sys.modules["_frozen_importlib"]
 
     def say(message):
         if debug:
@@ -38,8 +43,15 @@ def _trustrun_main():
         except Exception as exc:  # never break the user's program
             say("%s failed: %s: %s" % (what, type(exc).__name__, exc))
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    marker = ".trustrun-python"
+    def support():
+        module = sys.modules.get("_trustrun_support")
+        if module is None:
+            # From our own directory, whatever sys.path has become since start-up.
+            spec = external.PathFinder.find_spec("_trustrun_support", [here])
+            module = bootstrap.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            sys.modules["_trustrun_support"] = module
+        return module
 
     class AfterImport(object):
         """A meta-path finder that runs a function on a module right after it is executed."""
@@ -58,10 +70,8 @@ def _trustrun_main():
                     pass
             spec = None
             for finder in list(sys.meta_path):
-                if finder is self:
-                    continue
                 find = getattr(finder, "find_spec", None)
-                if find is None:
+                if finder is self or find is None:
                     continue
                 spec = find(name, path, target)
                 if spec is not None:
@@ -121,117 +131,49 @@ def _trustrun_main():
         # Fail safe: certifi keeps its own roots rather than pointing at nothing.
         say("TRUSTRUN_BUNDLE=%s does not exist; certifi left alone" % bundle)
 
-    # 2. truststore and 3. the strict-X.509 relaxation both act on the ssl module.
+    # 2. truststore and 3. the strict-X.509 relaxation, when ssl (or urllib3) is imported.
     use_truststore = environ.get("TRUSTRUN_TRUSTSTORE", "") == "always"
     relax_strict = environ.get("TRUSTRUN_RELAX_X509_STRICT", "") not in ("", "0")
-
-    def inject_truststore(ssl):
-        if sys.version_info < (3, 10):
-            say("truststore needs Python 3.10 or later; verifying with the bundle only")
-            return
-        try:
-            import truststore
-        except ImportError:
-            try:
-                from pip._vendor import truststore  # pip >= 24.2 vendors it
-            except ImportError:
-                say("truststore is not installed here; verifying with the bundle only")
-                return
-        context_class = truststore.SSLContext
-        ssl.SSLContext = context_class
-        # Modules imported from now on pick the new class up from ssl; these took it already.
-        urllib3_ssl = sys.modules.get("urllib3.util.ssl_")
-        if urllib3_ssl is not None:
-            urllib3_ssl.SSLContext = context_class
-        for name in ("requests.adapters", "pip._vendor.requests.adapters"):
-            adapters = sys.modules.get(name)
-            if getattr(adapters, "_preloaded_ssl_context", None) is not None:
-                adapters._preloaded_ssl_context = context_class(ssl.PROTOCOL_TLS_CLIENT)
-        say("ssl.SSLContext -> truststore.SSLContext (%s)" % truststore.__name__)
-
-    def relax_x509_strict(ssl):
-        flag = getattr(ssl, "VERIFY_X509_STRICT", 0)
-        original = ssl.create_default_context
-        if not flag or getattr(original, "_trustrun_relaxed", False):
-            return
-
-        def create_default_context(*args, **kwargs):
-            context = original(*args, **kwargs)
-            context.verify_flags &= ~flag
-            return context
-
-        create_default_context._trustrun_relaxed = True
-        ssl.create_default_context = create_default_context
-        if getattr(ssl, "_create_default_https_context", None) is original:
-            ssl._create_default_https_context = create_default_context
-        say("VERIFY_X509_STRICT left out of ssl.create_default_context()")
-
-    def relax_urllib3(ssl_util):
-        import ssl
-
-        flag = getattr(ssl, "VERIFY_X509_STRICT", 0)
-        original = getattr(ssl_util, "create_urllib3_context", None)
-        if not flag or original is None or getattr(original, "_trustrun_relaxed", False):
-            return
-
-        def create_urllib3_context(*args, **kwargs):
-            context = original(*args, **kwargs)
-            # verify_flags is the seventh parameter; None means "urllib3's defaults".
-            if kwargs.get("verify_flags") is None and len(args) < 7:
-                context.verify_flags &= ~flag
-            return context
-
-        create_urllib3_context._trustrun_relaxed = True
-        ssl_util.create_urllib3_context = create_urllib3_context
-        package = ssl_util.__name__[: -len(".util.ssl_")]
-        # Modules that took the function by name before this hook ran.
-        for name in (package + ".util", package + ".connection"):
-            module = sys.modules.get(name)
-            if getattr(module, "create_urllib3_context", None) is original:
-                module.create_urllib3_context = create_urllib3_context
-        say("VERIFY_X509_STRICT left out of %s.create_urllib3_context()" % ssl_util.__name__)
-
-    def on_ssl(ssl):
-        if use_truststore:
-            guarded("truststore", inject_truststore, ssl)
-        if relax_strict:
-            guarded("relaxing VERIFY_X509_STRICT", relax_x509_strict, ssl)
-
     if use_truststore or relax_strict:
+
+        def on_ssl(ssl):
+            helpers = support()
+            if use_truststore:
+                guarded("truststore", helpers.inject_truststore, ssl, say)
+            if relax_strict:
+                guarded("relaxing VERIFY_X509_STRICT", helpers.relax_x509_strict, ssl, say)
+
         when_imported("ssl", on_ssl)
     if relax_strict:
-        for name in ("urllib3.util.ssl_", "pip._vendor.urllib3.util.ssl_"):
-            when_imported(name, relax_urllib3)
 
-    # 4. the next sitecustomize
+        def on_urllib3(ssl_util):
+            support().relax_urllib3(ssl_util, say)
+
+        for name in ("urllib3.util.ssl_", "pip._vendor.urllib3.util.ssl_"):
+            when_imported(name, on_urllib3)
+
+    # 4. The next sitecustomize: entries that may hold one are told with a stat call or two, since
+    # asking PathFinder about every entry would list whole directories (the stdlib's). Entries
+    # holding our marker (this directory, another trustrun's) are skipped; a zip archive on
+    # sys.path is asked directly.
     def chain():
-        bootstrap = sys.modules.get("_frozen_importlib")
-        external = sys.modules.get("_frozen_importlib_external")
-        if bootstrap is None or external is None:
-            import importlib.machinery as external
-            import importlib.util as bootstrap
-        # Entries that may hold a sitecustomize, told with a few stat calls: asking PathFinder
-        # about every entry would list whole directories (the stdlib's) and cost more than the
-        # rest of this file. A zip archive on sys.path is asked directly.
+        exists = os.path.exists
+        join = os.path.join
         spec = None
         for entry in sys.path:
             directory = entry or os.curdir
             if os.path.isdir(directory):
-                if os.path.abspath(directory) == here:
+                if not (exists(join(directory, "sitecustomize.py")) or exists(join(directory, "sitecustomize"))):
                     continue
-                if os.path.exists(os.path.join(directory, marker)):
-                    continue
-                if not any(
-                    os.path.exists(os.path.join(directory, name))
-                    for name in ("sitecustomize.py", "sitecustomize", "sitecustomize.pyc")
-                ):
+                if exists(join(directory, marker)):
                     continue
             elif not os.path.isfile(directory):
                 continue
             spec = external.PathFinder.find_spec("sitecustomize", [entry])
             if spec is not None and spec.loader is not None:
                 break
-        if spec is None or spec.loader is None:
+            spec = None
+        if spec is None:
             return
         module = bootstrap.module_from_spec(spec)
         ours = sys.modules.get("sitecustomize")
@@ -253,24 +195,10 @@ def _trustrun_main():
 
     guarded("chaining to the next sitecustomize", chain)
 
-    # 5. Python honours PYTHONDONTWRITEBYTECODE for this file too, and would then compile it at
-    # every start (about 3 ms, a quarter of `python -c pass`). The cache directory is ours, not the
-    # user's source tree: keep this file's bytecode there regardless.
-    def cache_own_bytecode():
-        cached = getattr(__spec__, "cached", None)
-        if not sys.dont_write_bytecode or not cached or os.path.exists(cached):
-            return
-        external = sys.modules["_frozen_importlib_external"]
-        source_path = __spec__.origin
-        stat = os.stat(source_path)
-        with open(source_path, "rb") as f:
-            code = compile(f.read(), source_path, "exec", dont_inherit=True)
-        data = external._code_to_timestamp_pyc(code, stat.st_mtime, stat.st_size)
-        os.makedirs(os.path.dirname(cached), mode=0o700, exist_ok=True)
-        external._write_atomic(cached, data, 0o600)
-        say("cached bytecode in %s" % cached)
-
-    guarded("caching bytecode", cache_own_bytecode)
+    # 5. Bytecode, once, when Python would not write it.
+    if sys.dont_write_bytecode and not os.path.exists(__spec__.cached or here):
+        sources = [__spec__.origin, os.path.join(here, "_trustrun_support.py")]
+        guarded("caching bytecode", lambda: support().cache_bytecode(sources, say))
 
 
 try:

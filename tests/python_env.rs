@@ -317,3 +317,68 @@ fn certifi_contents_decodes_with_a_non_ascii_ca_path() {
         .unwrap();
     assert_ok(&out, "200");
 }
+
+/// Our sitecustomize never breaks start-up: a bundle that vanished leaves certifi alone (fail
+/// safe, not open), and a damaged support directory costs only the feature it held.
+#[test]
+fn our_sitecustomize_never_raises() {
+    let world = World::new();
+    let out = world
+        .trustrun()
+        .args(["--truststore", "always"])
+        .arg(venv_python())
+        .args(["-c", "import os; print(os.environ['TRUSTRUN_PYTHON_DIR'])"])
+        .output()
+        .unwrap();
+    let python_dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    assert!(
+        python_dir.join("sitecustomize.py").is_file(),
+        "{}",
+        output_text(&out)
+    );
+
+    let certifi_own = String::from_utf8(
+        Command::new(venv_python())
+            .args(["-c", "import certifi; print(certifi.where())"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let mut cmd = Command::new(venv_python());
+    clean(&mut cmd, world.cache.path())
+        .env("PYTHONPATH", &python_dir)
+        .env("TRUSTRUN_BUNDLE", world.cache.path().join("gone.pem"))
+        .env("TRUSTRUN_DEBUG", "1")
+        .args(["-c", "import certifi; print(certifi.where())"]);
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        certifi_own,
+        "certifi keeps its own roots"
+    );
+    assert!(
+        output_text(&out).contains("does not exist; certifi left alone"),
+        "{}",
+        output_text(&out)
+    );
+
+    fs::remove_file(python_dir.join("_trustrun_support.py")).unwrap();
+    let _ = fs::remove_dir_all(python_dir.join("__pycache__"));
+    let mut cmd = Command::new(venv_python());
+    clean(&mut cmd, world.cache.path())
+        .env("PYTHONPATH", &python_dir)
+        .env("TRUSTRUN_TRUSTSTORE", "always")
+        .env("TRUSTRUN_DEBUG", "1")
+        .args(["-c", "import ssl; print('started')"]);
+    let out = cmd.output().unwrap();
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "started\n");
+    assert!(
+        text.contains("truststore failed") || text.contains("patching ssl failed"),
+        "{text}"
+    );
+    assert!(!text.contains("Traceback"), "{text}");
+}
