@@ -602,6 +602,28 @@ except Exception as e:
     sys.exit(1)
 "#;
 
+/// `trustrun [--relax-x509-strict] --ca ROOT PYTHON -c CODE URL`, cleaned of the machine's presets.
+fn run_python(
+    python: &Path,
+    pki: &Pki,
+    cache: &Path,
+    code: &str,
+    url: &str,
+    relax: bool,
+) -> Output {
+    let mut cmd = Command::new(trustrun_bin());
+    clean(&mut cmd, cache);
+    if relax {
+        cmd.arg("--relax-x509-strict");
+    }
+    cmd.arg("--ca")
+        .arg(&pki.root_pem)
+        .arg(python)
+        .args(["-c", code, url])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn relax_x509_strict_lets_python_313_accept_a_lax_root() {
     let Some(python) = python313() else {
@@ -614,17 +636,14 @@ fn relax_x509_strict_lets_python_313_accept_a_lax_root() {
     let server = Server::start(pki.server_config.clone());
     let cache = tempfile::tempdir().unwrap();
     let run = |relax: bool| {
-        let mut cmd = Command::new(trustrun_bin());
-        clean(&mut cmd, cache.path());
-        if relax {
-            cmd.arg("--relax-x509-strict");
-        }
-        cmd.arg("--ca")
-            .arg(&pki.root_pem)
-            .arg(&python)
-            .args(["-c", URLLIB_CLIENT, &server.url])
-            .output()
-            .unwrap()
+        run_python(
+            &python,
+            &pki,
+            cache.path(),
+            URLLIB_CLIENT,
+            &server.url,
+            relax,
+        )
     };
     let strict = run(false);
     let strict_text = output_text(&strict);
@@ -776,19 +795,7 @@ fn relax_x509_strict_with_real_requests_on_313() {
     let client = "import sys, requests\n\
                   try:\n    print('OK', requests.get(sys.argv[1] + '/ok', timeout=10).status_code)\n\
                   except Exception as e:\n    print('FAILED', e); sys.exit(1)\n";
-    let run = |relax: bool| {
-        let mut cmd = Command::new(trustrun_bin());
-        clean(&mut cmd, cache.path());
-        if relax {
-            cmd.arg("--relax-x509-strict");
-        }
-        cmd.arg("--ca")
-            .arg(&pki.root_pem)
-            .arg(&python)
-            .args(["-c", client, &server.url])
-            .output()
-            .unwrap()
-    };
+    let run = |relax: bool| run_python(&python, &pki, cache.path(), client, &server.url, relax);
     let strict = run(false);
     assert_eq!(strict.status.code(), Some(1), "{}", output_text(&strict));
     assert!(

@@ -29,32 +29,9 @@ fn second_venv(import_certifi_in_pth: bool, sitecustomize: Option<&str>) -> Seco
         .unwrap();
     assert!(status.success());
     let python = root.join("bin/python");
-    let site = PathBuf::from(
-        String::from_utf8(
-            Command::new(&python)
-                .args([
-                    "-c",
-                    "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-                ])
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .unwrap()
-        .trim(),
-    );
-    let main_site = String::from_utf8(
-        Command::new(venv_python())
-            .args([
-                "-c",
-                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-            ])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    let mut pth = format!("{}\n", main_site.trim());
+    let site = purelib(&python);
+    let main_site = purelib(&venv_python());
+    let mut pth = format!("{}\n", main_site.display());
     if import_certifi_in_pth {
         pth.push_str("import certifi\n");
     }
@@ -67,6 +44,18 @@ fn second_venv(import_certifi_in_pth: bool, sitecustomize: Option<&str>) -> Seco
         python,
         site,
     }
+}
+
+/// The site-packages directory of `python`.
+fn purelib(python: &Path) -> PathBuf {
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+        ])
+        .output()
+        .unwrap();
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
 fn run_client(
