@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
 use crate::failure::Failure;
@@ -375,8 +375,12 @@ fn bundle_command(opts: &TrustOptions, output: Option<PathBuf>) -> Result<()> {
     let prepared = prepare_or_fail(opts)?;
     match output {
         Some(out) => {
-            std::fs::copy(&prepared.bundle, &out)
-                .with_context(|| format!("cannot write {}", out.display()))?;
+            std::fs::copy(&prepared.bundle, &out).map_err(|e| {
+                Failure::new(
+                    crate::failure::EXIT_FAILURE,
+                    format!("--output {}: cannot write: {e}", out.display()),
+                )
+            })?;
         }
         None => println!("{}", prepared.bundle.display()),
     }

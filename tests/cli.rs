@@ -371,3 +371,32 @@ fn internal_failure_runs_the_program_untouched_or_fails_with_strict() {
         .stdout("")
         .stderr(predicate::str::contains("--strict forbids running"));
 }
+
+#[test]
+fn bundle_output_copies_the_bundle_or_names_the_file_it_cannot_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = Pki::corporate();
+    let copy = tmp.path().join("corp-bundle.pem");
+    trustrun(tmp.path())
+        .args(["bundle", "--ca"])
+        .arg(&pki.root_pem)
+        .arg("--output")
+        .arg(&copy)
+        .assert()
+        .success()
+        .stdout("");
+    let text = fs::read_to_string(&copy).unwrap();
+    assert!(text.starts_with("# trustrun bundle"));
+    assert!(text.contains(&format!("# from: CA file {}", pki.root_pem.display())));
+
+    let bad = tmp.path().join("no-such-dir").join("b.pem");
+    trustrun(tmp.path())
+        .args(["bundle", "--output"])
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(format!(
+            "trustrun: --output {}: cannot write:",
+            bad.display()
+        )));
+}
