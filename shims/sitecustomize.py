@@ -152,22 +152,30 @@ def _trustrun_main():
         for name in ("urllib3.util.ssl_", "pip._vendor.urllib3.util.ssl_"):
             when_imported(name, on_urllib3)
 
-    # 4. The next sitecustomize: entries that may hold one are told with a stat call or two, since
-    # asking PathFinder about every entry would list whole directories (the stdlib's). Entries
-    # holding our marker (this directory, another trustrun's) are skipped; a zip archive on
-    # sys.path is asked directly.
+    # 4. The next sitecustomize. An entry may hold one only if its directory lists one: the
+    # listings Python's import system already made at this start-up answer that without a system
+    # call; other entries are asked with a stat or two. Asking PathFinder about every entry would
+    # list whole directories (the stdlib's). Entries holding our marker (this directory, another
+    # trustrun's) are skipped; a zip archive on sys.path is asked directly.
+    names = ("sitecustomize.py", "sitecustomize", "sitecustomize.pyc")
+
+    def may_hold_sitecustomize(entry):
+        listing = getattr(sys.path_importer_cache.get(entry), "_path_cache", None)
+        if type(listing) is set and listing:
+            return marker not in listing and any(n in listing for n in names)
+        directory = entry or os.curdir
+        if os.path.isdir(directory):
+            join = os.path.join
+            exists = os.path.exists
+            if not (exists(join(directory, names[0])) or exists(join(directory, names[1]))):
+                return False
+            return not exists(join(directory, marker))
+        return os.path.isfile(directory)
+
     def chain():
-        exists = os.path.exists
-        join = os.path.join
         spec = None
         for entry in sys.path:
-            directory = entry or os.curdir
-            if os.path.isdir(directory):
-                if not (exists(join(directory, "sitecustomize.py")) or exists(join(directory, "sitecustomize"))):
-                    continue
-                if exists(join(directory, marker)):
-                    continue
-            elif not os.path.isfile(directory):
+            if not may_hold_sitecustomize(entry):
                 continue
             spec = external.PathFinder.find_spec("sitecustomize", [entry])
             if spec is not None and spec.loader is not None:
