@@ -86,6 +86,9 @@ def cache_bytecode(sources, say):
     import os
 
     external = sys.modules["_frozen_importlib_external"]
+    to_pyc = getattr(external, "_code_to_timestamp_pyc", None)
+    if to_pyc is None:  # Python < 3.7: nothing to write with, and no compile wasted
+        return
     for source in sources:
         cached = external.cache_from_source(source)
         if os.path.exists(cached):
@@ -93,7 +96,7 @@ def cache_bytecode(sources, say):
         stat = os.stat(source)
         with open(source, "rb") as f:
             code = compile(f.read(), source, "exec", dont_inherit=True)
-        data = external._code_to_timestamp_pyc(code, stat.st_mtime, stat.st_size)
+        data = to_pyc(code, stat.st_mtime, stat.st_size)
         os.makedirs(os.path.dirname(cached), mode=0o700, exist_ok=True)
         external._write_atomic(cached, data, 0o600)
         say("cached bytecode in %s" % cached)
