@@ -28,7 +28,12 @@ impl EnvPlan {
     }
 }
 
-pub fn plan(bundle: &Path, python_dir: &Path, opts: &TrustOptions) -> Result<EnvPlan> {
+pub fn plan(
+    bundle: &Path,
+    python_dir: &Path,
+    opts: &TrustOptions,
+    inherited: &[PathBuf],
+) -> Result<EnvPlan> {
     let mut vars: Vec<(String, Option<OsString>)> = Vec::new();
     let names = vars::CA_VARIABLES
         .iter()
@@ -64,6 +69,11 @@ pub fn plan(bundle: &Path, python_dir: &Path, opts: &TrustOptions) -> Result<Env
         let list =
             std::env::join_paths(&opts.ca).context("a CA path contains the path-list separator")?;
         vars.push((vars::TRUSTRUN_CA.to_owned(), Some(list)));
+    }
+    if !inherited.is_empty() {
+        let list = std::env::join_paths(inherited)
+            .context("a CA variable's path contains the path-list separator")?;
+        vars.push((vars::TRUSTRUN_INHERITED_CA.to_owned(), Some(list)));
     }
     if opts.relax_x509_strict {
         vars.push((

@@ -53,7 +53,8 @@ pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
         }
         Err(user) => return Err(user),
     };
-    let plan = plan::plan(&bundle, &python_dir, opts).map_err(PrepareError::Internal)?;
+    let plan = plan::plan(&bundle, &python_dir, opts, &inputs.inherited())
+        .map_err(PrepareError::Internal)?;
     Ok(Prepared {
         bundle,
         python_dir,

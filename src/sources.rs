@@ -14,8 +14,7 @@ use crate::certs::{self, CaPathError, Der};
 use crate::os_store;
 use crate::vars;
 
-/// The first line of every bundle we write: how a bundle handed down in `SSL_CERT_FILE` is told
-/// from the caller's own, so trust does not keep the roots of an old bundle forever.
+/// The first line of every bundle we write (what it is, for a person who opens it).
 pub const BUNDLE_HEADER: &str = "# trustrun bundle";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,26 +48,39 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// The caller's CA variables from this process's environment.
+    /// The caller's CA variables from this process's environment, and the ones an outer trustrun
+    /// handed down in `TRUSTRUN_INHERITED_CA` (it pointed the variables themselves at its bundle).
     pub fn caller_variables() -> Vec<(String, PathBuf)> {
         vars::CA_VARIABLES
             .iter()
             .map(|(name, _)| *name)
-            .chain([vars::SSL_CERT_DIR])
+            .chain([vars::SSL_CERT_DIR, vars::TRUSTRUN_INHERITED_CA])
             .filter_map(|name| {
                 let value = vars::non_empty(name)?;
-                // SSL_CERT_DIR is a path list, as OpenSSL reads it.
-                let paths: Vec<PathBuf> = if name == vars::SSL_CERT_DIR {
-                    std::env::split_paths(&value)
-                        .filter(|p| !p.as_os_str().is_empty())
-                        .collect()
-                } else {
-                    vec![PathBuf::from(value)]
-                };
+                // SSL_CERT_DIR is a path list, as OpenSSL reads it; so is our own marker.
+                let paths: Vec<PathBuf> =
+                    if name == vars::SSL_CERT_DIR || name == vars::TRUSTRUN_INHERITED_CA {
+                        split_path_list(&value)
+                    } else {
+                        vec![PathBuf::from(value)]
+                    };
                 Some(paths.into_iter().map(move |p| (name.to_owned(), p)))
             })
             .flatten()
             .collect()
+    }
+
+    /// The CA files the caller's variables named that are not bundles of ours, for the child's
+    /// `TRUSTRUN_INHERITED_CA`: the child's variables all point at our bundle, so a trustrun nested
+    /// in it (a shim, `trustrun env` in a profile) would otherwise never see these files again.
+    pub fn inherited(&self) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = Vec::new();
+        for (name, path) in &self.variables {
+            if name != vars::SSL_CERT_DIR && !is_cache_bundle(path) && !out.contains(path) {
+                out.push(path.clone());
+            }
+        }
+        out
     }
 
     /// A hash of everything that decides the bundle's content, from `stat` calls alone.
@@ -193,7 +205,7 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
         if !read_paths.insert(path.clone()) {
             continue;
         }
-        if is_our_bundle(path) {
+        if is_cache_bundle(path) {
             continue;
         }
         match certs::read_ca_path(path) {
@@ -216,12 +228,22 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
     Ok(out)
 }
 
-fn is_our_bundle(path: &Path) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; BUNDLE_HEADER.len()];
-    fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok_and(|_| head == BUNDLE_HEADER.as_bytes())
+/// Whether `path` is a bundle in a trustrun cache (`<cache>/bundles/<32 hex>.pem` beside an
+/// `index` directory), whichever cache: such a file only repeats the sources it was made from, and
+/// reading it back would keep roots the OS store has since dropped. A copy made with
+/// `trustrun bundle --output` lives elsewhere and counts as the user's own file.
+pub fn is_cache_bundle(path: &Path) -> bool {
+    let Some(dir) = path.parent() else {
+        return false;
+    };
+    let named_like_ours = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".pem"))
+        .is_some_and(|stem| stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit()));
+    named_like_ours
+        && dir.file_name().is_some_and(|n| n == "bundles")
+        && dir.parent().is_some_and(|root| root.join("index").is_dir())
 }
 
 /// The bundle's text: a header, then each certificate with the source it came from.

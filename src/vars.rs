@@ -47,6 +47,9 @@ pub const TRUSTRUN_DEPTH: &str = "TRUSTRUN_DEPTH";
 /// Set for the child: the python support directory we put on `PYTHONPATH`, so a nested
 /// trustrun can take it out again instead of doubling it.
 pub const TRUSTRUN_PYTHON_DIR: &str = "TRUSTRUN_PYTHON_DIR";
+/// Set for the child: the CA files the caller's own CA variables named (a path list), which the
+/// child's variables no longer show since they point at the bundle. A nested trustrun reads them.
+pub const TRUSTRUN_INHERITED_CA: &str = "TRUSTRUN_INHERITED_CA";
 /// `1` in the child: clear Python 3.13's `VERIFY_X509_STRICT` on default contexts.
 pub const TRUSTRUN_RELAX_X509_STRICT: &str = "TRUSTRUN_RELAX_X509_STRICT";
 /// `1` in the child: our sitecustomize says what it does on stderr.

@@ -371,3 +371,76 @@ fn our_sitecustomize_never_raises() {
     );
     assert!(!text.contains("Traceback"), "{text}");
 }
+
+/// The caller's own CA variables survive nesting: the outer run points them at its bundle, and
+/// the inner one (a shim, a nested trustrun, a shell that ran `trustrun env`) still gets the files
+/// they named through TRUSTRUN_INHERITED_CA.
+#[test]
+fn the_callers_own_ca_variable_survives_nesting_and_trustrun_env() {
+    let world = World::new();
+    let client = |cmd: &mut Command| {
+        cmd.arg(client_script())
+            .args(["requests", &world.server.url])
+            .output()
+            .unwrap()
+    };
+    // requests reads REQUESTS_CA_BUNDLE, not SSL_CERT_FILE: alone, this variable does not help it.
+    let mut control = Command::new(venv_python());
+    clean(&mut control, world.cache.path()).env("SSL_CERT_FILE", &world.pki.root_pem);
+    assert_certificate_failure(&client(&mut control));
+
+    let mut once = world.trustrun();
+    once.env("SSL_CERT_FILE", &world.pki.root_pem)
+        .arg(venv_python());
+    assert_ok(&client(&mut once), "200");
+
+    let mut nested = world.trustrun();
+    nested
+        .env("SSL_CERT_FILE", &world.pki.root_pem)
+        .arg(trustrun_bin())
+        .arg(trustrun_bin())
+        .arg(venv_python());
+    assert_ok(&client(&mut nested), "200");
+
+    let script = format!(
+        "eval \"$('{}' env --format sh)\" && exec '{}' '{}' '{}' requests '{}'",
+        trustrun_bin().display(),
+        trustrun_bin().display(),
+        venv_python().display(),
+        client_script().display(),
+        world.server.url
+    );
+    let mut shell = Command::new("bash");
+    clean(&mut shell, world.cache.path())
+        .env("SSL_CERT_FILE", &world.pki.root_pem)
+        .args(["-c", &script]);
+    assert_ok(&shell.output().unwrap(), "200");
+}
+
+/// A copy of a bundle (`trustrun bundle --output`, baked into an image) is the user's own file:
+/// the roots in it are trusted, not skipped as a stale bundle of ours.
+#[test]
+fn a_copied_bundle_in_the_callers_variables_is_trusted() {
+    let world = World::new();
+    let copy = world.cache.path().join("exported.pem");
+    let out = world
+        .trustrun()
+        .args(["bundle", "--ca"])
+        .arg(&world.pki.root_pem)
+        .arg("--output")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let other_cache = tempfile::tempdir().unwrap();
+    let out = world
+        .trustrun()
+        .env("TRUSTRUN_CACHE_DIR", other_cache.path())
+        .env("SSL_CERT_FILE", &copy)
+        .arg(venv_python())
+        .arg(client_script())
+        .args(["requests", &world.server.url])
+        .output()
+        .unwrap();
+    assert_ok(&out, "200");
+}

@@ -202,10 +202,5 @@ fn check_cert_dir(value: &OsString) -> VarCheck {
 }
 
 fn is_trustrun_bundle(path: &Path) -> bool {
-    use std::io::Read;
-    let header = crate::sources::BUNDLE_HEADER.as_bytes();
-    let mut head = vec![0u8; header.len()];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok_and(|_| head == header)
+    crate::sources::is_cache_bundle(path)
 }
