@@ -54,7 +54,7 @@ fn fallback_name() -> String {
 pub fn ensure_private(dir: &Path) -> Result<()> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 
-    let meta = match fs::metadata(dir) {
+    let meta = match fs::symlink_metadata(dir) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             fs::DirBuilder::new()
@@ -62,7 +62,7 @@ pub fn ensure_private(dir: &Path) -> Result<()> {
                 .mode(0o700)
                 .create(dir)
                 .with_context(|| format!("cannot create cache directory {}", dir.display()))?;
-            fs::metadata(dir)
+            fs::symlink_metadata(dir)
                 .with_context(|| format!("cannot read cache directory {}", dir.display()))?
         }
         Err(e) => {
@@ -70,10 +70,25 @@ pub fn ensure_private(dir: &Path) -> Result<()> {
                 .with_context(|| format!("cannot read cache directory {}", dir.display()));
         }
     };
+    let me = unsafe { libc::geteuid() };
+    // A link planted by someone else (in /tmp, say) could be pointed elsewhere at any time; a
+    // link of our own (a cache moved to another disk) is followed.
+    let meta = if meta.file_type().is_symlink() {
+        if meta.uid() != me {
+            bail!(
+                "cache directory {} is a symbolic link owned by uid {}, not by us; refusing to use it",
+                dir.display(),
+                meta.uid()
+            );
+        }
+        fs::metadata(dir)
+            .with_context(|| format!("cannot read cache directory {}", dir.display()))?
+    } else {
+        meta
+    };
     if !meta.is_dir() {
         bail!("cache directory {} is not a directory", dir.display());
     }
-    let me = unsafe { libc::geteuid() };
     if meta.uid() != me {
         bail!(
             "cache directory {} belongs to uid {}, not to us (uid {me}); refusing to use it",

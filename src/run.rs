@@ -39,8 +39,11 @@ pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
         extra: opts.ca.clone(),
         variables: Inputs::caller_variables(),
     };
-    let preferred = cache::preferred_dir().map_err(PrepareError::Internal)?;
-    let (bundle, python_dir) = match prepare_in(&preferred, &inputs, opts) {
+    // No known cache directory is handled like an unusable one: the fallback still serves.
+    let attempt = cache::preferred_dir()
+        .map_err(PrepareError::Internal)
+        .and_then(|dir| prepare_in(&dir, &inputs, opts));
+    let (bundle, python_dir) = match attempt {
         Ok(done) => done,
         Err(PrepareError::Internal(e)) => {
             let fallback = cache::fallback_dir().map_err(PrepareError::Internal)?;

@@ -400,3 +400,48 @@ fn bundle_output_copies_the_bundle_or_names_the_file_it_cannot_write() {
             bad.display()
         )));
 }
+
+/// The fallback cache's stable name in /tmp can be planted by another user as a symbolic link to a
+/// directory of ours; following it would let them point our sitecustomize anywhere later.
+#[cfg(unix)]
+#[test]
+fn a_fallback_cache_link_planted_by_another_user_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let victim = tmp.path().join("victim-dir");
+    fs::create_dir(&victim).unwrap();
+    let me = String::from_utf8(
+        std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let planted = tmp.path().join(format!("trustrun-{}", me.trim()));
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    if std::os::unix::fs::lchown(&planted, Some(65534), Some(65534)).is_err() {
+        println!("skipped: not root, cannot make a link owned by another user");
+        return;
+    }
+    let file = tmp.path().join("a-file");
+    fs::write(&file, "").unwrap();
+    let out = trustrun(tmp.path())
+        .env("TRUSTRUN_CACHE_DIR", file.join("cache"))
+        .env("TMPDIR", tmp.path())
+        .args(["sh", "-c", "echo $TRUSTRUN_PYTHON_DIR"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let python_dir = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(!python_dir.is_empty(), "the child still got trust");
+    assert!(
+        !python_dir.starts_with(planted.to_str().unwrap()),
+        "{python_dir}"
+    );
+    assert_eq!(
+        fs::read_dir(&victim).unwrap().count(),
+        0,
+        "nothing written through the link"
+    );
+}
