@@ -57,11 +57,19 @@ impl Kind {
     }
 }
 
-/// The manifest: which names are our shims, how each was made, and by which trustrun version
-/// (copies on Windows go stale when trustrun is upgraded; `install` refreshes them).
+/// The manifest: which names are our shims, how each was made, by which trustrun version, and
+/// the SHA-256 of what was written (`-` for a symlink). A regular file is ours only while its
+/// content still has that hash: a file the user put in its place since is theirs.
 #[derive(Default)]
 struct Manifest {
-    shims: BTreeMap<String, (Kind, String)>,
+    shims: BTreeMap<String, Entry>,
+}
+
+#[derive(Clone)]
+struct Entry {
+    kind: Kind,
+    version: String,
+    digest: String,
 }
 
 impl Manifest {
@@ -69,12 +77,20 @@ impl Manifest {
         let mut m = Manifest::default();
         if let Ok(text) = fs::read_to_string(dir.join(SHIM_MARKER)) {
             for line in text.lines() {
-                let mut parts = line.split_whitespace();
-                if let (Some("shim"), Some(name), Some(kind), Some(version)) =
-                    (parts.next(), parts.next(), parts.next(), parts.next())
+                let parts: Vec<&str> = line.split_whitespace().collect();
+                if let ["shim", name, kind, version, rest @ ..] = parts.as_slice()
                     && let Some(kind) = Kind::parse(kind)
                 {
-                    m.shims.insert(name.to_owned(), (kind, version.to_owned()));
+                    let digest = rest.first().copied().unwrap_or("-").to_owned();
+                    let version = version.to_string();
+                    m.shims.insert(
+                        name.to_string(),
+                        Entry {
+                            kind,
+                            version,
+                            digest,
+                        },
+                    );
                 }
             }
         }
@@ -84,13 +100,24 @@ impl Manifest {
     fn write(&self, dir: &Path) -> Result<()> {
         let mut text = String::from(
             "# trustrun shims. trustrun skips this directory when it looks for the real programs.\n\
-             # Managed by `trustrun shim install|remove`.\n",
+             # Managed by `trustrun shim install|remove`: shim NAME KIND VERSION SHA256\n",
         );
-        for (name, (kind, version)) in &self.shims {
-            text.push_str(&format!("shim {name} {} {version}\n", kind.as_str()));
+        for (name, e) in &self.shims {
+            text.push_str(&format!(
+                "shim {name} {} {} {}\n",
+                e.kind.as_str(),
+                e.version,
+                e.digest
+            ));
         }
         crate::cache::write_atomic(&dir.join(SHIM_MARKER), text.as_bytes())
     }
+}
+
+fn file_digest(path: &Path) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let bytes = fs::read(path).ok()?;
+    Some(crate::sources::hex(&Sha256::digest(&bytes)))
 }
 
 fn validate(name: &str) -> Result<(), Failure> {
@@ -143,21 +170,22 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Whether the file at `path` is one of our shims.
+/// Whether the file at `path` is one of our shims: a link to this trustrun, a symlink the
+/// manifest lists, or a file whose content is what the manifest says we wrote.
 fn is_ours(path: &Path, name: &str, manifest: &Manifest, exe: &Path) -> bool {
     let Ok(meta) = fs::symlink_metadata(path) else {
         return false;
     };
-    if meta.file_type().is_symlink() {
-        // A link into another trustrun install is ours too.
-        let target = fs::read_link(path).unwrap_or_default();
-        let target_name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        return same_file(path, exe) || target_name.starts_with("trustrun");
+    if same_file(path, exe) {
+        return true;
     }
-    same_file(path, exe) || manifest.shims.contains_key(name)
+    let Some(entry) = manifest.shims.get(name) else {
+        return false;
+    };
+    if meta.file_type().is_symlink() {
+        return entry.kind == Kind::Symlink;
+    }
+    entry.digest != "-" && file_digest(path).is_some_and(|d| d == entry.digest)
 }
 
 /// Whether our shim at `path` already does what a fresh install would.
@@ -222,7 +250,7 @@ pub fn install(req: InstallRequest) -> Result<()> {
     };
     for name in &names {
         let path = &shim_paths(&dir, name)[0];
-        let recorded = manifest.shims.get(name).map(|(k, _)| *k);
+        let recorded = manifest.shims.get(name).map(|e| e.kind);
         let exists = fs::symlink_metadata(path).is_ok();
         if exists && recorded == Some(wanted) && is_current(path, wanted, &exe) {
             println!("unchanged  {}", path.display());
@@ -234,10 +262,19 @@ pub fn install(req: InstallRequest) -> Result<()> {
                     .with_context(|| format!("cannot replace {}", stale.display()))?;
             }
         }
-        let made = make_shim(&dir, name, wanted, &exe)?;
-        manifest
-            .shims
-            .insert(name.clone(), (made, env!("CARGO_PKG_VERSION").to_owned()));
+        let (made, made_path) = make_shim(&dir, name, wanted, &exe)?;
+        let digest = match made {
+            Kind::Symlink => "-".to_owned(),
+            _ => file_digest(&made_path).unwrap_or_else(|| "-".to_owned()),
+        };
+        manifest.shims.insert(
+            name.clone(),
+            Entry {
+                kind: made,
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                digest,
+            },
+        );
         println!(
             "{}  {} ({})",
             if exists { "updated  " } else { "installed" },
@@ -262,7 +299,7 @@ fn default_kind() -> Kind {
 
 /// Makes the shim under a temporary name and renames it into place, so the name never points at
 /// nothing while programs may be starting through it.
-fn make_shim(dir: &Path, name: &str, kind: Kind, exe: &Path) -> Result<Kind> {
+fn make_shim(dir: &Path, name: &str, kind: Kind, exe: &Path) -> Result<(Kind, PathBuf)> {
     let path = shim_paths(dir, name)[0].clone();
     let tmp = dir.join(format!(".{name}.trustrun-tmp"));
     let _ = fs::remove_file(&tmp);
@@ -275,7 +312,7 @@ fn make_shim(dir: &Path, name: &str, kind: Kind, exe: &Path) -> Result<Kind> {
     };
     fs::rename(&tmp, &final_path)
         .with_context(|| format!("cannot put {} in place", final_path.display()))?;
-    Ok(made)
+    Ok((made, final_path))
 }
 
 #[cfg(unix)]
@@ -357,7 +394,8 @@ pub fn list(dir: Option<PathBuf>) -> Result<()> {
     let manifest = Manifest::read(&dir);
     let exe = current_exe()?;
     println!("shims in {}:", dir.display());
-    for (name, (kind, version)) in &manifest.shims {
+    for (name, entry) in &manifest.shims {
+        let (kind, version) = (&entry.kind, &entry.version);
         let path = shim_paths(&dir, name)
             .into_iter()
             .find(|p| fs::symlink_metadata(p).is_ok());

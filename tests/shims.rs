@@ -331,3 +331,58 @@ fn install_is_idempotent_refuses_foreign_files_and_remove_keeps_them() {
             .is_symlink()
     );
 }
+
+/// A file the user put where one of our shims was is theirs, though the manifest still lists
+/// the name: neither install nor remove touches it without --force.
+#[test]
+fn a_users_file_in_place_of_a_shim_is_not_ours() {
+    let sw = ShimWorld::new(&["python3", "mytool"]);
+    let hardlinked = sw
+        .world
+        .trustrun()
+        .args(["shim", "install", "--hardlink", "--dir"])
+        .arg(&sw.shims)
+        .arg("python3")
+        .output()
+        .unwrap();
+    assert!(hardlinked.status.success(), "{}", output_text(&hardlinked));
+    let user_script = "#!/bin/sh\necho the user's own mytool\n";
+    fs::remove_file(sw.shims.join("mytool")).unwrap();
+    fs::write(sw.shims.join("mytool"), user_script).unwrap();
+
+    let again = sw
+        .world
+        .trustrun()
+        .args(["shim", "install", "--dir"])
+        .arg(&sw.shims)
+        .args(["mytool"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1), "{}", output_text(&again));
+    assert_eq!(
+        fs::read_to_string(sw.shims.join("mytool")).unwrap(),
+        user_script
+    );
+
+    let removed = sw
+        .world
+        .trustrun()
+        .args(["shim", "remove", "--dir"])
+        .arg(&sw.shims)
+        .output()
+        .unwrap();
+    assert_eq!(removed.status.code(), Some(1), "{}", output_text(&removed));
+    assert!(
+        output_text(&removed).contains("left alone"),
+        "{}",
+        output_text(&removed)
+    );
+    assert_eq!(
+        fs::read_to_string(sw.shims.join("mytool")).unwrap(),
+        user_script
+    );
+    assert!(
+        !sw.shims.join("python3").exists(),
+        "our hardlink shim was removed"
+    );
+}
