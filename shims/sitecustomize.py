@@ -60,14 +60,10 @@ def _trustrun_main():
             self.hooks = {}
 
         def find_spec(self, name, path=None, target=None):
-            hook = self.hooks.pop(name, None)
-            if hook is None:
+            # The hook stays until the module has actually run: importlib.util.find_spec() asks
+            # without importing, and the import proper asks again.
+            if name not in self.hooks:
                 return None
-            if not self.hooks:
-                try:
-                    sys.meta_path.remove(self)
-                except ValueError:
-                    pass
             spec = None
             for finder in list(sys.meta_path):
                 find = getattr(finder, "find_spec", None)
@@ -78,8 +74,9 @@ def _trustrun_main():
                     break
             loader = getattr(spec, "loader", None)
             original = getattr(loader, "exec_module", None)
-            if original is None:
+            if original is None or getattr(original, "_trustrun_hook", False):
                 return spec
+            hooks = self.hooks
 
             def exec_module(module):
                 # The loader may be shared (zipimport): put its own method back first.
@@ -88,8 +85,16 @@ def _trustrun_main():
                 except Exception:
                     pass
                 original(module)
-                guarded("patching %s" % name, hook, module)
+                hook = hooks.pop(name, None)
+                if not hooks:
+                    try:
+                        sys.meta_path.remove(self)
+                    except ValueError:
+                        pass
+                if hook is not None:
+                    guarded("patching %s" % name, hook, module)
 
+            exec_module._trustrun_hook = True
             try:
                 loader.exec_module = exec_module
             except Exception as exc:

@@ -444,3 +444,26 @@ fn a_copied_bundle_in_the_callers_variables_is_trusted() {
         .unwrap();
     assert_ok(&out, "200");
 }
+
+/// Code that asks importlib whether certifi exists before importing it still gets the bundle.
+#[test]
+fn certifi_probed_before_import_is_still_redirected() {
+    let world = World::new();
+    let out = world
+        .trustrun()
+        .arg(venv_python())
+        .args([
+            "-c",
+            "import importlib.util, os; assert importlib.util.find_spec('certifi'); \
+             import certifi; print(certifi.where() == os.environ['TRUSTRUN_BUNDLE'])",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "True\n",
+        "{}",
+        output_text(&out)
+    );
+}
