@@ -132,12 +132,6 @@ fn prepend_pythonpath(format: Format, dir: &str) -> String {
                 "if (-not (\"$env:PYTHONPATH\" -split [IO.Path]::PathSeparator -contains {q})) {{ $env:PYTHONPATH = (@({q}) + @(\"$env:PYTHONPATH\" -split [IO.Path]::PathSeparator | Where-Object {{ $_ }})) -join [IO.Path]::PathSeparator }}\n"
             )
         }
-        Format::Cmd => {
-            let d = dir.replace('%', "%%");
-            format!(
-                "if defined PYTHONPATH (set \"PYTHONPATH={d};%PYTHONPATH%\") else (set \"PYTHONPATH={d}\")\n"
-            )
-        }
         _ => unreachable!("only shells extend PYTHONPATH"),
     }
 }
@@ -197,6 +191,12 @@ pub fn dotenv_quote(name: &str, v: &str) -> Result<String, Failure> {
     if v.contains(['\n', '\r']) {
         return Err(Failure::usage(format!(
             "{name}: a line break cannot be written in dotenv format"
+        )));
+    }
+    // python-dotenv reads \\ and \' inside single quotes as escapes; sh and compose do not.
+    if v.contains("\\\\") || v.contains("\\'") {
+        return Err(Failure::usage(format!(
+            "{name}: {v:?} has a backslash sequence dotenv readers disagree on"
         )));
     }
     if !v.contains('\'') {
@@ -267,6 +267,17 @@ mod tests {
         assert_eq!(cmd_escape("X", "a & b ^ c | d").unwrap(), "a & b ^ c | d");
         assert!(cmd_escape("X", "a\"b").is_err());
         assert!(cmd_escape("X", "a\nb").is_err());
+    }
+
+    #[test]
+    fn dotenv_refuses_what_its_readers_disagree_on() {
+        assert_eq!(
+            dotenv_quote("X", "C:\\Users\\a b\\x.pem").unwrap(),
+            "'C:\\Users\\a b\\x.pem'"
+        );
+        assert!(dotenv_quote("X", "\\\\server\\share\\b.pem").is_err());
+        assert_eq!(dotenv_quote("X", "it's").unwrap(), "\"it's\"");
+        assert!(dotenv_quote("X", "it's $HOME").is_err());
     }
 
     #[test]

@@ -15,10 +15,17 @@ pub fn launch(mut cmd: Command) -> Failure {
 #[cfg(windows)]
 pub fn launch(mut cmd: Command) -> Failure {
     use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
+
+    /// Handles (ignores) Ctrl-C and Ctrl-Break for trustrun alone. Passing no handler instead
+    /// would set the console's "ignore Ctrl-C" flag, which the child inherits.
+    unsafe extern "system" fn wait_for_child(_ctrl_type: u32) -> i32 {
+        1
+    }
+
     // Ctrl-C goes to every process on the console: the child decides what it means, we wait
     // for it and report its exit code.
     unsafe {
-        SetConsoleCtrlHandler(None, 1);
+        SetConsoleCtrlHandler(Some(wait_for_child), 1);
     }
     match cmd.status() {
         // Windows exit codes are 32-bit (NTSTATUS values included): hand on all of it.

@@ -157,17 +157,22 @@ fn names_in(dir: &Path, program: &OsStr) -> Vec<PathBuf> {
 
 #[cfg(windows)]
 fn names_in(dir: &Path, program: &OsStr) -> Vec<PathBuf> {
-    // A name with an extension is taken as it is; otherwise PATHEXT in order, as cmd does.
-    if Path::new(program).extension().is_some() {
-        return vec![dir.join(program)];
-    }
+    // A name ending in one of PATHEXT's extensions is taken as it is; any other name (python,
+    // python3.12) gets each of PATHEXT's in turn, as cmd does.
     let pathext = std::env::var("PATHEXT").unwrap_or_else(|_| ".COM;.EXE;.BAT;.CMD".to_owned());
-    pathext
+    let exts: Vec<String> = pathext
         .split(';')
         .filter(|e| !e.is_empty())
+        .map(|e| e.to_ascii_lowercase())
+        .collect();
+    let lower = program.to_string_lossy().to_ascii_lowercase();
+    if exts.iter().any(|e| lower.ends_with(e.as_str())) {
+        return vec![dir.join(program)];
+    }
+    exts.iter()
         .map(|ext| {
             let mut name = program.to_owned();
-            name.push(ext.to_ascii_lowercase());
+            name.push(ext);
             dir.join(name)
         })
         .collect()
