@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Start-up cost of trustrun, interleaved in one run: `python -c pass` plain against the same
-through trustrun and its alternatives. Each round runs every variant once, in a rotating order, so
-drift on the machine (other load, frequency) touches all variants alike. Reports the median and
+through trustrun and its alternatives. Each round runs every variant once, in a shuffled order, so
+drift on the machine (other load, frequency) and after-effects of one variant on the next touch all
+variants alike. Reports the median and
 the ratio to plain.
 
     python3 bench/startup.py [--rounds N] [--trustrun PATH] [--python PATH]
@@ -14,6 +15,7 @@ user behind a proxy does not have them.
 import argparse
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -123,8 +125,12 @@ def main():
 
     times = {name: [] for name, _ in variants}
     cpu = {name: [] for name, _ in variants}
-    for round_ in range(args.rounds):
-        order = variants[round_ % len(variants):] + variants[: round_ % len(variants)]
+    shuffle = random.Random(20261130).shuffle
+    for _ in range(args.rounds):
+        order = list(variants)
+        # A fresh order each round: no variant always follows the same one (the cold variant
+        # writes a cache and would slow whichever came next).
+        shuffle(order)
         for name, make in order:
             cmd, env = make()
             start = time.perf_counter()
