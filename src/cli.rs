@@ -161,18 +161,25 @@ fn invoked_name(argv0: Option<&OsString>) -> Option<String> {
     Some(name.to_string_lossy().into_owned())
 }
 
-/// On Windows the running exe's own file name, without `.exe`, in lower case: argv[0] is whatever
-/// the parent wrote on the command line, and a hardlink or copy knows its own name.
+/// On Windows the running exe's own file name: argv[0] is whatever the parent wrote on the
+/// command line, and a hardlink or copy knows its own name.
 #[cfg(windows)]
 fn invoked_name(argv0: Option<&OsString>) -> Option<String> {
     let exe = std::env::current_exe()
         .ok()
         .or_else(|| argv0.map(PathBuf::from))?;
-    let name = exe.file_name()?.to_string_lossy().to_ascii_lowercase();
-    Some(match name.strip_suffix(".exe") {
+    Some(windows_program_name(&exe.file_name()?.to_string_lossy()))
+}
+
+/// A Windows exe's name as a program name: without `.exe`, in lower case (Windows names are
+/// case-insensitive). Plain logic, so it is tested on every platform.
+#[cfg_attr(not(windows), allow(dead_code))]
+fn windows_program_name(file_name: &str) -> String {
+    let name = file_name.to_ascii_lowercase();
+    match name.strip_suffix(".exe") {
         Some(stem) => stem.to_owned(),
         None => name,
-    })
+    }
 }
 
 /// Started as `trustrun` (or a renamed copy such as `trustrun-0.2`), not through a shim.
@@ -385,4 +392,24 @@ fn bundle_command(opts: &TrustOptions, output: Option<PathBuf>) -> Result<()> {
         None => println!("{}", prepared.bundle.display()),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_program_names() {
+        assert_eq!(windows_program_name("Python.EXE"), "python");
+        assert_eq!(windows_program_name("python3.12.exe"), "python3.12");
+        assert_eq!(windows_program_name("harbor"), "harbor");
+    }
+
+    #[test]
+    fn trustrun_under_its_own_names() {
+        assert!(is_trustrun_name("trustrun"));
+        assert!(is_trustrun_name("trustrun-0.2"));
+        assert!(!is_trustrun_name("python3"));
+        assert!(!is_trustrun_name("trustrunner"));
+    }
 }

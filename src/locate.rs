@@ -157,9 +157,18 @@ fn names_in(dir: &Path, program: &OsStr) -> Vec<PathBuf> {
 
 #[cfg(windows)]
 fn names_in(dir: &Path, program: &OsStr) -> Vec<PathBuf> {
-    // A name ending in one of PATHEXT's extensions is taken as it is; any other name (python,
-    // python3.12) gets each of PATHEXT's in turn, as cmd does.
     let pathext = std::env::var("PATHEXT").unwrap_or_else(|_| ".COM;.EXE;.BAT;.CMD".to_owned());
+    windows_names(program, &pathext)
+        .into_iter()
+        .map(|name| dir.join(name))
+        .collect()
+}
+
+/// The file names cmd tries for `program` in each PATH directory: a name ending in one of
+/// PATHEXT's extensions is taken as it is; any other (python, python3.12) gets each of PATHEXT's
+/// in turn. Plain logic, so it is tested on every platform.
+#[cfg_attr(not(windows), allow(dead_code))]
+fn windows_names(program: &OsStr, pathext: &str) -> Vec<OsString> {
     let exts: Vec<String> = pathext
         .split(';')
         .filter(|e| !e.is_empty())
@@ -167,13 +176,13 @@ fn names_in(dir: &Path, program: &OsStr) -> Vec<PathBuf> {
         .collect();
     let lower = program.to_string_lossy().to_ascii_lowercase();
     if exts.iter().any(|e| lower.ends_with(e.as_str())) {
-        return vec![dir.join(program)];
+        return vec![program.to_owned()];
     }
     exts.iter()
         .map(|ext| {
             let mut name = program.to_owned();
             name.push(ext);
-            dir.join(name)
+            name
         })
         .collect()
 }
@@ -224,5 +233,23 @@ impl SelfId {
     fn is(&self, path: &Path, _meta: &fs::Metadata) -> bool {
         // Hardlinks share a file index; copies are caught by the shim directory marker.
         same_file::is_same_file(path, &self.path).unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_names_follow_pathext() {
+        let pathext = ".COM;.EXE;.BAT;.CMD";
+        let names = |p: &str| windows_names(OsStr::new(p), pathext);
+        assert_eq!(
+            names("python"),
+            ["python.com", "python.exe", "python.bat", "python.cmd"]
+        );
+        assert_eq!(names("python3.12")[1], "python3.12.exe");
+        assert_eq!(names("pip.EXE"), ["pip.EXE"]);
+        assert_eq!(names("tool.cmd"), ["tool.cmd"]);
     }
 }
