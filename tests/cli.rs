@@ -445,3 +445,30 @@ fn a_fallback_cache_link_planted_by_another_user_is_refused() {
         "nothing written through the link"
     );
 }
+
+#[test]
+fn bad_shim_names_and_a_missing_named_config_are_usage_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shims = tmp.path().join("shims");
+    for bad in ["../evil", "trustrun", ".hidden", "a b"] {
+        trustrun(tmp.path())
+            .args(["shim", "install", "--dir"])
+            .arg(&shims)
+            .arg(bad)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::starts_with("trustrun: "));
+    }
+    assert!(!shims.join(".trustrun-shims").exists(), "nothing installed");
+    let missing = tmp.path().join("nope.toml");
+    trustrun(tmp.path())
+        .env("TRUSTRUN_CONFIG", &missing)
+        .args(["sh", "-c", "echo ran"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(format!(
+            "trustrun: config {} (TRUSTRUN_CONFIG): no such file\n",
+            missing.display()
+        ));
+}
