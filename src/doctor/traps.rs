@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -79,7 +79,7 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
         return check("empty", true, message);
     }
     let path = PathBuf::from(value);
-    if is_trustrun_bundle(&path) {
+    if crate::sources::is_cache_bundle(&path) {
         return check(
             "trustrun_bundle",
             false,
@@ -199,8 +199,4 @@ fn check_cert_dir(value: &OsString) -> VarCheck {
             trap: true,
         }
     }
-}
-
-fn is_trustrun_bundle(path: &Path) -> bool {
-    crate::sources::is_cache_bundle(path)
 }
