@@ -19,8 +19,8 @@ use crate::run;
 store + Mozilla's roots + the CA files you name. Verification is never turned off.\n\n\
 Everything after PROGRAM goes to PROGRAM unchanged; `trustrun -- NAME` runs a program named \
 like one of trustrun's commands.",
-    after_help = "Exit codes: the program's own; 2 usage or CA file error; 125 internal failure \
-under --strict; 126 not executable or a shim loop; 127 not found."
+    after_help = "Exit codes: the program's own; 1 trustrun failed (or a shim/doctor refusal); 2 usage \
+or CA file error; 125 internal failure under --strict only; 126 not executable or a shim loop; 127 not found."
 )]
 struct Cli {
     #[command(flatten)]
@@ -200,10 +200,15 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
     }
     let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
-        Err(e) => {
-            // --help and --version are not errors; clap prints them with their own exit code.
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            // --help and --version are not errors, and `trustrun shim` alone asks for the list of
+            // its subcommands; clap prints them with their own exit code.
             e.exit();
         }
+        Err(e) => return Err(Failure::usage(usage_line(&e.render().to_string())).into()),
     };
     match cli.command {
         Some(Command::Bundle { output, trust }) => {
@@ -256,6 +261,28 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
     }
 }
 
+/// clap's usage error on one line, like every other error of ours: the error itself, then what
+/// clap suggests (a similar name, the possible values), without the usage block and help hint.
+fn usage_line(rendered: &str) -> String {
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("bad usage");
+    let mut parts = vec![first.strip_prefix("error: ").unwrap_or(first).to_owned()];
+    parts.extend(
+        lines
+            .filter(|l| {
+                l.starts_with("tip: a similar")
+                    || l.starts_with("tip: some similar")
+                    || l.starts_with("[possible values:")
+            })
+            .map(|l| l.trim_start_matches('[').trim_end_matches(']').to_owned()),
+    );
+    let mut line = parts.join("; ");
+    if !line.contains("--help") {
+        line.push_str(" (see `trustrun --help`)");
+    }
+    line
+}
+
 /// Options given before the subcommand and after it count alike.
 fn merge_args(before: &TrustArgs, after: &TrustArgs) -> Result<TrustOptions, Failure> {
     let mut ca = before.ca.clone();
@@ -284,13 +311,13 @@ fn env_command(opts: &TrustOptions, format: Option<crate::env_format::Format>) -
     let format = format
         .unwrap_or_else(|| crate::env_format::Format::for_shell(crate::shell::Shell::detect()));
     let text = crate::env_format::render(format, &prepared.plan, &prepared.python_dir)?;
-    print!("{text}");
+    crate::out!("{text}")?;
     Ok(())
 }
 
 fn config_path() -> Result<()> {
     match crate::config::path() {
-        Some(p) => println!("{}", p.display()),
+        Some(p) => crate::outln!("{}", p.display())?,
         None => {
             return Err(
                 Failure::usage("no config directory is known here (set TRUSTRUN_CONFIG)").into(),
@@ -306,9 +333,9 @@ fn config_show() -> Result<()> {
     let opts = TrustOptions::merge(Flags::default(), &config)?;
     let file = crate::config::path();
     match (&file, &config.path) {
-        (Some(p), Some(_)) => println!("config file      {} (read)", p.display()),
-        (Some(p), None) => println!("config file      {} (none there)", p.display()),
-        (None, _) => println!("config file      (no config directory known)"),
+        (Some(p), Some(_)) => crate::outln!("config file      {} (read)", p.display())?,
+        (Some(p), None) => crate::outln!("config file      {} (none there)", p.display())?,
+        (None, _) => crate::outln!("config file      (no config directory known)")?,
     }
     let origin = |env: &str, configured: bool| {
         if vars::non_empty(env).is_some() {
@@ -326,7 +353,7 @@ fn config_show() -> Result<()> {
         .map(|p| std::path::absolute(&p).unwrap_or(p))
         .collect();
     if opts.ca.is_empty() {
-        println!("ca               (none)");
+        crate::outln!("ca               (none)")?;
     }
     for (i, ca) in opts.ca.iter().enumerate() {
         let from = if env_ca.contains(ca) {
@@ -335,9 +362,9 @@ fn config_show() -> Result<()> {
             "config"
         };
         let label = if i == 0 { "ca" } else { "" };
-        println!("{label:<16} {} ({from})", ca.display());
+        crate::outln!("{label:<16} {} ({from})", ca.display())?;
     }
-    println!(
+    crate::outln!(
         "truststore       {} ({}; {} here)",
         format!("{:?}", opts.truststore).to_ascii_lowercase(),
         origin(vars::TRUSTRUN_TRUSTSTORE, config.truststore.is_some()),
@@ -346,20 +373,20 @@ fn config_show() -> Result<()> {
         } else {
             "off"
         }
-    );
-    println!(
+    )?;
+    crate::outln!(
         "strict           {} ({})",
         opts.strict,
         origin(vars::TRUSTRUN_STRICT, config.strict.is_some())
-    );
-    println!(
+    )?;
+    crate::outln!(
         "relax_x509_strict {} ({})",
         opts.relax_x509_strict,
         origin(
             vars::TRUSTRUN_RELAX_X509_STRICT,
             config.relax_x509_strict.is_some()
         )
-    );
+    )?;
     let list = |v: &[String]| {
         if v.is_empty() {
             "(none)".to_owned()
@@ -367,13 +394,13 @@ fn config_show() -> Result<()> {
             v.join(" ")
         }
     };
-    println!("leave_alone      {}", list(&opts.leave_alone));
-    println!("extra_variables  {}", list(&opts.extra_variables));
+    crate::outln!("leave_alone      {}", list(&opts.leave_alone))?;
+    crate::outln!("extra_variables  {}", list(&opts.extra_variables))?;
     if let Ok(cache) = crate::cache::preferred_dir() {
-        println!("cache            {}", cache.display());
+        crate::outln!("cache            {}", cache.display())?;
     }
     if let Ok(shims) = crate::shim::default_dir() {
-        println!("shim directory   {}", shims.display());
+        crate::outln!("shim directory   {}", shims.display())?;
     }
     Ok(())
 }
@@ -389,7 +416,7 @@ fn bundle_command(opts: &TrustOptions, output: Option<PathBuf>) -> Result<()> {
                 )
             })?;
         }
-        None => println!("{}", prepared.bundle.display()),
+        None => crate::outln!("{}", prepared.bundle.display())?,
     }
     Ok(())
 }
@@ -403,6 +430,23 @@ mod tests {
         assert_eq!(windows_program_name("Python.EXE"), "python");
         assert_eq!(windows_program_name("python3.12.exe"), "python3.12");
         assert_eq!(windows_program_name("harbor"), "harbor");
+    }
+
+    #[test]
+    fn clap_usage_errors_become_one_line_with_the_suggestion() {
+        let err = Cli::try_parse_from(["trustrun", "--stict", "python"]).unwrap_err();
+        let line = usage_line(&err.render().to_string());
+        assert_eq!(
+            line,
+            "unexpected argument '--stict' found; tip: a similar argument exists: '--strict' (see `trustrun --help`)"
+        );
+        let err = Cli::try_parse_from(["trustrun", "--truststore", "sometimes", "x"]).unwrap_err();
+        let line = usage_line(&err.render().to_string());
+        assert!(
+            line.contains("possible values: auto, always, never"),
+            "{line}"
+        );
+        assert!(!line.contains('\n'));
     }
 
     #[test]

@@ -32,18 +32,17 @@ impl Format {
     }
 
     /// Shells can extend PYTHONPATH when the snippet runs; the others get it whole.
+    /// (cmd is not one of them: its `set` cannot test for an entry, so it carries PYTHONPATH whole,
+    /// as the README says.)
     fn extends_pythonpath(self) -> bool {
-        matches!(
-            self,
-            Format::Sh | Format::Fish | Format::Powershell | Format::Cmd
-        )
+        matches!(self, Format::Sh | Format::Fish | Format::Powershell)
     }
 }
 
 fn text<'a>(name: &str, value: &'a OsString) -> Result<&'a str, Failure> {
     value.to_str().ok_or_else(|| {
         Failure::new(
-            crate::failure::EXIT_INTERNAL,
+            crate::failure::EXIT_FAILURE,
             format!("{name}: the path is not valid Unicode and cannot be printed for a shell"),
         )
     })
@@ -72,13 +71,15 @@ pub fn render(format: Format, plan: &EnvPlan, python_dir: &Path) -> Result<Strin
     }
     let python_dir = python_dir.to_str().ok_or_else(|| {
         Failure::new(
-            crate::failure::EXIT_INTERNAL,
+            crate::failure::EXIT_FAILURE,
             "the python support directory is not valid Unicode",
         )
     })?;
     for (name, value) in &plan.vars {
-        if name == vars::PYTHONPATH && format.extends_pythonpath() {
-            out.push_str(&prepend_pythonpath(format, python_dir));
+        if name == vars::PYTHONPATH
+            && let Some(snippet) = prepend_pythonpath(format, python_dir)
+        {
+            out.push_str(&snippet);
             continue;
         }
         let line = match value {
@@ -101,7 +102,8 @@ pub fn render(format: Format, plan: &EnvPlan, python_dir: &Path) -> Result<Strin
                     Format::Cmd => format!("set \"{name}={}\"", cmd_escape(name, v)?),
                     Format::Github => github_line(name, v),
                     Format::Dotenv => format!("{name}={}", dotenv_quote(name, v)?),
-                    Format::Json => unreachable!("json is written above"),
+                    // Written whole above; kept here so the match stays total without a panic.
+                    Format::Json => format!("{}: {}", json_string(name), json_string(v)),
                 }
             }
         };
@@ -111,8 +113,13 @@ pub fn render(format: Format, plan: &EnvPlan, python_dir: &Path) -> Result<Strin
     Ok(out)
 }
 
-fn prepend_pythonpath(format: Format, dir: &str) -> String {
-    match format {
+/// The shell code that puts `dir` first on PYTHONPATH once, for the formats that can; `None` for
+/// the others, which carry the planned PYTHONPATH whole.
+fn prepend_pythonpath(format: Format, dir: &str) -> Option<String> {
+    if !format.extends_pythonpath() {
+        return None;
+    }
+    Some(match format {
         Format::Sh => {
             let q = sh_quote(dir);
             format!(
@@ -132,8 +139,8 @@ fn prepend_pythonpath(format: Format, dir: &str) -> String {
                 "if (-not (\"$env:PYTHONPATH\" -split [IO.Path]::PathSeparator -contains {q})) {{ $env:PYTHONPATH = (@({q}) + @(\"$env:PYTHONPATH\" -split [IO.Path]::PathSeparator | Where-Object {{ $_ }})) -join [IO.Path]::PathSeparator }}\n"
             )
         }
-        _ => unreachable!("only shells extend PYTHONPATH"),
-    }
+        Format::Cmd | Format::Github | Format::Dotenv | Format::Json => return None,
+    })
 }
 
 /// POSIX sh: single quotes keep everything; a single quote itself is closed, escaped, reopened.

@@ -1,13 +1,14 @@
 //! Errors that end trustrun with a documented exit code.
 //!
 //! Exit codes follow shell conventions (see README "Exit codes"): the child's own code when it ran,
-//! 1 when a command (shim, doctor) could not do what was asked, 2 for usage, CA-file and config errors, 125 for an internal failure under `--strict`,
-//! 126 for a program that cannot be run (or a shim loop), 127 for a program not found.
+//! 1 when a command (shim, doctor) could not do what was asked or trustrun itself failed, 2 for usage,
+//! CA-file and config errors, 125 for an internal failure under `--strict` only, 126 for a program that
+//! cannot be run (or a shim loop), 127 for a program not found. `EXIT_CODES` is the README's table.
 
 use std::fmt;
 
-/// A command that did not do what was asked: a shim install refused to replace a foreign file,
-/// a host `doctor` looked at does not verify.
+/// A command that did not do what was asked (a shim install refused to replace a foreign file,
+/// a host `doctor` looked at does not verify), or trustrun itself failed outside `--strict`.
 pub const EXIT_FAILURE: u8 = 1;
 /// Usage errors, a CA file the user named that is unusable, a broken config file.
 pub const EXIT_USAGE: u8 = 2;
@@ -17,6 +18,30 @@ pub const EXIT_INTERNAL: u8 = 125;
 pub const EXIT_CANNOT_EXECUTE: u8 = 126;
 /// The program was not found.
 pub const EXIT_NOT_FOUND: u8 = 127;
+
+/// Every exit code trustrun itself chooses, with the README's words for it (tests/readme.rs checks
+/// that the README's "Exit codes" table is exactly this, so code and documentation cannot drift).
+pub const EXIT_CODES: &[(u8, &str)] = &[
+    (
+        EXIT_FAILURE,
+        "trustrun itself failed (outside `--strict`), or could not write its output; `shim install`/`remove` \
+         refused to touch a file that is not a trustrun shim; `doctor`: a host does not verify",
+    ),
+    (
+        EXIT_USAGE,
+        "usage error (one line, with clap's suggestion when it has one), a broken config file, or a CA file \
+         you named is missing, unreadable, or holds no certificate (the program is not run)",
+    ),
+    (
+        EXIT_INTERNAL,
+        "trustrun itself failed and `--strict` was given (never without it)",
+    ),
+    (
+        EXIT_CANNOT_EXECUTE,
+        "the program is not executable, or shims loop into each other",
+    ),
+    (EXIT_NOT_FOUND, "the program was not found"),
+];
 
 /// An error that ends trustrun with a chosen exit code and a one-line message.
 #[derive(Debug)]
@@ -46,11 +71,12 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// The exit code for an error chain: a `Failure` anywhere in it decides, anything else is internal.
+/// The exit code for an error chain: a `Failure` anywhere in it decides; anything else is trustrun
+/// failing, which is 1 (125 is kept for `--strict`, which `run` raises as a `Failure` itself).
 pub fn exit_code_of(err: &anyhow::Error) -> u8 {
     err.chain()
         .find_map(|e| e.downcast_ref::<Failure>().map(|f| f.code))
-        .unwrap_or(EXIT_INTERNAL)
+        .unwrap_or(EXIT_FAILURE)
 }
 
 /// One line: the error and its causes joined with ": ", as ripgrep and cargo print them.

@@ -13,6 +13,7 @@ pub mod launch;
 pub mod locate;
 pub mod options;
 pub mod os_store;
+pub mod output;
 pub mod plan;
 pub mod python_support;
 pub mod run;
@@ -27,6 +28,8 @@ use std::process::ExitCode;
 pub fn main() -> ExitCode {
     match cli::dispatch(std::env::args_os().collect()) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output went away (`| head`): it wanted no more, so no error.
+        Err(err) if output::is_closed_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("trustrun: {}", failure::one_line(&err));
             ExitCode::from(failure::exit_code_of(&err))

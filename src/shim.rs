@@ -248,12 +248,14 @@ pub fn install(req: InstallRequest) -> Result<()> {
     } else {
         default_kind()
     };
+    // Said after the manifest is written: an output error must not leave shims it does not list.
+    let mut report = Vec::new();
     for name in &names {
         let path = &shim_paths(&dir, name)[0];
         let recorded = manifest.shims.get(name).map(|e| e.kind);
         let exists = fs::symlink_metadata(path).is_ok();
         if exists && recorded == Some(wanted) && is_current(path, wanted, &exe) {
-            println!("unchanged  {}", path.display());
+            report.push(format!("unchanged  {}", path.display()));
             continue;
         }
         for stale in shim_paths(&dir, name) {
@@ -275,16 +277,18 @@ pub fn install(req: InstallRequest) -> Result<()> {
                 digest,
             },
         );
-        println!(
+        report.push(format!(
             "{}  {} ({})",
             if exists { "updated  " } else { "installed" },
             path.display(),
             made.as_str()
-        );
+        ));
     }
     manifest.write(&dir)?;
-    print_path_advice(&dir, &names);
-    Ok(())
+    for line in report {
+        crate::outln!("{line}")?;
+    }
+    print_path_advice(&dir, &names)
 }
 
 #[cfg(unix)]
@@ -343,7 +347,7 @@ fn create(tmp: &Path, _kind: Kind, exe: &Path, name: &str) -> Result<Kind> {
     Ok(Kind::Cmd)
 }
 
-fn print_path_advice(dir: &Path, names: &[String]) {
+fn print_path_advice(dir: &Path, names: &[String]) -> Result<()> {
     let path = std::env::var_os(crate::vars::PATH).unwrap_or_default();
     let entries: Vec<PathBuf> = std::env::split_paths(&path).collect();
     let position = entries
@@ -363,23 +367,24 @@ fn print_path_advice(dir: &Path, names: &[String]) {
         None => Vec::new(),
     };
     if position.is_some() && shadowed.is_empty() {
-        println!(
+        crate::outln!(
             "{} is on PATH ahead of the programs it stands in for.",
             dir.display()
-        );
-        return;
+        )?;
+        return Ok(());
     }
     let (line, where_) = Shell::detect().path_instructions(dir);
     if position.is_some() {
-        println!(
+        crate::outln!(
             "{} is on PATH, but after another directory with {}: move it to the front:",
             dir.display(),
             shadowed.join(", ")
-        );
+        )?;
     } else {
-        println!("Put {} first on PATH ({where_}):", dir.display());
+        crate::outln!("Put {} first on PATH ({where_}):", dir.display())?;
     }
-    println!("    {line}");
+    crate::outln!("    {line}")?;
+    Ok(())
 }
 
 pub fn list(dir: Option<PathBuf>) -> Result<()> {
@@ -388,12 +393,12 @@ pub fn list(dir: Option<PathBuf>) -> Result<()> {
         None => default_dir()?,
     };
     if !dir.join(SHIM_MARKER).is_file() {
-        println!("no trustrun shims in {}", dir.display());
+        crate::outln!("no trustrun shims in {}", dir.display())?;
         return Ok(());
     }
     let manifest = Manifest::read(&dir);
     let exe = current_exe()?;
-    println!("shims in {}:", dir.display());
+    crate::outln!("shims in {}:", dir.display())?;
     for (name, entry) in &manifest.shims {
         let (kind, version) = (&entry.kind, &entry.version);
         let path = shim_paths(&dir, name)
@@ -410,7 +415,7 @@ pub fn list(dir: Option<PathBuf>) -> Result<()> {
             Ok(real) => format!("-> {}", real.display()),
             Err(_) => "-> nothing real behind it on PATH".to_owned(),
         };
-        println!("  {name:<12} {target}   [{state}]");
+        crate::outln!("  {name:<12} {target}   [{state}]")?;
     }
     Ok(())
 }
@@ -427,15 +432,21 @@ pub fn remove(dir: Option<PathBuf>, names: Vec<String>) -> Result<()> {
     } else {
         names
     };
-    let mut refused = Vec::new();
+    // Every name is checked before anything is touched: a bad name changes nothing.
     for name in &names {
         validate(name)?;
+    }
+    let mut refused = Vec::new();
+    let mut report = Vec::new();
+    // A removal that fails stops the loop, but the manifest still records what was removed.
+    let mut failed = None;
+    for name in &names {
         let present: Vec<PathBuf> = shim_paths(&dir, name)
             .into_iter()
             .filter(|p| fs::symlink_metadata(p).is_ok())
             .collect();
         if present.is_empty() {
-            println!("no shim {name} in {}", dir.display());
+            report.push(format!("no shim {name} in {}", dir.display()));
             manifest.shims.remove(name);
             continue;
         }
@@ -446,11 +457,19 @@ pub fn remove(dir: Option<PathBuf>, names: Vec<String>) -> Result<()> {
                 kept = true;
                 continue;
             }
-            fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
-            println!("removed  {}", p.display());
+            if let Err(e) = fs::remove_file(&p) {
+                failed =
+                    Some(anyhow::Error::from(e).context(format!("cannot remove {}", p.display())));
+                kept = true;
+                break;
+            }
+            report.push(format!("removed  {}", p.display()));
         }
         if !kept {
             manifest.shims.remove(name);
+        }
+        if failed.is_some() {
+            break;
         }
     }
     if manifest.shims.is_empty() {
@@ -458,6 +477,12 @@ pub fn remove(dir: Option<PathBuf>, names: Vec<String>) -> Result<()> {
         let _ = fs::remove_dir(&dir);
     } else if dir.is_dir() {
         manifest.write(&dir)?;
+    }
+    for line in report {
+        crate::outln!("{line}")?;
+    }
+    if let Some(e) = failed {
+        return Err(e);
     }
     if !refused.is_empty() {
         return Err(Failure::new(

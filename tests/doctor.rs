@@ -431,6 +431,12 @@ fn usage_errors_exit_2_with_one_line() {
         );
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert!(out.stdout.is_empty(), "{args:?}: {}", output_text(&out));
+        assert!(
+            stderr.starts_with("trustrun: ")
+                && stderr.ends_with('\n')
+                && stderr.lines().count() == 1,
+            "{args:?}: one line expected: {stderr:?}"
+        );
     }
 }
 

@@ -114,12 +114,12 @@ pub fn run(opts: &TrustOptions, args: &Args) -> Result<()> {
         .collect::<Result<Vec<_>, Failure>>()?;
     let report = build(opts, &targets, args.timeout)?;
     if args.json {
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?
-        );
+        )?;
     } else {
-        print!("{}", render::text(&report));
+        crate::out!("{}", render::text(&report))?;
     }
     if report.summary.exit_code != 0 {
         return Err(Failure::new(report.summary.exit_code, report.summary.line.clone()).into());

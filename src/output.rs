@@ -1,0 +1,55 @@
+//! Writing to stdout without panicking. `print!` panics when stdout fails (`> /dev/full`, a pipe
+//! the reader closed), which prints a backtrace and exits 134. Here a write error is an ordinary
+//! error, and a closed pipe is recognised so that `main` can exit 0 quietly, as ripgrep does: the
+//! reader (`head`) wanted no more, which is not our failure.
+
+use std::fmt;
+use std::io::{self, Write};
+
+/// Standard output could not be written. `main` turns a closed pipe into a quiet exit 0 and any
+/// other cause into a one-line error (exit 1).
+#[derive(Debug)]
+pub struct OutputError(pub io::Error);
+
+impl fmt::Display for OutputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot write to standard output: {}", self.0)
+    }
+}
+
+impl std::error::Error for OutputError {}
+
+impl OutputError {
+    pub fn is_closed_pipe(&self) -> bool {
+        self.0.kind() == io::ErrorKind::BrokenPipe
+    }
+}
+
+/// Writes `args` to stdout and flushes, so that an error shows here and not in a later `print!`.
+pub fn write(args: fmt::Arguments<'_>) -> Result<(), OutputError> {
+    let mut out = io::stdout().lock();
+    out.write_fmt(args)
+        .and_then(|()| out.flush())
+        .map_err(OutputError)
+}
+
+/// Whether an error chain ends in a closed stdout pipe.
+pub fn is_closed_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<OutputError>()
+            .is_some_and(OutputError::is_closed_pipe)
+    })
+}
+
+/// `println!` that returns an `OutputError` instead of panicking.
+#[macro_export]
+macro_rules! outln {
+    () => { $crate::output::write(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::output::write(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` that returns an `OutputError` instead of panicking.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::output::write(format_args!($($arg)*)) };
+}
