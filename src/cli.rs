@@ -183,7 +183,7 @@ fn windows_program_name(file_name: &str) -> String {
 }
 
 /// Started as `trustrun` (or a renamed copy such as `trustrun-0.2`), not through a shim.
-fn is_trustrun_name(name: &str) -> bool {
+pub(crate) fn is_trustrun_name(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     name == "trustrun"
         || ["trustrun-", "trustrun_", "trustrun."]

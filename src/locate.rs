@@ -1,9 +1,11 @@
 //! Finding the real program on PATH, past our own shims and ourselves.
 //!
 //! PATH is searched in order, as the shell does: an empty entry is the current directory, a
-//! relative one is taken from the current directory. Skipped: any directory holding the shim
-//! marker (so a symlinked alias of the shim directory or a duplicate entry cannot lead back to us)
-//! and any file that is the running binary (a symlink or hardlink to it, wherever it sits).
+//! relative one is taken from the current directory. Skipped: in a directory holding the shim
+//! marker, the names its manifest lists (so a symlinked alias of the shim directory or a duplicate
+//! entry cannot lead back to us, while the user's other programs in a shared `~/.local/bin` stay
+//! reachable), and any file that is the running binary (a symlink or hardlink to it, wherever it
+//! sits).
 //! Another tool's shim further down (pyenv, a `#!/usr/bin/env python3` script) is a real target.
 
 use std::ffi::{OsStr, OsString};
@@ -42,7 +44,11 @@ pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, Verdict)> {
     let me = SelfId::current();
     let mut out = Vec::new();
     for dir in search_path() {
-        let in_shim_dir = dir.join(SHIM_MARKER).exists();
+        // Read only where the marker is: most PATH directories cost one failed stat here.
+        let shims = dir
+            .join(SHIM_MARKER)
+            .exists()
+            .then(|| crate::shim::listed_names(&dir));
         for file in names_in(&dir, program) {
             let Ok(meta) = fs::metadata(&file) else {
                 continue;
@@ -50,7 +56,13 @@ pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, Verdict)> {
             if !meta.is_file() {
                 continue;
             }
-            let verdict = if in_shim_dir {
+            let ours = match &shims {
+                None => false,
+                // A manifest we cannot read: the whole directory may be ours.
+                Some(None) => true,
+                Some(Some(names)) => names.iter().any(|n| is_shim_file(&file, n)),
+            };
+            let verdict = if ours {
                 Verdict::ShimDirectory
             } else if me.as_ref().is_some_and(|me| me.is(&file, &meta)) {
                 Verdict::IsTrustrun
@@ -67,6 +79,25 @@ pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, Verdict)> {
         }
     }
     out
+}
+
+/// Whether `file` is the shim the manifest lists as `name`: the same name on Unix; on Windows the
+/// name with any extension (`python.exe`, `python.cmd`), in any case.
+#[cfg(unix)]
+fn is_shim_file(file: &Path, name: &str) -> bool {
+    file.file_name().is_some_and(|f| f == name)
+}
+
+#[cfg(windows)]
+fn is_shim_file(file: &Path, name: &str) -> bool {
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_ascii_lowercase());
+    let whole = file
+        .file_name()
+        .map(|s| s.to_string_lossy().to_ascii_lowercase());
+    let name = name.to_ascii_lowercase();
+    stem.as_deref() == Some(name.as_str()) || whole.as_deref() == Some(name.as_str())
 }
 
 /// The program to run: a path is taken as it is; a bare name is looked up on PATH.

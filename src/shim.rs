@@ -2,9 +2,10 @@
 //! they stand in for, to put first on PATH. Started under such a name, trustrun runs the real
 //! program of that name (see `cli::dispatch` and `locate`).
 //!
-//! The directory holds a manifest, `.trustrun-shims`, which is also the marker `locate` skips
-//! directories by. A file is ours when it links to trustrun or the manifest lists it; anything
-//! else is the user's, and is neither replaced (without `--force`) nor removed.
+//! The directory holds a manifest, `.trustrun-shims`: `locate` skips the names it lists there (and
+//! only those: the directory may be the user's `~/.local/bin`). A file is ours when it links to
+//! trustrun, or is the file the manifest says we wrote; anything else is the user's, and is
+//! neither replaced (without `--force`) nor removed.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -114,6 +115,14 @@ impl Manifest {
     }
 }
 
+/// The names `dir`'s manifest lists as our shims; `None` when it exists but cannot be read.
+/// `locate` skips exactly these there, so the user's other programs in the same directory stay
+/// reachable.
+pub fn listed_names(dir: &Path) -> Option<Vec<String>> {
+    fs::read_to_string(dir.join(SHIM_MARKER)).ok()?;
+    Some(Manifest::read(dir).shims.into_keys().collect())
+}
+
 fn file_digest(path: &Path) -> Option<String> {
     use sha2::{Digest, Sha256};
     let bytes = fs::read(path).ok()?;
@@ -183,9 +192,21 @@ fn is_ours(path: &Path, name: &str, manifest: &Manifest, exe: &Path) -> bool {
         return false;
     };
     if meta.file_type().is_symlink() {
-        return entry.kind == Kind::Symlink;
+        // A link is ours only if it leads to a trustrun (this one, or one since moved or
+        // upgraded): the user's own `python3 -> /usr/bin/python3.12` at a listed name is theirs.
+        return entry.kind == Kind::Symlink && links_to_a_trustrun(path);
     }
     entry.digest != "-" && file_digest(path).is_some_and(|d| d == entry.digest)
+}
+
+/// Whether the symlink at `path` names a binary called trustrun (resolving it if it resolves):
+/// our links point at trustrun's own file, never at the program they stand in for.
+fn links_to_a_trustrun(path: &Path) -> bool {
+    let target = fs::canonicalize(path).or_else(|_| fs::read_link(path));
+    target.is_ok_and(|t| {
+        t.file_name()
+            .is_some_and(|n| crate::cli::is_trustrun_name(&n.to_string_lossy()))
+    })
 }
 
 /// Whether our shim at `path` already does what a fresh install would.
