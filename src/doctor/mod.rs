@@ -173,7 +173,9 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
 
     let judges = verdict::Judges::new(&sets.mozilla, &sets.os_store, &sets.bundle);
     let (pythons, hosts) = std::thread::scope(|scope| {
-        let pythons = scope.spawn(|| pythons::inspect(timeout.max(Duration::from_secs(10))));
+        // One deadline for every Python, the same as for the hosts: doctor obeys --timeout.
+        let deadline = std::time::Instant::now() + timeout;
+        let pythons = scope.spawn(move || pythons::inspect(deadline));
         let probes: Vec<_> = targets
             .iter()
             .map(|t| {
@@ -287,14 +289,23 @@ fn host_report(
     let error = probed
         .error
         .filter(|e| e.kind != "untrusted" || probed.chain.is_empty());
-    let line = host_line(
-        &error,
-        &intercepted_by,
-        &root,
-        &chain_info,
-        verified,
-        &trusted,
-    );
+    let cannot_judge = verdicts
+        .iter()
+        .any(|v| v.trust_set == TrustSet::TrustrunBundle && v.cannot_judge);
+    let line = if cannot_judge && error.is_none() {
+        "doctor cannot judge this chain: it has more intermediates than doctor's verifier follows; \
+         run the program itself (`trustrun PROGRAM`) to know"
+            .to_owned()
+    } else {
+        host_line(
+            &error,
+            &intercepted_by,
+            &root,
+            &chain_info,
+            verified,
+            &trusted,
+        )
+    };
     HostReport {
         target: t.display(),
         host: t.host.clone(),

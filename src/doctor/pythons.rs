@@ -6,6 +6,7 @@ use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -67,7 +68,8 @@ except Exception:
 sys.stdout.write(json.dumps(out) + "\n")
 "#;
 
-pub fn inspect(timeout: Duration) -> Vec<PythonInfo> {
+/// Every Python on PATH, all answered (or given up on) by `deadline`.
+pub fn inspect(deadline: Instant) -> Vec<PythonInfo> {
     let mut seen: Vec<PathBuf> = Vec::new();
     let mut out = Vec::new();
     for name in NAMES {
@@ -80,12 +82,12 @@ pub fn inspect(timeout: Duration) -> Vec<PythonInfo> {
             continue;
         }
         seen.push(real);
-        out.push(inspect_one(name, &path, timeout));
+        out.push(inspect_one(name, &path, deadline));
     }
     out
 }
 
-pub fn inspect_one(name: &str, path: &Path, timeout: Duration) -> PythonInfo {
+pub fn inspect_one(name: &str, path: &Path, deadline: Instant) -> PythonInfo {
     let mut info = PythonInfo {
         name: name.to_owned(),
         path: path.to_owned(),
@@ -121,7 +123,7 @@ pub fn inspect_one(name: &str, path: &Path, timeout: Duration) -> PythonInfo {
         });
     }
     cmd.arg("-c").arg(PROBE);
-    match run_with_timeout(cmd, timeout) {
+    match run_until(cmd, deadline) {
         Ok(stdout) => match serde_json::from_str::<serde_json::Value>(stdout.trim()) {
             Ok(v) => {
                 let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
@@ -199,43 +201,39 @@ fn isolation_flags(args: &[String]) -> Vec<String> {
     out
 }
 
-/// Its stdout, or why there is none; a stuck interpreter is killed at the deadline.
-fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Result<String, String> {
+/// Its stdout, or why there is none. At the deadline the interpreter and everything it started
+/// are killed (its own process group on Unix), and the pipes are not waited for past it: a child
+/// it left behind may hold them open long after it exited.
+fn run_until(mut cmd: Command, deadline: Instant) -> Result<String, String> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd.spawn().map_err(|e| format!("cannot run: {e}"))?;
-    let mut stdout = child.stdout.take();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(out) = stdout.as_mut() {
-            let _ = out.read_to_string(&mut text);
-        }
-        text
-    });
-    let mut stderr = child.stderr.take();
-    let err_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(err) = stderr.as_mut() {
-            let _ = err.read_to_string(&mut text);
-        }
-        text
-    });
-    let deadline = Instant::now() + timeout;
+    let reader = read_in_background(child.stdout.take());
+    let err_reader = read_in_background(child.stderr.take());
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
             Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("no answer within {} s", timeout.as_secs_f64()));
+                kill_all(&mut child);
+                return Err("no answer within doctor's --timeout".to_owned());
             }
             Err(e) => return Err(format!("cannot wait for it: {e}")),
         }
     };
-    let text = reader.join().unwrap_or_default();
-    let errors = err_reader.join().unwrap_or_default();
+    let remaining = || deadline.saturating_duration_since(Instant::now());
+    let Ok(text) = reader.recv_timeout(remaining()) else {
+        kill_all(&mut child);
+        return Err(
+            "exited, but something it started still holds its output open past doctor's --timeout"
+                .to_owned(),
+        );
+    };
+    let errors = err_reader.recv_timeout(remaining()).unwrap_or_default();
+    kill_all(&mut child);
     if status.success() {
         Ok(text)
     } else {
@@ -244,6 +242,33 @@ fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Result<String, Strin
             first_line(&errors)
         ))
     }
+}
+
+/// Reads a pipe to its end on a thread of its own; the text arrives on the channel.
+fn read_in_background<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiver<String> {
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_string(&mut text);
+        }
+        let _ = send.send(text);
+    });
+    receive
+}
+
+/// Kills the probe and whatever it started (it leads its own process group), then reaps it.
+fn kill_all(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill(2) with a negative pid signals that process group only; it is the group
+        // the child was started in, so nothing else is touched.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 #[cfg(test)]

@@ -160,6 +160,8 @@ pub fn text(r: &Report) -> String {
         for v in &h.verdicts {
             let result = if v.trusted {
                 "trusted".to_owned()
+            } else if v.cannot_judge {
+                v.error.clone().unwrap_or_default()
             } else {
                 format!("NOT trusted: {}", v.error.as_deref().unwrap_or("?"))
             };

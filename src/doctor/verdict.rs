@@ -39,6 +39,9 @@ impl TrustSet {
 pub struct Verdict {
     pub trust_set: TrustSet,
     pub trusted: bool,
+    /// The chain is beyond what doctor's verifier can judge (not a verdict on trust).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cannot_judge: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -95,12 +98,16 @@ impl Judges {
                 Verdict {
                     trust_set: *set,
                     trusted: result.is_ok(),
+                    cannot_judge: result.as_ref().is_err_and(|e| e.starts_with(CANNOT_JUDGE)),
                     error: result.err(),
                 }
             })
             .collect()
     }
 }
+
+/// How `describe` begins when the verifier cannot judge a chain at all.
+pub const CANNOT_JUDGE: &str = "cannot judge";
 
 /// rustls' words, with the common case said as users meet it elsewhere.
 pub fn describe(e: &rustls::Error) -> String {
@@ -109,6 +116,19 @@ pub fn describe(e: &rustls::Error) -> String {
         rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
             "unknown issuer: the chain does not lead to a root in this set".to_owned()
         }
+        other if beyond_path_depth(other) => format!(
+            "{CANNOT_JUDGE}: the chain has more intermediates than doctor's verifier (webpki) follows \
+             (6); OpenSSL, so Python and curl, allows many more: run the program itself to know"
+        ),
         other => other.to_string(),
     }
+}
+
+/// webpki's fixed path-depth limit, which OpenSSL does not share. rustls carries webpki's error
+/// only as an opaque `Other`, so its name is the one handle there is.
+fn beyond_path_depth(e: &rustls::Error) -> bool {
+    matches!(
+        e,
+        rustls::Error::InvalidCertificate(rustls::CertificateError::Other(_))
+    ) && format!("{e:?}").contains("MaximumPathDepthExceeded")
 }
