@@ -118,25 +118,39 @@ fn trustrun_ca_variable_is_checked_like_the_flag() {
     assert!(!mark.exists());
 }
 
+/// As a user, a mode-000 CA file cannot be read. Root reads it anyway, so as root (CI runs as
+/// root) trustrun runs as the unprivileged `nobody` (uid 65534), from a copy it may execute.
+#[cfg(unix)]
 #[test]
 fn an_unreadable_ca_file_is_named() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
     let tmp = tempfile::tempdir().unwrap();
+    // Everyone may enter the directory; only the file is unreadable.
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
     let file = tmp.path().join("secret-root.pem");
     let pki = Pki::corporate();
     fs::copy(&pki.root_pem, &file).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&file, fs::Permissions::from_mode(0o000)).unwrap();
-        if fs::read(&file).is_ok() {
-            println!("skipped: running as root, a mode-000 file is still readable");
-            return;
-        }
-    }
-    trustrun(tmp.path())
-        .arg("--ca")
-        .arg(&file)
-        .arg("true")
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o000)).unwrap();
+    let privileged = fs::read(&file).is_ok();
+    let mut std_cmd = if privileged {
+        let bin = tmp.path().join("trustrun");
+        fs::copy(trustrun_bin(), &bin).unwrap();
+        fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+        let home = tmp.path().join("home");
+        fs::create_dir(&home).unwrap();
+        std::os::unix::fs::chown(&home, Some(65534), Some(65534)).unwrap();
+        let mut cmd = std::process::Command::new(bin);
+        clean(&mut cmd, &home.join("cache"));
+        cmd.env("HOME", &home).uid(65534).gid(65534);
+        cmd
+    } else {
+        let mut cmd = std::process::Command::new(trustrun_bin());
+        clean(&mut cmd, &tmp.path().join("cache"));
+        cmd
+    };
+    std_cmd.arg("--ca").arg(&file).arg("true");
+    Command::from_std(std_cmd)
         .assert()
         .code(2)
         .stderr(predicate::str::contains(format!(
@@ -419,10 +433,10 @@ fn a_fallback_cache_link_planted_by_another_user_is_refused() {
     .unwrap();
     let planted = tmp.path().join(format!("trustrun-{}", me.trim()));
     std::os::unix::fs::symlink(&victim, &planted).unwrap();
-    if std::os::unix::fs::lchown(&planted, Some(65534), Some(65534)).is_err() {
-        println!("skipped: not root, cannot make a link owned by another user");
-        return;
-    }
+    // Making a link owned by another user takes root; CI runs as root. A test that cannot make
+    // its attack cannot pass.
+    std::os::unix::fs::lchown(&planted, Some(65534), Some(65534))
+        .expect("this test must run as root (CI does): it plants a link owned by another user");
     let file = tmp.path().join("a-file");
     fs::write(&file, "").unwrap();
     let out = trustrun(tmp.path())

@@ -571,8 +571,12 @@ fn a_root_failing_strict_checks_is_flagged_and_the_relaxation_recommended() {
     );
 }
 
-/// Python 3.13 where this machine has one: `/root/.pyenv/versions/3.13.*`, or `python3.13` on PATH.
-fn python313() -> Option<PathBuf> {
+/// Python 3.13: `TRUSTRUN_TEST_PYTHON313`, else pyenv's `/root/.pyenv/versions/3.13.*` (where this
+/// machine kind has it), else `python3.13` on PATH. Missing is a failure, not a skip: CI has it.
+fn python313() -> PathBuf {
+    if let Some(p) = std::env::var_os("TRUSTRUN_TEST_PYTHON313") {
+        return PathBuf::from(p);
+    }
     let mut found: Vec<PathBuf> = std::fs::read_dir("/root/.pyenv/versions")
         .into_iter()
         .flatten()
@@ -587,15 +591,74 @@ fn python313() -> Option<PathBuf> {
         .collect();
     found.sort();
     if let Some(p) = found.pop() {
-        return Some(p);
+        return p;
     }
     let out = Command::new("python3.13")
         .args(["-c", "import sys; print(sys.executable)"])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        .output();
+    match out {
+        Ok(out) if out.status.success() => {
+            PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+        }
+        _ => panic!(
+            "no Python 3.13: set TRUSTRUN_TEST_PYTHON313, or install it (pyenv's /root/.pyenv/versions/3.13.0 \
+             or python3.13 on PATH)"
+        ),
+    }
+}
+
+/// A Python 3.13 with real requests and urllib3 2.x: `TRUSTRUN_TEST_PY313_REQUESTS`, else a venv
+/// made from `python313()` in `target/py313-venv` on first use with the pins of
+/// tests/python/requirements.txt (pip reaches the registry with this machine's own settings).
+fn python313_with_requests() -> PathBuf {
+    if let Some(p) = std::env::var_os("TRUSTRUN_TEST_PY313_REQUESTS") {
+        return PathBuf::from(p);
+    }
+    let dir = repo().join("target/py313-venv");
+    let requirements =
+        std::fs::read_to_string(repo().join("tests/python/requirements.txt")).unwrap();
+    let pins: Vec<&str> = requirements
+        .lines()
+        .filter(|l| {
+            [
+                "requests==",
+                "urllib3==",
+                "certifi==",
+                "idna==",
+                "charset-normalizer==",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p))
+        })
+        .collect();
+    assert_eq!(
+        pins.len(),
+        5,
+        "pins for requests and its dependencies: {pins:?}"
+    );
+    let stamp = dir.join(".trustrun-requirements");
+    let wanted = pins.join("\n");
+    let python = dir.join("bin/python");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return python;
+    }
+    std::fs::create_dir_all(repo().join("target")).unwrap();
+    let lock = std::fs::File::create(dir.with_extension("lock")).unwrap();
+    lock.lock().unwrap();
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return python;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let ok = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{cmd:?}: {}", output_text(&out));
+    };
+    ok(Command::new(python313()).args(["-m", "venv"]).arg(&dir));
+    ok(Command::new(dir.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(&pins));
+    std::fs::write(&stamp, wanted).unwrap();
+    python
 }
 
 const URLLIB_CLIENT: &str = r#"
@@ -632,12 +695,7 @@ fn run_python(
 
 #[test]
 fn relax_x509_strict_lets_python_313_accept_a_lax_root() {
-    let Some(python) = python313() else {
-        println!(
-            "skipped: no Python 3.13 here (looked in /root/.pyenv/versions and for python3.13 on PATH)"
-        );
-        return;
-    };
+    let python = python313();
     let pki = lax_root_pki(&["localhost", "127.0.0.1"]);
     let server = Server::start(pki.server_config.clone());
     let cache = tempfile::tempdir().unwrap();
@@ -672,10 +730,7 @@ fn relax_x509_strict_lets_python_313_accept_a_lax_root() {
 /// signature and behaviour keeps this test off the network.
 #[test]
 fn relax_x509_strict_covers_urllib3_default_contexts() {
-    let Some(python) = python313() else {
-        println!("skipped: no Python 3.13 here");
-        return;
-    };
+    let python = python313();
     let cache = tempfile::tempdir().unwrap();
     let site = cache.path().join("site");
     std::fs::create_dir_all(site.join("urllib3/util")).unwrap();
@@ -727,10 +782,7 @@ def create_urllib3_context(ssl_version=None, cert_reqs=None, options=None, ciphe
 
 #[test]
 fn pythons_on_path_are_described() {
-    let Some(python) = python313() else {
-        println!("skipped: no Python 3.13 here");
-        return;
-    };
+    let python = python313();
     let cache = tempfile::tempdir().unwrap();
     let bin = cache.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -785,16 +837,10 @@ fn pythons_on_path_are_described() {
     );
 }
 
-/// Real requests + urllib3 2.x on Python 3.13, when a venv with them is named in
-/// TRUSTRUN_TEST_PY313_REQUESTS (not created by the tests: it needs the package registry).
+/// Real requests + urllib3 2.x on Python 3.13 (`python313_with_requests`).
 #[test]
 fn relax_x509_strict_with_real_requests_on_313() {
-    let Some(python) = std::env::var_os("TRUSTRUN_TEST_PY313_REQUESTS").map(PathBuf::from) else {
-        println!(
-            "skipped: set TRUSTRUN_TEST_PY313_REQUESTS to a Python 3.13 with requests and urllib3 2.x"
-        );
-        return;
-    };
+    let python = python313_with_requests();
     let pki = lax_root_pki(&["localhost", "127.0.0.1"]);
     let server = Server::start(pki.server_config.clone());
     let cache = tempfile::tempdir().unwrap();

@@ -88,10 +88,11 @@ fn bash_eval_of_the_sh_format() {
 
 #[test]
 fn fish_sources_the_fish_format() {
-    if Command::new("fish").arg("--version").output().is_err() {
-        println!("skipped: fish is not installed (.ci/run installs it from Debian)");
-        return;
-    }
+    // fish must be here: .ci/run installs it from Debian, and a test that cannot run must fail.
+    assert!(
+        Command::new("fish").arg("--version").output().is_ok(),
+        "fish is not installed (.ci/run installs it from Debian)"
+    );
     for with_quote in [false, true] {
         let (world, cache) = nasty_world(with_quote);
         let file = world.cache.path().join("env.fish");
@@ -119,29 +120,39 @@ fn dotenv_read_by_python_dotenv_and_by_sh() {
     let (world, cache) = nasty_world(false);
     let file = world.cache.path().join(".env");
     fs::write(&file, env_output(&world, &cache, "dotenv", &[])).unwrap();
+    // The control reads a .env without our variables, by the same two readers, and must fail.
+    let empty = world.cache.path().join("empty.env");
+    fs::write(&empty, "# no trustrun variables\n").unwrap();
     // python-dotenv (a litellm dependency in the venv) loads the file, then becomes the client.
-    let loader = format!(
-        "import os, sys; from dotenv import dotenv_values; env = dict(os.environ); \
-         env.update(dotenv_values({:?})); \
-         os.execve(sys.executable, [sys.executable, {:?}, 'requests', {:?}], env)",
-        file.to_str().unwrap(),
-        client_script().to_str().unwrap(),
-        world.server.url
-    );
-    let mut cmd = Command::new(venv_python());
-    clean(&mut cmd, world.cache.path()).args(["-c", &loader]);
-    assert_ok(&cmd.output().unwrap(), "200");
+    let by_python_dotenv = |file: &Path| {
+        let loader = format!(
+            "import os, sys; from dotenv import dotenv_values; env = dict(os.environ); \
+             env.update(dotenv_values({:?})); \
+             os.execve(sys.executable, [sys.executable, {:?}, 'requests', {:?}], env)",
+            file.to_str().unwrap(),
+            client_script().to_str().unwrap(),
+            world.server.url
+        );
+        let mut cmd = Command::new(venv_python());
+        clean(&mut cmd, world.cache.path()).args(["-c", &loader]);
+        cmd.output().unwrap()
+    };
     // The same file as shell: `set -a; . .env`.
-    let out = in_shell(
-        &world,
-        "sh",
-        &format!(
-            "set -a; . '{}'; set +a; exec {}",
-            file.display(),
-            client_line(&world)
-        ),
-    );
-    assert_ok(&out, "200");
+    let by_sh = |file: &Path| {
+        in_shell(
+            &world,
+            "sh",
+            &format!(
+                "set -a; . '{}'; set +a; exec {}",
+                file.display(),
+                client_line(&world)
+            ),
+        )
+    };
+    assert_certificate_failure(&by_python_dotenv(&empty));
+    assert_ok(&by_python_dotenv(&file), "200");
+    assert_certificate_failure(&by_sh(&empty));
+    assert_ok(&by_sh(&file), "200");
 }
 
 /// `$GITHUB_ENV` as the runner reads it: `NAME=value` (the rest of the line, verbatim) or
@@ -172,28 +183,22 @@ fn parse_github_env(text: &str) -> Vec<(String, String)> {
 fn github_env_rules() {
     let (world, cache) = nasty_world(true);
     let vars = parse_github_env(&env_output(&world, &cache, "github", &[]));
-    let mut cmd = Command::new(venv_python());
-    clean(&mut cmd, world.cache.path());
-    assert_certificate_failure(
-        &Command::new(venv_python())
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
+    // The same client in the same clean environment, without and with the variables.
+    let client = || {
+        let mut cmd = Command::new(venv_python());
+        clean(&mut cmd, world.cache.path())
             .arg(client_script())
-            .args(["requests", &world.server.url])
-            .output()
-            .unwrap(),
-    );
+            .args(["requests-certifi", &world.server.url]);
+        cmd
+    };
+    assert_certificate_failure(&client().output().unwrap());
+    let mut cmd = client();
     for (name, value) in &vars {
         cmd.env(name, value);
     }
     let bundle = &vars.iter().find(|(n, _)| n == "SSL_CERT_FILE").unwrap().1;
     assert!(bundle.starts_with(cache.to_str().unwrap()), "{bundle}");
-    let out = cmd
-        .arg(client_script())
-        .args(["requests-certifi", &world.server.url])
-        .output()
-        .unwrap();
-    assert_ok(&out, "200");
+    assert_ok(&cmd.output().unwrap(), "200");
 }
 
 #[test]

@@ -8,12 +8,13 @@ use std::process::{Command, Output};
 
 use common::*;
 
-fn available(program: &str) -> bool {
-    let found = Command::new(program).arg("--version").output().is_ok();
-    if !found {
-        println!("skipped: {program} is not installed here");
-    }
-    found
+/// The tool must be here: CI (.ci/run) installs it, and a test that cannot run must not pass.
+fn require(program: &str) {
+    let found = Command::new(program).arg("--version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "{program} is not installed here (.ci/run installs it); this test cannot run without it"
+    );
 }
 
 fn control(world: &World, program: &str, args: &[&str]) -> Output {
@@ -35,9 +36,7 @@ fn through_trustrun(world: &World, program: &str, args: &[&str]) -> Output {
 
 #[test]
 fn node_https() {
-    if !available("node") {
-        return;
-    }
+    require("node");
     let world = World::new();
     let script = "require('https').get(process.argv[1], r => { console.log('OK ' + r.statusCode); r.resume(); })\
                   .on('error', e => { console.log('FAIL ' + e.code + ' ' + e.message); process.exit(1); });";
@@ -54,9 +53,7 @@ fn node_https() {
 
 #[test]
 fn curl() {
-    if !available("curl") {
-        return;
-    }
+    require("curl");
     let world = World::new();
     let url = format!("{}/curl", world.server.url);
     let args = [
@@ -76,9 +73,7 @@ fn curl() {
 
 #[test]
 fn git_over_https() {
-    if !available("git") {
-        return;
-    }
+    require("git");
     let world = World::new();
     // The server speaks no git protocol: what matters is whether git gets past TLS.
     let url = format!("{}/repo.git", world.server.url);

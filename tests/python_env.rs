@@ -119,6 +119,8 @@ fn an_existing_sitecustomize_still_runs() {
 fn a_failing_sitecustomize_is_reported_as_python_would_and_trust_still_holds() {
     let world = World::new();
     let venv = second_venv(false, Some("raise RuntimeError('broken on purpose')\n"));
+    // Control: the same venv and client without trustrun fail on the certificate.
+    assert_certificate_failure(&run_client(&world, &venv.python, "requests-certifi", false));
     let out = run_client(&world, &venv.python, "requests-certifi", true);
     let text = output_text(&out);
     assert_ok(&out, "200");
@@ -162,11 +164,13 @@ fn the_users_pythonpath_entries_survive_after_ours() {
 #[test]
 fn nested_trustrun_keeps_one_entry_of_ours_and_the_outer_ca() {
     let world = World::new();
-    let out = world
-        .trustrun()
-        .arg("--ca")
-        .arg(&world.pki.root_pem)
-        .arg(trustrun_bin())
+    // The same three trustruns with and without the outer --ca: only the outer one names the root.
+    let nested = |outer_ca: bool| {
+        let mut cmd = world.trustrun();
+        if outer_ca {
+            cmd.arg("--ca").arg(&world.pki.root_pem);
+        }
+        cmd.arg(trustrun_bin())
         .arg(trustrun_bin())
         .arg(venv_python())
         .args([
@@ -179,7 +183,10 @@ fn nested_trustrun_keeps_one_entry_of_ours_and_the_outer_ca() {
             ),
         ])
         .output()
-        .unwrap();
+        .unwrap()
+    };
+    assert_certificate_failure(&nested(false));
+    let out = nested(true);
     let text = output_text(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
@@ -432,17 +439,29 @@ fn a_copied_bundle_in_the_callers_variables_is_trusted() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", output_text(&out));
-    let other_cache = tempfile::tempdir().unwrap();
+    // Control: a copy made without the root, used the same way, does not trust the server.
+    let copy_without = world.cache.path().join("exported-without.pem");
     let out = world
         .trustrun()
-        .env("TRUSTRUN_CACHE_DIR", other_cache.path())
-        .env("SSL_CERT_FILE", &copy)
-        .arg(venv_python())
-        .arg(client_script())
-        .args(["requests", &world.server.url])
+        .args(["bundle", "--output"])
+        .arg(&copy_without)
         .output()
         .unwrap();
-    assert_ok(&out, "200");
+    assert!(out.status.success(), "{}", output_text(&out));
+    let other_cache = tempfile::tempdir().unwrap();
+    let run_with = |file: &Path| {
+        world
+            .trustrun()
+            .env("TRUSTRUN_CACHE_DIR", other_cache.path())
+            .env("SSL_CERT_FILE", file)
+            .arg(venv_python())
+            .arg(client_script())
+            .args(["requests", &world.server.url])
+            .output()
+            .unwrap()
+    };
+    assert_certificate_failure(&run_with(&copy_without));
+    assert_ok(&run_with(&copy), "200");
 }
 
 /// Code that asks importlib whether certifi exists before importing it still gets the bundle.

@@ -122,10 +122,25 @@ mod tests {
 
     #[test]
     fn mozilla_roots_parse() {
-        for der in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
+        let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS;
+        assert!(roots.len() > 100, "{} roots", roots.len());
+        let mut subjects = Vec::new();
+        for der in roots {
             let parsed = parse(der).expect("a Mozilla root parses");
             let info = parsed.info(der);
-            assert!(info.self_signed || !info.subject.is_empty());
+            // Roots are self-signed, and their names are read, not left empty.
+            assert!(info.self_signed, "{}", info.subject);
+            assert!(
+                info.subject.contains("CN=") || info.subject.contains("O="),
+                "{}",
+                info.subject
+            );
+            assert_eq!(info.sha256.len(), 64, "{}", info.subject);
+            subjects.push(info.subject);
         }
+        assert!(
+            subjects.iter().any(|s| s.contains("ISRG Root X1")),
+            "Let's Encrypt's root is read by name: {subjects:?}"
+        );
     }
 }
