@@ -269,4 +269,24 @@ fn trustrun_failing_outside_strict_is_exit_1_not_125() {
         .unwrap();
     assert_one_line_error(&out, 1, "python3");
     assert!(shims.join("python3").join("inside").is_dir());
+    // env and bundle when no cache can be written at all (not even the temporary fallback).
+    let file = tmp.path().join("a-file");
+    fs::write(&file, "").unwrap();
+    for command in ["env", "bundle"] {
+        let out = trustrun_in(tmp.path())
+            .env("TRUSTRUN_CACHE_DIR", file.join("cache"))
+            .env("TMPDIR", file.join("tmp"))
+            .arg(command)
+            .output()
+            .unwrap();
+        assert_one_line_error(&out, 1, "cannot build the CA bundle");
+    }
+    // The same failure under --strict, when a program was to run, is 125.
+    let out = trustrun_in(tmp.path())
+        .env("TRUSTRUN_CACHE_DIR", file.join("cache"))
+        .env("TMPDIR", file.join("tmp"))
+        .args(["--strict", "true"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, 125, "--strict forbids running");
 }
