@@ -74,25 +74,30 @@ struct Entry {
 }
 
 impl Manifest {
+    /// The manifest in `dir`; empty when there is none or it cannot be read.
     fn read(dir: &Path) -> Manifest {
+        fs::read_to_string(dir.join(SHIM_MARKER))
+            .map(|text| Manifest::parse(&text))
+            .unwrap_or_default()
+    }
+
+    fn parse(text: &str) -> Manifest {
         let mut m = Manifest::default();
-        if let Ok(text) = fs::read_to_string(dir.join(SHIM_MARKER)) {
-            for line in text.lines() {
-                let parts: Vec<&str> = line.split_whitespace().collect();
-                if let ["shim", name, kind, version, rest @ ..] = parts.as_slice()
-                    && let Some(kind) = Kind::parse(kind)
-                {
-                    let digest = rest.first().copied().unwrap_or("-").to_owned();
-                    let version = version.to_string();
-                    m.shims.insert(
-                        name.to_string(),
-                        Entry {
-                            kind,
-                            version,
-                            digest,
-                        },
-                    );
-                }
+        for line in text.lines() {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            if let ["shim", name, kind, version, rest @ ..] = parts.as_slice()
+                && let Some(kind) = Kind::parse(kind)
+            {
+                let digest = rest.first().copied().unwrap_or("-").to_owned();
+                let version = version.to_string();
+                m.shims.insert(
+                    name.to_string(),
+                    Entry {
+                        kind,
+                        version,
+                        digest,
+                    },
+                );
             }
         }
         m
@@ -100,7 +105,7 @@ impl Manifest {
 
     fn write(&self, dir: &Path) -> Result<()> {
         let mut text = String::from(
-            "# trustrun shims. trustrun skips this directory when it looks for the real programs.\n\
+            "# trustrun shims. trustrun skips the shims listed here when it looks for the real programs.\n\
              # Managed by `trustrun shim install|remove`: shim NAME KIND VERSION SHA256\n",
         );
         for (name, e) in &self.shims {
@@ -119,8 +124,8 @@ impl Manifest {
 /// `locate` skips exactly these there, so the user's other programs in the same directory stay
 /// reachable.
 pub fn listed_names(dir: &Path) -> Option<Vec<String>> {
-    fs::read_to_string(dir.join(SHIM_MARKER)).ok()?;
-    Some(Manifest::read(dir).shims.into_keys().collect())
+    let text = fs::read_to_string(dir.join(SHIM_MARKER)).ok()?;
+    Some(Manifest::parse(&text).shims.into_keys().collect())
 }
 
 fn file_digest(path: &Path) -> Option<String> {
