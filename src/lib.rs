@@ -19,6 +19,8 @@ pub mod run;
 pub mod shell;
 pub mod shim;
 pub mod sources;
+mod suggest;
+pub mod text;
 pub mod vars;
 
 use std::process::ExitCode;

@@ -44,7 +44,7 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     match text.trim().parse::<f64>() {
         Ok(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Ok(Duration::from_secs_f64(s)),
         _ => Err(format!(
-            "{text:?} is not a number of seconds between 0 and 3600"
+            "{text:?} is not a number of seconds more than 0 and at most 3600 (e.g. 0.5 or 30)"
         )),
     }
 }

@@ -24,9 +24,9 @@ pub fn text(r: &Report) -> String {
                 .unwrap_or_else(|| "age unknown".to_owned());
             let _ = writeln!(
                 o,
-                "  bundle: {} ({} certificates, written {age})",
+                "  bundle: {} ({}, written {age})",
                 path.display(),
-                b.certificates
+                crate::text::count(b.certificates, "certificate")
             );
         }
         (None, _) => {
