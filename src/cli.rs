@@ -45,6 +45,15 @@ const EXAMPLES: &str = "Examples:
 Exit codes: the program's own; 2 usage or CA file error; 125 internal failure under --strict; \
 126 not executable or a shim loop; 127 not found.";
 
+/// `trustrun env --help`: the profile line for each shell, each naming its format.
+const ENV_EXAMPLES: &str = "Profile lines (each names its format):
+  bash, zsh:   eval \"$(trustrun env --format sh)\"                 in ~/.bashrc or ~/.zshrc
+  fish:        trustrun env --format fish | source                  in ~/.config/fish/config.fish
+  PowerShell:  trustrun env --format powershell | Out-String | Invoke-Expression   in $PROFILE
+  cmd:         trustrun env --format cmd > trust.cmd, then: call trust.cmd
+  CI:          trustrun env --format github >> \"$GITHUB_ENV\"
+  dotenv:      trustrun env --format dotenv > .env     (host paths: for tools run on this machine)";
+
 /// What a bare `trustrun` prints: the usage line and three examples.
 const SHORT_USAGE: &str = "usage: trustrun [OPTIONS] PROGRAM [ARGS...]   or   trustrun COMMAND
   trustrun python app.py                  run app.py trusting the OS store's corporate roots
@@ -135,8 +144,9 @@ enum Command {
         trust: ToolTrustArgs,
     },
     /// Print the environment `trustrun PROGRAM` sets, for a shell profile, CI or a .env file
+    #[command(after_help = ENV_EXAMPLES)]
     Env {
-        /// Output format [default: your shell's]
+        /// Output format [default: sh on Unix; PowerShell or cmd on Windows, as detected]
         #[arg(long, short, value_enum)]
         format: Option<crate::env_format::Format>,
         #[command(flatten)]
@@ -391,8 +401,7 @@ fn prepare_or_fail(opts: &TrustOptions) -> Result<run::Prepared> {
 
 fn env_command(opts: &TrustOptions, format: Option<crate::env_format::Format>) -> Result<()> {
     let prepared = prepare_or_fail(opts)?;
-    let format = format
-        .unwrap_or_else(|| crate::env_format::Format::for_shell(crate::shell::Shell::detect()));
+    let format = format.unwrap_or_else(crate::env_format::Format::default_here);
     let text = crate::env_format::render(format, &prepared.plan, &prepared.python_dir)?;
     print!("{text}");
     Ok(())
