@@ -137,9 +137,13 @@ impl TrustArgs {
 enum Command {
     /// Print the path of the merged CA bundle (building it if needed)
     Bundle {
-        /// Copy the bundle to FILE instead
+        /// Copy the bundle to FILE instead (mode 0644: a file to hand to a container or CI)
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Only the corporate roots (those doctor lists outside Mozilla's set), as PEM: for a
+        /// Dockerfile's update-ca-certificates or a Java keystore
+        #[arg(long)]
+        corporate_only: bool,
         #[command(flatten)]
         trust: ToolTrustArgs,
     },
@@ -289,8 +293,17 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
         .into());
     }
     match cli.command {
-        Some(Command::Bundle { output, trust }) => {
-            bundle_command(&merge_args(&cli.trust, &trust.into())?, output)
+        Some(Command::Bundle {
+            output,
+            corporate_only,
+            trust,
+        }) => {
+            let opts = merge_args(&cli.trust, &trust.into())?;
+            if corporate_only {
+                crate::export::corporate_only(&opts, output.as_deref())
+            } else {
+                bundle_command(&opts, output)
+            }
         }
         Some(Command::Env { format, trust }) => {
             env_command(&merge_args(&cli.trust, &trust.into())?, format)
@@ -501,12 +514,10 @@ fn bundle_command(opts: &TrustOptions, output: Option<PathBuf>) -> Result<()> {
     let prepared = prepare_or_fail(opts)?;
     match output {
         Some(out) => {
-            std::fs::copy(&prepared.bundle, &out).map_err(|e| {
-                Failure::new(
-                    crate::failure::EXIT_FAILURE,
-                    format!("--output {}: cannot write: {e}", out.display()),
-                )
+            let pem = std::fs::read(&prepared.bundle).map_err(|e| {
+                anyhow::Error::from(e).context(format!("cannot read {}", prepared.bundle.display()))
             })?;
+            crate::export::write_shared(&out, &pem)?;
         }
         None => println!("{}", prepared.bundle.display()),
     }

@@ -8,6 +8,7 @@ mod cli;
 pub mod config;
 pub mod doctor;
 pub mod env_format;
+mod export;
 pub mod failure;
 pub mod launch;
 pub mod locate;

@@ -5,6 +5,7 @@
 
 mod advice;
 mod certinfo;
+mod corporate;
 mod probe;
 mod proxy;
 mod pythons;
@@ -27,6 +28,7 @@ use crate::run::{self, PrepareError};
 use crate::sources::{self, Inputs};
 
 use certinfo::CertInfo;
+pub use corporate::corporate_roots;
 use probe::ProbeError;
 use proxy::Route;
 use verdict::{TrustSet, Verdict};
