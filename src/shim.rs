@@ -411,6 +411,9 @@ pub fn list(dir: Option<PathBuf>) -> Result<()> {
             Err(_) => "-> nothing real behind it on PATH".to_owned(),
         };
         println!("  {name:<12} {target}   [{state}]");
+        if let crate::shim_shadow::Reach::ShadowedBy(first) = crate::shim_shadow::reach(name) {
+            println!("    SHADOWED {}", crate::shim_shadow::explain(name, &first));
+        }
     }
     Ok(())
 }

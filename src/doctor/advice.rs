@@ -51,6 +51,11 @@ pub fn advise(
                 .to_owned(),
         );
     }
+    if let Ok(dir) = crate::shim::default_dir() {
+        for (name, first) in crate::shim_shadow::shadowed_in(&dir) {
+            fixes.push(crate::shim_shadow::explain(&name, &first));
+        }
+    }
     Advice { fixes, notes }
 }
 
