@@ -19,6 +19,7 @@ pub mod python_support;
 pub mod run;
 pub mod shell;
 pub mod shim;
+mod shim_names;
 pub mod shim_shadow;
 pub mod sources;
 mod suggest;

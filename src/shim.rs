@@ -212,10 +212,11 @@ pub fn install(req: InstallRequest) -> Result<()> {
         Some(d) => d,
         None => default_dir()?,
     };
-    let names: Vec<String> = if req.names.is_empty() {
-        DEFAULT_NAMES.iter().map(|s| s.to_string()).collect()
-    } else {
+    let asked = !req.names.is_empty();
+    let names: Vec<String> = if asked {
         req.names
+    } else {
+        crate::shim_names::defaults(DEFAULT_NAMES)
     };
     for n in &names {
         validate(n)?;
@@ -283,6 +284,9 @@ pub fn install(req: InstallRequest) -> Result<()> {
         );
     }
     manifest.write(&dir)?;
+    if asked {
+        crate::shim_names::warn_missing(&names);
+    }
     print_path_advice(&dir, &names);
     Ok(())
 }
