@@ -180,6 +180,12 @@ enum Command {
         #[command(subcommand)]
         action: ShimAction,
     },
+    /// Print shell completions: `trustrun completions bash > ~/.local/share/bash-completion/completions/trustrun`
+    Completions {
+        /// bash, zsh, fish, powershell or elvish
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -188,6 +194,8 @@ enum ConfigAction {
     Path,
     /// Show the settings in effect and where each comes from
     Show,
+    /// Write a commented config template at the config path (never over an existing file)
+    Init,
 }
 
 #[derive(Subcommand, Debug)]
@@ -311,7 +319,18 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
         Some(Command::Config { action }) => match action {
             ConfigAction::Path => config_path(),
             ConfigAction::Show => config_show(),
+            ConfigAction::Init => crate::config_init::init(),
         },
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "trustrun",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
         Some(Command::Shim { action }) => match action {
             ShimAction::Install {
                 names,

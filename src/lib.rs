@@ -6,6 +6,7 @@ pub mod cache;
 pub mod certs;
 mod cli;
 pub mod config;
+mod config_init;
 pub mod doctor;
 pub mod env_format;
 mod export;
