@@ -154,3 +154,50 @@ fn a_healthy_machine_ends_in_one_line_saying_so() {
     let last_paragraph = report.trim_end().rsplit("\n\n").next().unwrap();
     assert!(last_paragraph.starts_with("summary: "), "{report}");
 }
+
+/// On one terminal (a pty from util-linux `script`) the summary is printed once; piped, stderr
+/// carries it too, for scripts that read only stderr.
+#[test]
+fn the_summary_is_printed_once_on_one_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A port that was just free: refused, so exit 1 with a summary.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let command = format!(
+        "'{}' doctor --timeout 2 127.0.0.1:{port}",
+        trustrun_bin().display()
+    );
+    let mut on_tty = Command::new("/usr/bin/script");
+    clean(&mut on_tty, tmp.path())
+        // script starts the shell by its absolute path; doctor then finds no Python, quickly.
+        .env("PATH", tmp.path().join("no-such-dir"))
+        .args(["-qec", &command, "/dev/null"]);
+    let out = on_tty
+        .output()
+        .expect("util-linux `script` is needed (Debian's bsdutils, always installed)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    assert_eq!(text.matches("summary: ").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("0 of 1 host verified").count(),
+        1,
+        "printed twice: {text}"
+    );
+    assert!(text.contains("trustrun: see the summary above"), "{text}");
+
+    // Control: piped apart, stderr has the summary line itself.
+    let out = doctor(
+        tmp.path(),
+        &tmp.path().join("no-such-dir"),
+        &["--timeout", "2", &format!("127.0.0.1:{port}")],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("trustrun: 0 of 1 host verified"),
+        "{stderr}"
+    );
+}
