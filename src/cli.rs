@@ -19,8 +19,7 @@ use crate::run;
 store + Mozilla's roots + the CA files you name. Verification is never turned off.\n\n\
 Everything after PROGRAM goes to PROGRAM unchanged; `trustrun -- NAME` runs a program named \
 like one of trustrun's commands.",
-    after_help = "Exit codes: the program's own; 1 trustrun failed (or a shim/doctor refusal); 2 usage \
-or CA file error; 125 internal failure under --strict only; 126 not executable or a shim loop; 127 not found."
+    after_help = EXAMPLES
 )]
 struct Cli {
     #[command(flatten)]
@@ -33,6 +32,34 @@ struct Cli {
     #[arg(value_name = "PROGRAM", trailing_var_arg = true)]
     program: Vec<OsString>,
 }
+
+/// Shown by `--help`, and in part by a bare `trustrun`.
+const EXAMPLES: &str = "Examples:
+  trustrun python app.py                  run app.py trusting the OS store + Mozilla + --ca files
+  trustrun --ca ~/corp/root.pem pip install requests
+  trustrun doctor api.openai.com          am I intercepted, by which root, and what fixes it
+  trustrun shim install                   plain `python`, `pip`, `harbor` trusted (shims on PATH)
+  eval \"$(trustrun env --format sh)\"      the whole shell: add to ~/.bashrc or ~/.zshrc
+  trustrun -- doctor ...                  run a program named like a trustrun command
+
+Exit codes: the program's own; 1 trustrun failed (or a shim/doctor refusal); 2 usage \
+or CA file error; 125 internal failure under --strict only; 126 not executable or a shim loop; 127 not found.";
+
+/// `trustrun env --help`: the profile line for each shell, each naming its format.
+const ENV_EXAMPLES: &str = "Profile lines (each names its format):
+  bash, zsh:   eval \"$(trustrun env --format sh)\"                 in ~/.bashrc or ~/.zshrc
+  fish:        trustrun env --format fish | source                  in ~/.config/fish/config.fish
+  PowerShell:  trustrun env --format powershell | Out-String | Invoke-Expression   in $PROFILE
+  cmd:         trustrun env --format cmd > trust.cmd, then: call trust.cmd
+  CI:          trustrun env --format github >> \"$GITHUB_ENV\"
+  dotenv:      trustrun env --format dotenv > .env     (host paths: for tools run on this machine)";
+
+/// What a bare `trustrun` prints: the usage line and three examples.
+const SHORT_USAGE: &str = "usage: trustrun [OPTIONS] PROGRAM [ARGS...]   or   trustrun COMMAND
+  trustrun python app.py                  run app.py trusting the OS store's corporate roots
+  trustrun doctor api.openai.com          am I intercepted, and what fixes it
+  eval \"$(trustrun env --format sh)\"      the same trust for the whole shell
+more: trustrun --help";
 
 #[derive(Args, Debug, Clone, Default)]
 struct TrustArgs {
@@ -57,6 +84,39 @@ struct TrustArgs {
     verbose: bool,
 }
 
+/// The trust options of `bundle`, `env` and `doctor`: those of `TrustArgs` that change what they
+/// do (`--strict` only decides whether a program runs without trustrun's bundle).
+#[derive(Args, Debug, Clone, Default)]
+struct ToolTrustArgs {
+    /// Also trust the certificates in FILE or DIR (PEM or DER; repeatable)
+    #[arg(long = "ca", value_name = "FILE|DIR")]
+    ca: Vec<PathBuf>,
+
+    /// Also verify through the OS in Python (truststore): auto = Windows and macOS
+    #[arg(long, value_enum, value_name = "WHEN")]
+    truststore: Option<Truststore>,
+
+    /// Let Python 3.13+ accept a corporate root that fails VERIFY_X509_STRICT (see `trustrun doctor`)
+    #[arg(long)]
+    relax_x509_strict: bool,
+
+    /// Say what trustrun does on stderr
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+impl From<ToolTrustArgs> for TrustArgs {
+    fn from(t: ToolTrustArgs) -> TrustArgs {
+        TrustArgs {
+            ca: t.ca,
+            truststore: t.truststore,
+            strict: false,
+            relax_x509_strict: t.relax_x509_strict,
+            verbose: t.verbose,
+        }
+    }
+}
+
 impl TrustArgs {
     fn flags(&self) -> Flags {
         Flags {
@@ -77,19 +137,24 @@ impl TrustArgs {
 enum Command {
     /// Print the path of the merged CA bundle (building it if needed)
     Bundle {
-        /// Copy the bundle to FILE instead
+        /// Copy the bundle to FILE instead (mode 0644: a file to hand to a container or CI)
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Only the corporate roots (those doctor lists outside Mozilla's set), as PEM: for a
+        /// Dockerfile's update-ca-certificates or a Java keystore
+        #[arg(long)]
+        corporate_only: bool,
         #[command(flatten)]
-        trust: TrustArgs,
+        trust: ToolTrustArgs,
     },
     /// Print the environment `trustrun PROGRAM` sets, for a shell profile, CI or a .env file
+    #[command(after_help = ENV_EXAMPLES)]
     Env {
-        /// Output format [default: your shell's]
+        /// Output format [default: sh on Unix; PowerShell or cmd on Windows, as detected]
         #[arg(long, short, value_enum)]
         format: Option<crate::env_format::Format>,
         #[command(flatten)]
-        trust: TrustArgs,
+        trust: ToolTrustArgs,
     },
     /// Where the config file is, and the settings in effect
     Config {
@@ -108,12 +173,18 @@ enum Command {
         #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = crate::doctor::parse_timeout)]
         timeout: std::time::Duration,
         #[command(flatten)]
-        trust: TrustArgs,
+        trust: ToolTrustArgs,
     },
     /// Manage shims: links named like programs (python, pip, harbor...) to put first on PATH
     Shim {
         #[command(subcommand)]
         action: ShimAction,
+    },
+    /// Print shell completions: `trustrun completions bash > ~/.local/share/bash-completion/completions/trustrun`
+    Completions {
+        /// bash, zsh, fish, powershell or elvish
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -123,13 +194,16 @@ enum ConfigAction {
     Path,
     /// Show the settings in effect and where each comes from
     Show,
+    /// Write a commented config template at the config path (never over an existing file)
+    Init,
 }
 
 #[derive(Subcommand, Debug)]
 enum ShimAction {
     /// Make shims (default names: python python3 pip pip3 harbor); safe to run again
     Install {
-        /// Program names to shim
+        /// Program names to shim [default: python python3 pip pip3 harbor]
+        #[arg(value_name = "NAME")]
         names: Vec<String>,
         /// The shim directory [default: TRUSTRUN_SHIM_DIR, else <data dir>/trustrun/shims]
         #[arg(long, value_name = "DIR")]
@@ -143,12 +217,16 @@ enum ShimAction {
     },
     /// Show each shim and the real program it runs now
     List {
+        /// The shim directory [default: TRUSTRUN_SHIM_DIR, else <data dir>/trustrun/shims]
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
     /// Remove shims (all of them when no name is given); never touches other files
     Remove {
+        /// Shim names to remove [default: every shim in the directory]
+        #[arg(value_name = "NAME")]
         names: Vec<String>,
+        /// The shim directory [default: TRUSTRUN_SHIM_DIR, else <data dir>/trustrun/shims]
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
@@ -208,19 +286,58 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
             // its subcommands; clap prints them with their own exit code.
             e.exit();
         }
-        Err(e) => return Err(Failure::usage(usage_line(&e.render().to_string())).into()),
+        Err(e) => {
+            if let Some(hint) = ca_option_hint(&e) {
+                return Err(hint.into());
+            }
+            return Err(Failure::usage(usage_line(&e.render().to_string())).into());
+        }
     };
+    if cli.trust.strict
+        && let Some(name) = match &cli.command {
+            Some(Command::Bundle { .. }) => Some("bundle"),
+            Some(Command::Env { .. }) => Some("env"),
+            Some(Command::Doctor { .. }) => Some("doctor"),
+            _ => None,
+        }
+    {
+        return Err(Failure::usage(format!(
+            "--strict decides whether a program runs without trustrun's bundle; \
+             it means nothing for `trustrun {name}`"
+        ))
+        .into());
+    }
     match cli.command {
-        Some(Command::Bundle { output, trust }) => {
-            bundle_command(&merge_args(&cli.trust, &trust)?, output)
+        Some(Command::Bundle {
+            output,
+            corporate_only,
+            trust,
+        }) => {
+            let opts = merge_args(&cli.trust, &trust.into())?;
+            if corporate_only {
+                crate::export::corporate_only(&opts, output.as_deref())
+            } else {
+                bundle_command(&opts, output)
+            }
         }
         Some(Command::Env { format, trust }) => {
-            env_command(&merge_args(&cli.trust, &trust)?, format)
+            env_command(&merge_args(&cli.trust, &trust.into())?, format)
         }
         Some(Command::Config { action }) => match action {
             ConfigAction::Path => config_path(),
             ConfigAction::Show => config_show(),
+            ConfigAction::Init => crate::config_init::init(),
         },
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "trustrun",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
         Some(Command::Shim { action }) => match action {
             ShimAction::Install {
                 names,
@@ -242,7 +359,7 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
             timeout,
             trust,
         }) => crate::doctor::run(
-            &merge_args(&cli.trust, &trust)?,
+            &merge_args(&cli.trust, &trust.into())?,
             &crate::doctor::Args {
                 hosts,
                 json,
@@ -251,12 +368,11 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
         ),
         None => {
             let Some((program, args)) = cli.program.split_first() else {
-                return Err(Failure::usage(
-                    "no program given; try `trustrun PROGRAM ARGS...` or `trustrun --help`",
-                )
-                .into());
+                eprintln!("{SHORT_USAGE}");
+                return Err(Failure::usage("no program given").into());
             };
             run::run_program(&cli.trust.options()?, program, args)
+                .map_err(|e| suggest_subcommand(e, program))
         }
     }
 }
@@ -281,6 +397,44 @@ fn usage_line(rendered: &str) -> String {
         line.push_str(" (see `trustrun --help`)");
     }
     line
+}
+
+/// `--cert x.pem` and the other ways other tools name a CA file: say it is `--ca` here.
+fn ca_option_hint(e: &clap::Error) -> Option<Failure> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    crate::suggest::is_other_tools_ca_option(arg).then(|| {
+        let option = arg.split('=').next().unwrap_or(arg);
+        Failure::usage(format!(
+            "unknown option {option}; trustrun's is --ca FILE|DIR (e.g. `trustrun --ca root.pem PROGRAM`)"
+        ))
+    })
+}
+
+/// A program not found whose name is a typo of a subcommand: say which one was likely meant.
+fn suggest_subcommand(err: anyhow::Error, program: &OsString) -> anyhow::Error {
+    use clap::CommandFactory;
+    if crate::failure::exit_code_of(&err) != crate::failure::EXIT_NOT_FOUND {
+        return err;
+    }
+    let cli = Cli::command();
+    let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+    match crate::suggest::close_subcommand(&program.to_string_lossy(), &names) {
+        Some(name) => Failure::new(
+            crate::failure::EXIT_NOT_FOUND,
+            format!(
+                "{}; did you mean `trustrun {name}`?",
+                crate::failure::one_line(&err)
+            ),
+        )
+        .into(),
+        None => err,
+    }
 }
 
 /// Options given before the subcommand and after it count alike.
@@ -308,8 +462,7 @@ fn prepare_or_fail(opts: &TrustOptions) -> Result<run::Prepared> {
 
 fn env_command(opts: &TrustOptions, format: Option<crate::env_format::Format>) -> Result<()> {
     let prepared = prepare_or_fail(opts)?;
-    let format = format
-        .unwrap_or_else(|| crate::env_format::Format::for_shell(crate::shell::Shell::detect()));
+    let format = format.unwrap_or_else(crate::env_format::Format::default_here);
     let text = crate::env_format::render(format, &prepared.plan, &prepared.python_dir)?;
     crate::out!("{text}")?;
     Ok(())
@@ -409,12 +562,10 @@ fn bundle_command(opts: &TrustOptions, output: Option<PathBuf>) -> Result<()> {
     let prepared = prepare_or_fail(opts)?;
     match output {
         Some(out) => {
-            std::fs::copy(&prepared.bundle, &out).map_err(|e| {
-                Failure::new(
-                    crate::failure::EXIT_FAILURE,
-                    format!("--output {}: cannot write: {e}", out.display()),
-                )
+            let pem = std::fs::read(&prepared.bundle).map_err(|e| {
+                anyhow::Error::from(e).context(format!("cannot read {}", prepared.bundle.display()))
             })?;
+            crate::export::write_shared(&out, &pem)?;
         }
         None => crate::outln!("{}", prepared.bundle.display())?,
     }

@@ -12,6 +12,8 @@ use crate::vars;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// POSIX sh syntax, for sh, bash and zsh (also accepted as `bash` and `zsh`)
+    #[value(alias = "bash", alias = "zsh")]
     Sh,
     Fish,
     Powershell,
@@ -29,6 +31,20 @@ impl Format {
             Shell::PowerShell => Format::Powershell,
             Shell::Cmd => Format::Cmd,
         }
+    }
+
+    /// The format when none is asked for. On Unix sh, whatever `$SHELL` says: the usual line is
+    /// `eval "$(trustrun env)"` in a bash or zsh profile or script, and a login shell of fish
+    /// must not turn that into fish syntax bash cannot read; fish users ask for `--format fish`.
+    #[cfg(not(windows))]
+    pub fn default_here() -> Format {
+        Format::Sh
+    }
+
+    /// On Windows the shell the environment tells (PowerShell or cmd).
+    #[cfg(windows)]
+    pub fn default_here() -> Format {
+        Format::for_shell(Shell::detect())
     }
 
     /// Shells can extend PYTHONPATH when the snippet runs; the others get it whole.

@@ -87,12 +87,15 @@ fn prepare_in(
                 eprintln!("trustrun: {note}");
             }
             for (origin, n) in &built.counts {
-                eprintln!("trustrun: {n:>4} certificates from {origin}");
+                eprintln!(
+                    "trustrun: {} from {origin}",
+                    crate::text::count(*n, "certificate")
+                );
             }
             eprintln!(
-                "trustrun: wrote {} ({} distinct certificates)",
+                "trustrun: wrote {} ({})",
                 bundle.path.display(),
-                built.certs.len()
+                crate::text::count(built.certs.len(), "distinct certificate")
             );
         }
     } else if opts.verbose {

@@ -238,10 +238,11 @@ pub fn install(req: InstallRequest) -> Result<()> {
         Some(d) => d,
         None => default_dir()?,
     };
-    let names: Vec<String> = if req.names.is_empty() {
-        DEFAULT_NAMES.iter().map(|s| s.to_string()).collect()
-    } else {
+    let asked = !req.names.is_empty();
+    let names: Vec<String> = if asked {
         req.names
+    } else {
+        crate::shim_names::defaults(DEFAULT_NAMES)?
     };
     for n in &names {
         validate(n)?;
@@ -313,6 +314,9 @@ pub fn install(req: InstallRequest) -> Result<()> {
     manifest.write(&dir)?;
     for line in report {
         crate::outln!("{line}")?;
+    }
+    if asked {
+        crate::shim_names::warn_missing(&names);
     }
     print_path_advice(&dir, &names)
 }
@@ -442,6 +446,9 @@ pub fn list(dir: Option<PathBuf>) -> Result<()> {
             Err(_) => "-> nothing real behind it on PATH".to_owned(),
         };
         crate::outln!("  {name:<12} {target}   [{state}]")?;
+        if let crate::shim_shadow::Reach::ShadowedBy(first) = crate::shim_shadow::reach(name) {
+            crate::outln!("    SHADOWED {}", crate::shim_shadow::explain(name, &first))?;
+        }
     }
     Ok(())
 }

@@ -298,8 +298,10 @@ fn json_carries_the_same_facts_as_the_text() {
     let trap = env.iter().find(|v| v["name"] == "SSL_CERT_FILE").unwrap();
     assert_eq!(trap["status"], "empty");
     assert_eq!(trap["trap"], true);
+    // The text wraps long lines under 100 columns: compare words.
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        report.contains(trap["message"].as_str().unwrap()),
+        words(&report).contains(&words(trap["message"].as_str().unwrap())),
         "{report}"
     );
 
@@ -309,7 +311,10 @@ fn json_carries_the_same_facts_as_the_text() {
     assert_eq!(summary["verified"], 1);
     assert_eq!(summary["intercepted"], 1);
     let line = summary["line"].as_str().unwrap();
-    assert!(report.contains(&format!("summary: {line}")), "{report}");
+    assert!(
+        words(&report).contains(&words(&format!("summary: {line}"))),
+        "{report}"
+    );
 }
 
 /// Each failure of the live look gets its own line, within the timeout, and exit code 1.
@@ -539,8 +544,11 @@ fn a_root_failing_strict_checks_is_flagged_and_the_relaxation_recommended() {
         report.contains("Python 3.13 strict X.509 checks: FAIL"),
         "{report}"
     );
+    // No Python on PATH (doctor() empties it): a note, not a fix; tests/doctor_advice.rs has
+    // the case with a Python 3.13 on PATH.
+    let words = report.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        report.contains("trustrun --relax-x509-strict PROGRAM"),
+        words.contains("no Python 3.13+ is on PATH, so nothing to do now"),
         "{report}"
     );
 

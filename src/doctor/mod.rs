@@ -3,7 +3,9 @@
 //! look at each named host on request. Exit code: 0 when every named host verifies with
 //! trustrun's bundle, 1 when one does not, 2 for usage errors.
 
+mod advice;
 mod certinfo;
+mod corporate;
 mod probe;
 mod proxy;
 mod pythons;
@@ -26,6 +28,7 @@ use crate::run::{self, PrepareError};
 use crate::sources::{self, Inputs};
 
 use certinfo::CertInfo;
+pub use corporate::corporate_roots;
 use probe::ProbeError;
 use proxy::Route;
 use verdict::{TrustSet, Verdict};
@@ -44,7 +47,7 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     match text.trim().parse::<f64>() {
         Ok(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Ok(Duration::from_secs_f64(s)),
         _ => Err(format!(
-            "{text:?} is not a number of seconds between 0 and 3600"
+            "{text:?} is not a number of seconds more than 0 and at most 3600 (e.g. 0.5 or 30)"
         )),
     }
 }
@@ -57,6 +60,8 @@ pub struct Report {
     pub pythons: Vec<pythons::PythonInfo>,
     pub hosts: Vec<HostReport>,
     pub advice: Vec<String>,
+    /// Worth knowing, nothing to do now (a root failing strict checks with no Python 3.13 here).
+    pub notes: Vec<String>,
     pub summary: Summary,
 }
 
@@ -119,10 +124,16 @@ pub fn run(opts: &TrustOptions, args: &Args) -> Result<()> {
             serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?
         )?;
     } else {
-        crate::out!("{}", render::text(&report))?;
+        crate::out!("{}", render::text(&report, opts.verbose))?;
     }
     if report.summary.exit_code != 0 {
-        return Err(Failure::new(report.summary.exit_code, report.summary.line.clone()).into());
+        // On one terminal the summary just printed is the last thing the user read.
+        let line = if !args.json && render::same_terminal() {
+            "see the summary above".to_owned()
+        } else {
+            report.summary.line.clone()
+        };
+        return Err(Failure::new(report.summary.exit_code, line).into());
     }
     Ok(())
 }
@@ -202,7 +213,7 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         public_roots_not_in_mozilla: public_roots,
         warnings: gathered.warnings.clone(),
     };
-    let advice = advice(&sources_report, &hosts, opts);
+    let advice = advice::advise(&sources_report, &environment, &pythons, &hosts, opts);
     let summary = summary(&sources_report, &environment, &hosts);
     Ok(Report {
         trustrun_version: env!("CARGO_PKG_VERSION"),
@@ -210,7 +221,8 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         environment,
         pythons,
         hosts,
-        advice,
+        advice: advice.fixes,
+        notes: advice.notes,
         summary,
     })
 }
@@ -398,65 +410,6 @@ fn find_root(chain: &[Der], sets: &trust::TrustSets) -> Option<(Der, RootFound)>
         in_bundle: holds(&sets.bundle),
     };
     Some((der, found))
-}
-
-fn advice(
-    sources: &trust::SourcesReport,
-    hosts: &[HostReport],
-    opts: &TrustOptions,
-) -> Vec<String> {
-    let mut out = Vec::new();
-    let failing: Vec<&trust::CorporateRoot> = sources
-        .corporate_roots
-        .iter()
-        .filter(|r| !r.passes_x509_strict)
-        .collect();
-    let host_root_fails = hosts.iter().any(|h| {
-        h.intercepted_by.is_some()
-            && h.root
-                .as_ref()
-                .is_some_and(|r| failing.iter().any(|f| f.cert.sha256 == r.cert.sha256))
-    });
-    if !failing.is_empty() {
-        let names: Vec<String> = failing
-            .iter()
-            .map(|r| certinfo::short_name(&r.cert))
-            .collect();
-        out.push(format!(
-            "{} fail{} Python 3.13's strict X.509 checks: Python 3.13+ rejects {} even though trusted. \
-             Ask IT to reissue {} (critical basicConstraints, keyUsage, subjectKeyIdentifier); until then run \
-             `trustrun --relax-x509-strict PROGRAM` (clears VERIFY_X509_STRICT on Python's default contexts, nothing else)",
-            names.join(", "),
-            if names.len() == 1 { "s" } else { "" },
-            if names.len() == 1 { "it" } else { "them" },
-            if names.len() == 1 { "it" } else { "them" },
-        ));
-    }
-    if host_root_fails && opts.relax_x509_strict {
-        out.push("--relax-x509-strict is on: Python 3.13+ will accept that root".to_owned());
-    }
-    let intercepted_ok = hosts
-        .iter()
-        .any(|h| h.intercepted_by.is_some() && h.verified);
-    if intercepted_ok {
-        out.push(
-            "Plain Python (certifi) fails on the intercepted hosts; run your program through trustrun, \
-             e.g. `trustrun python app.py` or `trustrun pip install ...`"
-                .to_owned(),
-        );
-    }
-    let unknown_root = hosts
-        .iter()
-        .any(|h| h.error.is_none() && !h.verified && !h.chain.is_empty());
-    if unknown_root {
-        out.push(
-            "A host's chain leads to a root trustrun does not have: get your proxy's root certificate from IT \
-             (or export it from the browser's certificate viewer) and run `trustrun --ca ROOT.pem ...` \
-             or set TRUSTRUN_CA"
-                .to_owned(),
-        );
-    }
-    out
 }
 
 fn summary(

@@ -8,7 +8,15 @@ use super::certinfo::short_name;
 use super::proxy::Route;
 use super::verdict::TrustSet;
 
-pub fn text(r: &Report) -> String {
+/// doctor's lines stay under this many columns (a terminal of 100, a pasted issue).
+const WIDTH: usize = 99;
+
+/// The report as text; `verbose` adds the public roots the OS ships beyond Mozilla's set.
+pub fn text(r: &Report, verbose: bool) -> String {
+    wrap(&unwrapped(r, verbose), WIDTH)
+}
+
+fn unwrapped(r: &Report, verbose: bool) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "trustrun doctor {}", r.trustrun_version);
 
@@ -24,9 +32,9 @@ pub fn text(r: &Report) -> String {
                 .unwrap_or_else(|| "age unknown".to_owned());
             let _ = writeln!(
                 o,
-                "  bundle: {} ({} certificates, written {age})",
+                "  bundle: {} ({}, written {age})",
                 path.display(),
-                b.certificates
+                crate::text::count(b.certificates, "certificate")
             );
         }
         (None, _) => {
@@ -47,33 +55,60 @@ pub fn text(r: &Report) -> String {
     if r.sources.corporate_roots.is_empty() {
         let _ = writeln!(o, "  none");
     }
-    for root in &r.sources.corporate_roots {
+    // The roots that matter first: those that intercept a checked host, then the others.
+    let intercepts = |root: &super::trust::CorporateRoot| -> Vec<&str> {
+        r.hosts
+            .iter()
+            .filter(|h| {
+                h.root
+                    .as_ref()
+                    .is_some_and(|x| x.cert.sha256 == root.cert.sha256)
+            })
+            .map(|h| h.host.as_str())
+            .collect()
+    };
+    let mut roots: Vec<&super::trust::CorporateRoot> = r.sources.corporate_roots.iter().collect();
+    roots.sort_by_key(|root| intercepts(root).is_empty());
+    for root in roots {
         let c = &root.cert;
-        let _ = writeln!(o, "  {}", c.subject);
+        let seen = intercepts(root);
+        if seen.is_empty() {
+            let _ = writeln!(o, "  {}", c.subject);
+        } else {
+            let _ = writeln!(o, "  {} (intercepts {})", c.subject, seen.join(", "));
+        }
         let issuer = if c.self_signed {
             "self-signed".to_owned()
         } else {
             format!("issuer {}", c.issuer)
         };
         let expired = if c.expired { " (EXPIRED)" } else { "" };
+        // A pass fits on the line above; a failure gets its own line with the reasons.
         let strict = if root.passes_x509_strict {
-            "pass".to_owned()
+            "; Python 3.13 strict checks: pass".to_owned()
         } else {
-            format!("FAIL: {}", root.x509_strict_problems.join("; "))
+            format!(
+                "\n    Python 3.13 strict X.509 checks: FAIL: {}",
+                root.x509_strict_problems.join("; ")
+            )
         };
         let _ = writeln!(
             o,
-            "    {issuer}; expires {}{expired}; from {}\n    Python 3.13 strict X.509 checks: {strict}",
+            "    {issuer}; expires {}{expired}; from {}{strict}",
             c.not_after, root.source
         );
     }
     let public = &r.sources.public_roots_not_in_mozilla;
-    if !public.is_empty() {
+    if verbose && !public.is_empty() {
         let _ = writeln!(
             o,
-            "  ({} more: public roots your OS distribution ships that Mozilla's current set lacks; not corporate)",
+            "  and {} public roots your OS distribution ships that Mozilla's current set lacks \
+             (not corporate):",
             public.len()
         );
+        for name in public {
+            let _ = writeln!(o, "    {name}");
+        }
     }
 
     let _ = writeln!(o, "\nEnvironment");
@@ -184,8 +219,78 @@ pub fn text(r: &Report) -> String {
             let _ = writeln!(o, "  - {a}");
         }
     }
-    let _ = writeln!(o, "\nsummary: {}", r.summary.line);
+    if !r.notes.is_empty() {
+        let _ = writeln!(o, "\nNotes");
+        for n in &r.notes {
+            let _ = writeln!(o, "  - {n}");
+        }
+    }
+    if r.advice.is_empty() && r.summary.exit_code == 0 {
+        // One short line: the details are above.
+        let checked = match r.summary.hosts {
+            0 => "no host checked; name one: `trustrun doctor api.openai.com`".to_owned(),
+            1 => "the host verifies with trustrun's bundle".to_owned(),
+            n => format!("all {n} hosts verify with trustrun's bundle"),
+        };
+        let _ = writeln!(o, "\nhealthy: nothing to fix here ({checked})");
+    } else {
+        let _ = writeln!(o, "\nsummary: {}", r.summary.line);
+    }
     o
+}
+
+/// Breaks lines longer than `width` at spaces; a continuation is indented two past the line's
+/// own indent (past a list mark). A word longer than the width (a path) stays whole.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let hanging = " ".repeat(indent + 2);
+        let mut current = line[..indent].to_owned();
+        let mut words_on_line = 0;
+        for word in line[indent..].split(' ') {
+            if words_on_line > 0 && current.chars().count() + 1 + word.chars().count() > width {
+                out.push_str(&current);
+                out.push('\n');
+                current = hanging.clone();
+                words_on_line = 0;
+            }
+            if words_on_line > 0 {
+                current.push(' ');
+            }
+            current.push_str(word);
+            words_on_line += 1;
+        }
+        out.push_str(&current);
+        out.push('\n');
+    }
+    out
+}
+
+/// Whether stdout and stderr are one terminal, so a line on both would be read twice.
+pub fn same_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::io::stderr().is_terminal() && same_device()
+}
+
+/// The two descriptors are the same terminal device (not two terminals, one per stream).
+#[cfg(unix)]
+fn same_device() -> bool {
+    let stat = |fd| {
+        let mut st = std::mem::MaybeUninit::<libc::stat>::zeroed();
+        // SAFETY: fstat writes into the buffer it is given; a failure leaves it unread.
+        (unsafe { libc::fstat(fd, st.as_mut_ptr()) } == 0)
+            .then(|| unsafe { st.assume_init() })
+            .map(|st| st.st_rdev)
+    };
+    let out = stat(libc::STDOUT_FILENO);
+    out.is_some() && out == stat(libc::STDERR_FILENO)
+}
+
+/// Windows has one console per process: both being terminals means the same one.
+#[cfg(not(unix))]
+fn same_device() -> bool {
+    true
 }
 
 fn age_text(secs: u64) -> String {
@@ -194,5 +299,35 @@ fn age_text(secs: u64) -> String {
         90..=5399 => format!("{} min ago", secs / 60),
         5400..=129_599 => format!("{} h ago", secs / 3600),
         _ => format!("{} days ago", secs / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn long_lines_wrap_under_the_width_with_a_hanging_indent() {
+        let line = format!("  - {}", "word ".repeat(40).trim_end());
+        let wrapped = wrap(&line, 30);
+        assert!(wrapped.lines().count() > 1);
+        for (i, l) in wrapped.lines().enumerate() {
+            assert!(l.chars().count() <= 30, "{l:?}");
+            assert!(
+                l.starts_with(if i == 0 { "  - word" } else { "    word" }),
+                "{l:?}"
+            );
+        }
+        assert_eq!(
+            wrapped.split_whitespace().filter(|w| *w == "word").count(),
+            40
+        );
+    }
+
+    #[test]
+    fn a_word_longer_than_the_width_stays_whole() {
+        let path = format!("/{}", "p".repeat(50));
+        let wrapped = wrap(&format!("  bundle: {path} (1 certificate)"), 30);
+        assert!(wrapped.lines().any(|l| l.trim() == path), "{wrapped}");
     }
 }

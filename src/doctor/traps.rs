@@ -149,8 +149,8 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
             status,
             true,
             format!(
-                "{name}={shown} ({} certificates) {}",
-                found.len(),
+                "{name}={shown} ({}) {}",
+                crate::text::count(found.len(), "certificate"),
                 findings.join("; it ")
             ),
         );
@@ -158,7 +158,10 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
     check(
         "ok",
         false,
-        format!("{name}={shown} ({} certificates)", found.len()),
+        format!(
+            "{name}={shown} ({})",
+            crate::text::count(found.len(), "certificate")
+        ),
     )
 }
 

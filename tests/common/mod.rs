@@ -116,8 +116,18 @@ pub struct Server {
     errors: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
+/// Fixed answers by request path (query string ignored): content type and body. A path not in
+/// the map gets the JSON answer.
+pub type Routes = std::collections::HashMap<String, (&'static str, Vec<u8>)>;
+
 impl Server {
     pub fn start(config: Arc<rustls::ServerConfig>) -> Server {
+        Server::start_with_routes(config, Routes::new())
+    }
+
+    /// The same server, answering `routes` with their own bodies (a package index, say).
+    pub fn start_with_routes(config: Arc<rustls::ServerConfig>, routes: Routes) -> Server {
+        let routes = Arc::new(routes);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let answered = Arc::new(AtomicUsize::new(0));
@@ -129,7 +139,8 @@ impl Server {
                 let config = config.clone();
                 let counter = counter.clone();
                 let error_log = error_log.clone();
-                std::thread::spawn(move || match serve_one(stream, config) {
+                let routes = routes.clone();
+                std::thread::spawn(move || match serve_one(stream, config, &routes) {
                     Ok(()) => {
                         counter.fetch_add(1, Ordering::SeqCst);
                     }
@@ -169,7 +180,11 @@ impl Server {
     }
 }
 
-fn serve_one(stream: TcpStream, config: Arc<rustls::ServerConfig>) -> std::io::Result<()> {
+fn serve_one(
+    stream: TcpStream,
+    config: Arc<rustls::ServerConfig>,
+    routes: &Routes,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let conn = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
     let mut tls = BufReader::new(rustls::StreamOwned::new(conn, stream));
@@ -198,6 +213,20 @@ fn serve_one(stream: TcpStream, config: Arc<rustls::ServerConfig>) -> std::io::R
     }
     let mut body = vec![0u8; content_length];
     tls.read_exact(&mut body)?;
+    let route_key = path.split('?').next().unwrap_or_default();
+    if let Some((content_type, body)) = routes.get(route_key) {
+        let mut tls = tls.into_inner();
+        write!(
+            tls,
+            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )?;
+        tls.write_all(body)?;
+        tls.flush()?;
+        tls.conn.send_close_notify();
+        let _ = tls.flush();
+        return Ok(());
+    }
     let reply = if path.contains("/chat/completions") {
         r#"{"id":"chatcmpl-test","object":"chat.completion","created":1700000000,"model":"gpt-test","choices":[{"index":0,"message":{"role":"assistant","content":"pong"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#.to_owned()
     } else {
@@ -229,7 +258,10 @@ pub fn trustrun_bin() -> PathBuf {
 }
 
 /// The virtualenv with the pinned clients: `TRUSTRUN_TEST_VENV`, else `target/e2e-venv`, created
-/// on first use (under a file lock, since test binaries and nextest processes run at once).
+/// on first use (under a file lock, since test binaries and nextest processes run at once) with
+/// `TRUSTRUN_TEST_BASE_PYTHON` (else `python3`), its pip running through the freshly built
+/// trustrun: behind an intercepting proxy plain pip fails on the corporate root, and the tests
+/// should pass for exactly the users trustrun is for.
 pub fn venv() -> &'static Path {
     static VENV: OnceLock<PathBuf> = OnceLock::new();
     VENV.get_or_init(|| {
@@ -248,26 +280,56 @@ pub fn venv() -> &'static Path {
         if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
             return dir;
         }
-        let _ = fs::remove_dir_all(&dir);
-        let base =
-            std::env::var_os("TRUSTRUN_TEST_BASE_PYTHON").unwrap_or_else(|| "python3".into());
-        run_ok(Command::new(&base).arg("-m").arg("venv").arg(&dir));
-        // pip reaches the package registry with this machine's own settings, untouched.
-        run_ok(
-            Command::new(dir.join("bin/pip"))
-                .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
-                .arg(&requirements),
+        // Straight to the terminal, past the test harness's capture: this takes a minute or two.
+        let _ = writeln!(
+            std::io::stderr(),
+            "creating the test venv (first run only): {} (pip through trustrun)",
+            dir.display()
         );
+        let _ = fs::remove_dir_all(&dir);
+        create_venv(&dir);
+        // pip reaches the package registry with this machine's own settings, through trustrun:
+        // the OS trust store and any CA file the machine's variables name are trusted.
+        let mut install = venv_pip_install(&dir);
+        install.arg("-r").arg(&requirements);
+        run_ok(install.env(
+            "TRUSTRUN_CACHE_DIR",
+            repo().join("target/trustrun-test-cache"),
+        ));
         fs::write(&stamp, wanted).unwrap();
         dir
     })
+}
+
+/// The base interpreter test virtualenvs are made from.
+pub fn base_python() -> std::ffi::OsString {
+    std::env::var_os("TRUSTRUN_TEST_BASE_PYTHON").unwrap_or_else(|| "python3".into())
+}
+
+/// `BASE -m venv DIR`, with pip.
+pub fn create_venv(dir: &Path) {
+    run_ok(Command::new(base_python()).arg("-m").arg("venv").arg(dir));
+}
+
+/// `trustrun DIR/bin/python -m pip install`, arguments to follow: how `venv()` installs the
+/// pinned clients (the test venv test runs it against an intercepted index of its own).
+pub fn venv_pip_install(dir: &Path) -> Command {
+    let mut cmd = Command::new(trustrun_bin());
+    cmd.arg(dir.join("bin/python")).args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ]);
+    cmd
 }
 
 pub fn venv_python() -> PathBuf {
     venv().join("bin/python")
 }
 
-fn run_ok(cmd: &mut Command) {
+pub fn run_ok(cmd: &mut Command) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     assert!(
         out.status.success(),

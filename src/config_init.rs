@@ -1,0 +1,88 @@
+//! `trustrun config init`: a commented config template at the config path, so a user edits a
+//! file that already names every setting instead of writing TOML from the README.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+
+use crate::failure::{EXIT_FAILURE, Failure};
+
+/// Every line commented out: the template changes nothing until the user says so.
+const TEMPLATE: &str = r#"# trustrun config (see `trustrun config show` for what is in effect, and where from).
+# Flags beat the environment, which beats this file; CA files from all three are trusted.
+
+# Extra CA files or directories (PEM, or one DER certificate per file); ~ is your home,
+# relative paths are from this file's directory.
+# ca = ["~/corp/zscaler-root.pem"]
+
+# Python also verifies through the OS (truststore): auto (Windows and macOS) | always | never
+# truststore = "auto"
+
+# Fail (exit 125) instead of running the program untouched when trustrun itself fails.
+# strict = false
+
+# Python 3.13+: accept a corporate root that fails VERIFY_X509_STRICT (`trustrun doctor` says
+# when you need it).
+# relax_x509_strict = false
+
+# CA variables trustrun must not set.
+# leave_alone = ["NODE_EXTRA_CA_CERTS"]
+
+# More variables to point at the bundle, for tools trustrun does not know.
+# extra_variables = ["MY_TOOL_CA_BUNDLE"]
+"#;
+
+pub fn init() -> Result<()> {
+    let path = crate::config::path()
+        .ok_or_else(|| Failure::usage("no config directory is known here (set TRUSTRUN_CONFIG)"))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    // create_new: an existing config is the user's, never overwritten.
+    let mut file = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Failure::new(
+                EXIT_FAILURE,
+                format!(
+                    "{} exists already; edit it, or move it away first",
+                    path.display()
+                ),
+            )
+            .into());
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot write {}", path.display())),
+    };
+    file.write_all(TEMPLATE.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    crate::outln!("wrote {} (every setting commented out)", path.display())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_template_uncommented_is_valid_toml_naming_every_setting() {
+        let uncommented: String = super::TEMPLATE
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| l.contains(" = "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let table: toml::Table = uncommented.parse().unwrap();
+        for key in [
+            "ca",
+            "truststore",
+            "strict",
+            "relax_x509_strict",
+            "leave_alone",
+            "extra_variables",
+        ] {
+            assert!(table.contains_key(key), "{key} in the template");
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! `trustrun bundle --output FILE` and `--corporate-only`: files meant to be handed out (to a
+//! container running as another user, a CI artifact, a Dockerfile), unlike the private cache.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::failure::{EXIT_FAILURE, Failure};
+use crate::options::TrustOptions;
+
+/// Writes `bytes` to `path` readable by everyone (0644 on Unix, whatever the umask or an
+/// existing file's mode said): certificates are public, and a reader under another uid must get
+/// them.
+pub fn write_shared(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let fail = |e: std::io::Error| {
+        Failure::new(
+            EXIT_FAILURE,
+            format!("--output {}: cannot write: {e}", path.display()),
+        )
+    };
+    let mut file = std::fs::File::create(path).map_err(fail)?;
+    file.write_all(bytes).map_err(fail)?;
+    make_world_readable(path).map_err(fail)
+}
+
+#[cfg(unix)]
+fn make_world_readable(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
+}
+
+/// Windows files take their directory's ACL; there is no mode to set.
+#[cfg(not(unix))]
+fn make_world_readable(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// The corporate roots as PEM, to `output` or stdout. None found is a failure (exit 1) that
+/// says how to name one, never an empty file that looks like success.
+pub fn corporate_only(opts: &TrustOptions, output: Option<&Path>) -> Result<()> {
+    let roots = crate::doctor::corporate_roots(opts)?;
+    if roots.is_empty() {
+        return Err(Failure::new(
+            EXIT_FAILURE,
+            "--corporate-only: no corporate root found (every trusted root is a public one); \
+             name your proxy's root with --ca FILE",
+        )
+        .into());
+    }
+    let mut pem = String::new();
+    for der in &roots {
+        crate::certs::to_pem(der, &mut pem);
+    }
+    match output {
+        Some(path) => write_shared(path, pem.as_bytes())?,
+        None => crate::out!("{pem}")?,
+    }
+    if opts.verbose {
+        eprintln!(
+            "trustrun: exported {}",
+            crate::text::count(roots.len(), "corporate root")
+        );
+    }
+    Ok(())
+}
