@@ -1,6 +1,8 @@
 //! Trust sources: what goes into the bundle, and a cheap fingerprint of it.
 //!
 //! The fingerprint only stats files; reading and parsing certificates happens when it changes.
+//! What it stats: every entry of a directory the user named (`--ca DIR`, `SSL_CERT_DIR`), and for
+//! the OS store only its bundle file and its directories (see `os_store::freshness`).
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -57,13 +59,15 @@ impl Inputs {
             .chain([vars::SSL_CERT_DIR, vars::TRUSTRUN_INHERITED_CA])
             .filter_map(|name| {
                 let value = vars::non_empty(name)?;
-                // SSL_CERT_DIR is a path list, as OpenSSL reads it; so is our own marker.
-                let paths: Vec<PathBuf> =
-                    if name == vars::SSL_CERT_DIR || name == vars::TRUSTRUN_INHERITED_CA {
-                        split_path_list(&value)
-                    } else {
-                        vec![PathBuf::from(value)]
-                    };
+                // SSL_CERT_DIR is a path list, as OpenSSL reads it; our own marker is an escaped
+                // one; every other variable holds one path, whatever characters are in it.
+                let paths: Vec<PathBuf> = if name == vars::SSL_CERT_DIR {
+                    split_path_list(&value)
+                } else if name == vars::TRUSTRUN_INHERITED_CA {
+                    crate::path_escape::decode(&value)
+                } else {
+                    vec![PathBuf::from(value)]
+                };
                 Some(paths.into_iter().map(move |p| (name.to_owned(), p)))
             })
             .flatten()
@@ -104,7 +108,8 @@ impl Inputs {
         h.update(b"\0extra\0");
         for p in &self.extra {
             stat_into(&mut h, p);
-            // A directory's mtime changes when files come or go, not when one is rewritten.
+            // A directory's mtime changes when files come or go, not when one is rewritten in
+            // place: every entry is looked at, since every entry is read.
             if let Ok(entries) = fs::read_dir(p) {
                 let mut names: Vec<PathBuf> =
                     entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
@@ -116,9 +121,18 @@ impl Inputs {
         }
         h.update(b"\0vars\0");
         let mut seen = HashSet::new();
-        for (_, p) in &self.variables {
+        for (name, p) in &self.variables {
             if seen.insert(p) {
                 stat_into(&mut h, p);
+                // SSL_CERT_DIR: the entries OpenSSL would look up, each (size, mtime, ctime, inode
+                // through its link), so an edit in place is seen as well as a rehash.
+                if name == vars::SSL_CERT_DIR
+                    && let Ok(entries) = certs::hashed_entries(p)
+                {
+                    for n in entries {
+                        stat_into(&mut h, &n);
+                    }
+                }
             }
         }
         hex(&h.finalize()[..16])
@@ -208,7 +222,23 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
         if is_cache_bundle(path) {
             continue;
         }
-        match certs::read_ca_path(path) {
+        // SSL_CERT_DIR is read as OpenSSL reads it: only rehashed (`<hash>.<n>`) entries.
+        let read = if name == vars::SSL_CERT_DIR {
+            certs::read_hashed_dir(path).map(|(certs, notes)| {
+                out.verbose_notes
+                    .extend(notes.into_iter().map(|n| format!("{name}: skipped {n}")));
+                if certs.is_empty() {
+                    out.warnings.push(format!(
+                        "{name}={} holds no certificate under a name OpenSSL looks up (<hash>.0); run c_rehash on it",
+                        path.display()
+                    ));
+                }
+                certs
+            })
+        } else {
+            certs::read_ca_path(path)
+        };
+        match read {
             Ok(certs) => add(
                 &mut out,
                 Origin::Variable(name.clone(), path.clone()),
