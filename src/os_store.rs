@@ -74,7 +74,7 @@ pub fn load() -> OsStore {
 /// do is caught (update-ca-certificates and c_rehash rewrite the bundle file and relink the
 /// directory; a package upgrade replaces files and its trigger runs update-ca-certificates), at a
 /// few stat calls per run. What slips through: a certificate edited in place behind an existing
-/// `<hash>.0` link without running those tools; `stale_since` finds that for `trustrun doctor`.
+/// `<hash>.0` link without running those tools; `trustrun doctor` notices it (`sources::stale_note`).
 #[cfg(all(unix, not(target_os = "macos")))]
 pub fn freshness() -> Freshness {
     let (file, dirs) = store_paths();
@@ -160,33 +160,4 @@ pub fn freshness() -> Freshness {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     Freshness::Epoch(secs / 3600)
-}
-
-/// OS store entries changed after `since` (the bundle's mtime) that the cheap freshness signal
-/// does not see: a certificate edited in place behind a `<hash>.0` link. Costs a stat per entry,
-/// so it is for `trustrun doctor`, not for every run.
-#[cfg(all(unix, not(target_os = "macos")))]
-pub fn stale_since(since: std::time::SystemTime) -> Vec<PathBuf> {
-    use std::os::unix::fs::MetadataExt;
-    let (_, dirs) = store_paths();
-    let mut out = Vec::new();
-    for dir in dirs {
-        for entry in crate::certs::hashed_entries(&dir).unwrap_or_default() {
-            let Ok(meta) = std::fs::metadata(&entry) else {
-                continue;
-            };
-            let changed = std::time::UNIX_EPOCH
-                + std::time::Duration::new(meta.ctime().max(0) as u64, meta.ctime_nsec() as u32);
-            if meta.modified().is_ok_and(|m| m > since) || changed > since {
-                out.push(entry);
-            }
-        }
-    }
-    out
-}
-
-/// Windows and macOS are re-read hourly; nothing there can be edited behind our back.
-#[cfg(any(windows, target_os = "macos"))]
-pub fn stale_since(_since: std::time::SystemTime) -> Vec<PathBuf> {
-    Vec::new()
 }

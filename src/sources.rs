@@ -258,6 +258,22 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
     Ok(out)
 }
 
+/// For `trustrun doctor`, which reads every source afresh: a line when the bundle in use holds
+/// other certificates than the sources give now. The warm path's cheap signal for the OS store
+/// misses a certificate edited in place behind an existing `<hash>.0` link (see README).
+pub fn stale_note(gathered: &Gathered, bundle: &[Der]) -> Option<String> {
+    let now: HashSet<&[u8]> = gathered.certs.iter().map(|(c, _)| c.as_ref()).collect();
+    let cached: HashSet<&[u8]> = bundle.iter().map(|c| c.as_ref()).collect();
+    let missing = now.difference(&cached).count();
+    let gone = cached.difference(&now).count();
+    if missing == 0 && gone == 0 {
+        return None;
+    }
+    Some(format!(
+        "the cached bundle is stale ({missing} certificates of the sources are not in it, {gone} in it are no longer in the sources): the OS store changed in a way the warm path does not see; run update-ca-certificates (or update-ca-trust), or delete the index directory in trustrun's cache"
+    ))
+}
+
 /// Whether `path` is a bundle in a trustrun cache (`<cache>/bundles/<32 hex>.pem` beside an
 /// `index` directory), whichever cache: such a file only repeats the sources it was made from, and
 /// reading it back would keep roots the OS store has since dropped. A copy made with
@@ -312,6 +328,28 @@ pub fn split_path_list(value: &OsString) -> Vec<PathBuf> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_bundle_that_differs_from_the_sources_is_stale() {
+        let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS;
+        let gathered = super::Gathered {
+            certs: vec![
+                (roots[0].clone().into_owned(), super::Origin::OsStore),
+                (roots[1].clone().into_owned(), super::Origin::Mozilla),
+            ],
+            counts: Vec::new(),
+            warnings: Vec::new(),
+            verbose_notes: Vec::new(),
+        };
+        let same = [roots[1].clone().into_owned(), roots[0].clone().into_owned()];
+        assert_eq!(super::stale_note(&gathered, &same), None);
+        let edited = [roots[1].clone().into_owned(), roots[2].clone().into_owned()];
+        let note = super::stale_note(&gathered, &edited).unwrap();
+        assert!(
+            note.contains("(1 certificates of the sources are not in it, 1 in it"),
+            "{note}"
+        );
+    }
+
     #[test]
     fn bundle_comments_stay_ascii() {
         assert_eq!(
