@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -82,9 +83,24 @@ def main():
         cold_counter[0] += 1
         return dict(base, TRUSTRUN_CACHE_DIR=os.path.join(work, "cold-%d" % cold_counter[0]))
 
+    # The warm path stats every OpenSSL-named entry of a directory the user names (SSL_CERT_DIR);
+    # the OS store's own directory only as a whole (the plain warm variant). A user's directory
+    # of the OS store's size (its hashed links, re-created elsewhere) shows what a stat per entry
+    # of it would cost on every run.
+    os_dir = "/etc/ssl/certs"
+    hashed = [n for n in os.listdir(os_dir) if re.fullmatch(r"[0-9a-f]{8}\.[0-9]+", n)] if os.path.isdir(os_dir) else []
+    user_dir = os.path.join(work, "user-cert-dir")
+    os.makedirs(user_dir)
+    for n in hashed:
+        os.symlink(os.path.realpath(os.path.join(os_dir, n)), os.path.join(user_dir, n))
+
     variants = [
         ("plain python -c pass", lambda: ([python, "-c", "pass"], base)),
         ("trustrun, warm cache", lambda: ([trustrun, python, "-c", "pass"], base_warm)),
+        (
+            "trustrun, warm, SSL_CERT_DIR of %d hashed links (each stat'd)" % len(hashed),
+            lambda: ([trustrun, python, "-c", "pass"], dict(base_warm, SSL_CERT_DIR=user_dir)),
+        ),
         ("trustrun, empty cache (cold)", lambda: ([trustrun, python, "-c", "pass"], cold_env())),
         (
             "trustrun --truststore always, warm",

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::failure::Failure;
+use crate::input_file::{self, ReadError};
 use crate::options::Truststore;
 use crate::vars;
 
@@ -15,6 +16,8 @@ pub struct Config {
     /// The file read, if one exists.
     pub path: Option<PathBuf>,
     pub ca: Vec<PathBuf>,
+    /// Where `ca` is, as errors about its files name it ("config FILE:LINE: key `ca`").
+    pub ca_key: String,
     pub truststore: Option<Truststore>,
     pub strict: Option<bool>,
     pub relax_x509_strict: Option<bool>,
@@ -26,7 +29,7 @@ pub struct Config {
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 struct File {
     #[serde(default)]
-    ca: Vec<String>,
+    ca: OneOrMany,
     truststore: Option<String>,
     strict: Option<bool>,
     relax_x509_strict: Option<bool>,
@@ -34,6 +37,29 @@ struct File {
     leave_alone: Vec<String>,
     #[serde(default)]
     extra_variables: Vec<String>,
+}
+
+/// `ca = "~/corp.pem"` reads as naturally as a list of one.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Default for OneOrMany {
+    fn default() -> Self {
+        OneOrMany::Many(Vec::new())
+    }
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(p) => vec![p],
+            OneOrMany::Many(ps) => ps,
+        }
+    }
 }
 
 /// `TRUSTRUN_CONFIG`, else `trustrun/config.toml` in the platform's config directory.
@@ -50,9 +76,9 @@ pub fn load() -> Result<Config, Failure> {
     let Some(path) = path() else {
         return Ok(Config::default());
     };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let bytes = match input_file::read(&path, input_file::CONFIG_LIMIT) {
+        Ok(b) => b,
+        Err(ReadError::NotFound) => {
             // A TRUSTRUN_CONFIG that names nothing is a mistake worth saying.
             if vars::non_empty(vars::TRUSTRUN_CONFIG).is_some() {
                 return Err(Failure::usage(format!(
@@ -63,12 +89,11 @@ pub fn load() -> Result<Config, Failure> {
             return Ok(Config::default());
         }
         Err(e) => {
-            return Err(Failure::usage(format!(
-                "config {}: cannot read: {e}",
-                path.display()
-            )));
+            return Err(Failure::usage(format!("config {}: {e}", path.display())));
         }
     };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Failure::usage(format!("config {}: not UTF-8 text", path.display())))?;
     parse(&path, &text)
 }
 
@@ -119,17 +144,72 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Failure> {
                 at("extra_variables")
             )));
         }
+        if let Some(why) = already_meaningful(name) {
+            return Err(Failure::usage(format!(
+                "{}: {name} {why}; name only a variable your tool reads as a CA bundle path",
+                at("extra_variables")
+            )));
+        }
     }
     let base = path.parent().unwrap_or(Path::new("."));
     Ok(Config {
         path: Some(path.to_owned()),
-        ca: file.ca.iter().map(|p| resolve(base, p)).collect(),
+        ca: file
+            .ca
+            .into_vec()
+            .iter()
+            .map(|p| resolve(base, p))
+            .collect(),
+        ca_key: at("ca"),
         truststore,
         strict: file.strict,
         relax_x509_strict: file.relax_x509_strict,
         leave_alone: file.leave_alone,
         extra_variables: file.extra_variables,
     })
+}
+
+/// Why pointing `name` at the bundle would break something, if it would: search paths, the
+/// loader's variables, the home and temporary directories, and the variables trustrun itself
+/// reads or sets. Compared case-insensitively, as Windows compares them.
+fn already_meaningful(name: &str) -> Option<&'static str> {
+    let upper = name.to_ascii_uppercase();
+    let ours: Vec<&str> = vars::CA_VARIABLES
+        .iter()
+        .map(|(n, _)| *n)
+        .chain([vars::SSL_CERT_DIR, vars::PYTHONPATH])
+        .collect();
+    if upper.starts_with("TRUSTRUN_") || ours.contains(&upper.as_str()) {
+        Some("is a variable trustrun sets or reads itself")
+    } else if upper.ends_with("PATH") || upper == "PATHEXT" {
+        Some("is a search path")
+    } else if upper.starts_with("LD_") || upper.starts_with("DYLD_") {
+        Some("is read by the dynamic loader")
+    } else if upper.starts_with("PYTHON") || upper.starts_with("NODE_") {
+        Some("changes how Python or Node start")
+    } else if [
+        "HOME",
+        "USERPROFILE",
+        "APPDATA",
+        "LOCALAPPDATA",
+        "TMPDIR",
+        "TEMP",
+        "TMP",
+        "SHELL",
+        "COMSPEC",
+        "SYSTEMROOT",
+        "PWD",
+        "USER",
+        "LOGNAME",
+        "LANG",
+        "TERM",
+    ]
+    .contains(&upper.as_str())
+    {
+        Some("already means something to every program")
+    } else {
+        None
+    }
 }
 
 /// `~/x` from the home directory, a relative path from the config file's directory.
@@ -176,6 +256,37 @@ mod tests {
         assert_eq!(c.strict, Some(true));
         assert_eq!(c.leave_alone, vec!["NODE_EXTRA_CA_CERTS"]);
         assert_eq!(c.extra_variables, vec!["MY_TOOL_CA"]);
+    }
+
+    #[test]
+    fn ca_may_be_one_string() {
+        let c = parse(Path::new("/etc/tr/config.toml"), "ca = \"corp.pem\"\n").unwrap();
+        assert_eq!(c.ca, vec![PathBuf::from("/etc/tr/corp.pem")]);
+        assert_eq!(c.ca_key, "config /etc/tr/config.toml:1: key `ca`");
+    }
+
+    #[test]
+    fn extra_variables_that_mean_something_already_are_refused() {
+        for name in [
+            "PATH",
+            "Path",
+            "LD_PRELOAD",
+            "DYLD_LIBRARY_PATH",
+            "HOME",
+            "TRUSTRUN_DEPTH",
+            "SSL_CERT_FILE",
+            "SSL_CERT_DIR",
+            "PYTHONSTARTUP",
+            "NODE_OPTIONS",
+            "CLASSPATH",
+        ] {
+            let e = err(&format!("extra_variables = [\"{name}\"]\n"));
+            assert!(
+                e.starts_with("config /c/config.toml:1: key `extra_variables`: "),
+                "{e}"
+            );
+        }
+        assert!(parse(Path::new("/c"), "extra_variables = [\"MY_TOOL_CA\"]\n").is_ok());
     }
 
     #[test]

@@ -30,7 +30,8 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (
         EXIT_USAGE,
         "usage error (one line, with clap's suggestion when it has one), a broken config file, or a CA file \
-         you named is missing, unreadable, or holds no certificate (the program is not run)",
+         you named is missing, unreadable, damaged, not certificates, not a regular file, or too large \
+         (the program is not run)",
     ),
     (
         EXIT_INTERNAL,

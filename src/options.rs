@@ -58,6 +58,9 @@ pub struct TrustOptions {
     pub leave_alone: Vec<String>,
     /// More variables to point at the bundle (config `extra_variables`).
     pub extra_variables: Vec<String>,
+    /// CA paths the config named, with where ("config FILE:LINE: key `ca`"), so that an error
+    /// about one of them says where it came from.
+    pub ca_origins: Vec<(PathBuf, String)>,
 }
 
 impl TrustOptions {
@@ -73,15 +76,38 @@ impl TrustOptions {
             ca.extend(crate::sources::split_path_list(&list));
         }
         ca.extend(config.ca.iter().cloned());
+        let absolute = |p: PathBuf| std::path::absolute(&p).unwrap_or(p);
         let ca = ca
             .into_iter()
-            .map(|p| std::path::absolute(&p).unwrap_or(p))
+            .map(absolute)
             .fold(Vec::new(), |mut acc: Vec<PathBuf>, p| {
                 if !acc.contains(&p) {
                     acc.push(p);
                 }
                 acc
             });
+        let ca_origins: Vec<(PathBuf, String)> = config
+            .ca
+            .iter()
+            .map(|p| (absolute(p.clone()), config.ca_key.clone()))
+            .collect();
+        // Nested runs and shims get these in TRUSTRUN_CA, a path list: a name holding the list's
+        // separator cannot be carried, and would silently lose trust one level down.
+        for p in &ca {
+            if std::env::join_paths([p]).is_err() {
+                let origin = ca_origins
+                    .iter()
+                    .find(|(q, _)| q == p)
+                    .map(|(_, key)| format!("{key}: "))
+                    .unwrap_or_default();
+                let sep = if cfg!(windows) { ';' } else { ':' };
+                return Err(Failure::usage(format!(
+                    "{origin}CA file {}: its name contains '{sep}', which separates paths in {}; rename it or link to it from a name without '{sep}'",
+                    p.display(),
+                    vars::TRUSTRUN_CA
+                )));
+            }
+        }
         let truststore = match flags.truststore {
             Some(t) => t,
             None => match vars::non_empty(vars::TRUSTRUN_TRUSTSTORE) {
@@ -113,6 +139,7 @@ impl TrustOptions {
             verbose: flags.verbose || vars::flag(vars::TRUSTRUN_VERBOSE),
             leave_alone: config.leave_alone.clone(),
             extra_variables: config.extra_variables.clone(),
+            ca_origins,
         })
     }
 }

@@ -50,19 +50,31 @@ pub fn load() -> OsStore {
     let (file, dirs) = store_paths();
     let mut certs = Vec::new();
     let mut warnings = Vec::new();
-    // The file goes with the first directory: the crate then reads each file once, even where the
-    // directory holds a link to it.
-    let mut dirs = dirs.into_iter();
-    let mut calls = vec![(file, dirs.next())];
-    calls.extend(dirs.map(|d| (None, Some(d))));
-    for (file, dir) in calls {
-        let result = rustls_native_certs::load_certs_from_paths(file.as_deref(), dir.as_deref());
+    if let Some(file) = file {
+        let result = rustls_native_certs::load_certs_from_paths(Some(&file), None);
         certs.extend(result.certs);
         warnings.extend(result.errors.iter().map(|e| e.to_string()));
+    }
+    // Directories as OpenSSL reads them, only `<hash>.<n>` entries (rustls-native-certs would read
+    // every file): a certificate copied into /etc/ssl/certs without update-ca-certificates or
+    // c_rehash is trusted by neither OpenSSL nor us. Duplicates of the file are dropped later.
+    for dir in dirs {
+        match crate::certs::read_hashed_dir(&dir) {
+            Ok((found, notes)) => {
+                certs.extend(found);
+                warnings.extend(notes);
+            }
+            Err(e) => warnings.push(e.to_string()),
+        }
     }
     OsStore { certs, warnings }
 }
 
+/// The bundle file and the directories themselves, not the hundreds of entries: what real tools
+/// do is caught (update-ca-certificates and c_rehash rewrite the bundle file and relink the
+/// directory; a package upgrade replaces files and its trigger runs update-ca-certificates), at a
+/// few stat calls per run. What slips through: a certificate edited in place behind an existing
+/// `<hash>.0` link without running those tools; `trustrun doctor` notices it (`sources::stale_note`).
 #[cfg(all(unix, not(target_os = "macos")))]
 pub fn freshness() -> Freshness {
     let (file, dirs) = store_paths();

@@ -71,8 +71,8 @@ pub fn plan(
         vars.push((vars::TRUSTRUN_CA.to_owned(), Some(list)));
     }
     if !inherited.is_empty() {
-        let list = std::env::join_paths(inherited)
-            .context("a CA variable's path contains the path-list separator")?;
+        // Escaped: these names came one per variable and may hold the list separator.
+        let list = crate::path_escape::encode(inherited);
         vars.push((vars::TRUSTRUN_INHERITED_CA.to_owned(), Some(list)));
     }
     if opts.relax_x509_strict {

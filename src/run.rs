@@ -74,7 +74,14 @@ fn prepare_in(
     let bundle = match bundle::ensure(root, inputs) {
         Ok(b) => b,
         Err(BundleError::UserCa(e)) => {
-            return Err(PrepareError::UserCa(Failure::usage(e.to_string())));
+            // A file the config named says so: the user may not remember writing it there.
+            let origin = opts
+                .ca_origins
+                .iter()
+                .find(|(p, _)| p == e.path())
+                .map(|(_, key)| format!("{key}: "))
+                .unwrap_or_default();
+            return Err(PrepareError::UserCa(Failure::usage(format!("{origin}{e}"))));
         }
         Err(BundleError::Internal(e)) => return Err(PrepareError::Internal(e)),
     };

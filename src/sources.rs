@@ -1,6 +1,8 @@
 //! Trust sources: what goes into the bundle, and a cheap fingerprint of it.
 //!
 //! The fingerprint only stats files; reading and parsing certificates happens when it changes.
+//! What it stats: every entry of a directory the user named (`--ca DIR`, `SSL_CERT_DIR`), and for
+//! the OS store only its bundle file and its directories (see `os_store::freshness`).
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -57,13 +59,15 @@ impl Inputs {
             .chain([vars::SSL_CERT_DIR, vars::TRUSTRUN_INHERITED_CA])
             .filter_map(|name| {
                 let value = vars::non_empty(name)?;
-                // SSL_CERT_DIR is a path list, as OpenSSL reads it; so is our own marker.
-                let paths: Vec<PathBuf> =
-                    if name == vars::SSL_CERT_DIR || name == vars::TRUSTRUN_INHERITED_CA {
-                        split_path_list(&value)
-                    } else {
-                        vec![PathBuf::from(value)]
-                    };
+                // SSL_CERT_DIR is a path list, as OpenSSL reads it; our own marker is an escaped
+                // one; every other variable holds one path, whatever characters are in it.
+                let paths: Vec<PathBuf> = if name == vars::SSL_CERT_DIR {
+                    split_path_list(&value)
+                } else if name == vars::TRUSTRUN_INHERITED_CA {
+                    crate::path_escape::decode(&value)
+                } else {
+                    vec![PathBuf::from(value)]
+                };
                 Some(paths.into_iter().map(move |p| (name.to_owned(), p)))
             })
             .flatten()
@@ -93,18 +97,23 @@ impl Inputs {
             stat_into(&mut h, &exe);
         }
         h.update(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len().to_le_bytes());
-        match os_store::freshness() {
+        let os_paths = match os_store::freshness() {
             os_store::Freshness::Paths(paths) => {
-                for p in paths {
-                    stat_into(&mut h, &p);
+                for p in &paths {
+                    stat_into(&mut h, p);
                 }
+                paths
             }
-            os_store::Freshness::Epoch(n) => h.update(n.to_le_bytes()),
-        }
+            os_store::Freshness::Epoch(n) => {
+                h.update(n.to_le_bytes());
+                Vec::new()
+            }
+        };
         h.update(b"\0extra\0");
         for p in &self.extra {
             stat_into(&mut h, p);
-            // A directory's mtime changes when files come or go, not when one is rewritten.
+            // A directory's mtime changes when files come or go, not when one is rewritten in
+            // place: every entry is looked at, since every entry is read.
             if let Ok(entries) = fs::read_dir(p) {
                 let mut names: Vec<PathBuf> =
                     entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
@@ -116,9 +125,21 @@ impl Inputs {
         }
         h.update(b"\0vars\0");
         let mut seen = HashSet::new();
-        for (_, p) in &self.variables {
+        for (name, p) in &self.variables {
             if seen.insert(p) {
                 stat_into(&mut h, p);
+                // SSL_CERT_DIR: the entries OpenSSL would look up, each (size, mtime, ctime, inode
+                // through its link), so an edit in place is seen as well as a rehash. Not when it
+                // names the OS store's own directory (a common preset): that is read as the OS
+                // store, and watched like it, since a stat per entry there costs about 1.5 ms.
+                if name == vars::SSL_CERT_DIR
+                    && !os_paths.contains(p)
+                    && let Ok(entries) = certs::hashed_entries(p)
+                {
+                    for n in entries {
+                        stat_into(&mut h, &n);
+                    }
+                }
             }
         }
         hex(&h.finalize()[..16])
@@ -208,7 +229,23 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
         if is_cache_bundle(path) {
             continue;
         }
-        match certs::read_ca_path(path) {
+        // SSL_CERT_DIR is read as OpenSSL reads it: only rehashed (`<hash>.<n>`) entries.
+        let read = if name == vars::SSL_CERT_DIR {
+            certs::read_hashed_dir(path).map(|(certs, notes)| {
+                out.verbose_notes
+                    .extend(notes.into_iter().map(|n| format!("{name}: skipped {n}")));
+                if certs.is_empty() {
+                    out.warnings.push(format!(
+                        "{name}={} holds no certificate under a name OpenSSL looks up (<hash>.0); run c_rehash on it",
+                        path.display()
+                    ));
+                }
+                certs
+            })
+        } else {
+            certs::read_ca_path(path)
+        };
+        match read {
             Ok(certs) => add(
                 &mut out,
                 Origin::Variable(name.clone(), path.clone()),
@@ -226,6 +263,22 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
         .collect();
     add(&mut out, Origin::Mozilla, mozilla);
     Ok(out)
+}
+
+/// For `trustrun doctor`, which reads every source afresh: a line when the bundle in use holds
+/// other certificates than the sources give now. The warm path's cheap signal for the OS store
+/// misses a certificate edited in place behind an existing `<hash>.0` link (see README).
+pub fn stale_note(gathered: &Gathered, bundle: &[Der]) -> Option<String> {
+    let now: HashSet<&[u8]> = gathered.certs.iter().map(|(c, _)| c.as_ref()).collect();
+    let cached: HashSet<&[u8]> = bundle.iter().map(|c| c.as_ref()).collect();
+    let missing = now.difference(&cached).count();
+    let gone = cached.difference(&now).count();
+    if missing == 0 && gone == 0 {
+        return None;
+    }
+    Some(format!(
+        "the cached bundle is stale ({missing} certificates of the sources are not in it, {gone} in it are no longer in the sources): the OS store changed in a way the warm path does not see; run update-ca-certificates (or update-ca-trust), or delete the index directory in trustrun's cache"
+    ))
 }
 
 /// Whether `path` is a bundle in a trustrun cache (`<cache>/bundles/<32 hex>.pem` beside an
@@ -282,6 +335,28 @@ pub fn split_path_list(value: &OsString) -> Vec<PathBuf> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_bundle_that_differs_from_the_sources_is_stale() {
+        let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS;
+        let gathered = super::Gathered {
+            certs: vec![
+                (roots[0].clone().into_owned(), super::Origin::OsStore),
+                (roots[1].clone().into_owned(), super::Origin::Mozilla),
+            ],
+            counts: Vec::new(),
+            warnings: Vec::new(),
+            verbose_notes: Vec::new(),
+        };
+        let same = [roots[1].clone().into_owned(), roots[0].clone().into_owned()];
+        assert_eq!(super::stale_note(&gathered, &same), None);
+        let edited = [roots[1].clone().into_owned(), roots[2].clone().into_owned()];
+        let note = super::stale_note(&gathered, &edited).unwrap();
+        assert!(
+            note.contains("(1 certificates of the sources are not in it, 1 in it"),
+            "{note}"
+        );
+    }
+
     #[test]
     fn bundle_comments_stay_ascii() {
         assert_eq!(

@@ -206,12 +206,14 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         (pythons.join().unwrap_or_default(), hosts)
     });
 
+    // The warm path's cheap OS-store signal misses edits behind a `<hash>.0` link; say so here.
+    let stale = sources::stale_note(&gathered, &sets.bundle);
     let sources_report = trust::SourcesReport {
         sources: trust::source_counts(&gathered),
         bundle: bundle_info,
         corporate_roots: corporate,
         public_roots_not_in_mozilla: public_roots,
-        warnings: gathered.warnings.clone(),
+        warnings: gathered.warnings.iter().cloned().chain(stale).collect(),
     };
     let advice = advice::advise(&sources_report, &environment, &pythons, &hosts, opts);
     let summary = summary(&sources_report, &environment, &hosts);
