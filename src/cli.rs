@@ -55,6 +55,10 @@ struct TrustArgs {
     /// Say what trustrun does on stderr
     #[arg(short, long)]
     verbose: bool,
+
+    /// Leave docker, podman and compose commands alone (no bundle handed into containers)
+    #[arg(long)]
+    no_containers: bool,
 }
 
 impl TrustArgs {
@@ -65,6 +69,7 @@ impl TrustArgs {
             strict: self.strict,
             relax_x509_strict: self.relax_x509_strict,
             verbose: self.verbose,
+            no_containers: self.no_containers,
         }
     }
 
@@ -266,6 +271,7 @@ fn merge_args(before: &TrustArgs, after: &TrustArgs) -> Result<TrustOptions, Fai
         strict: before.strict || after.strict,
         relax_x509_strict: before.relax_x509_strict || after.relax_x509_strict,
         verbose: before.verbose || after.verbose,
+        no_containers: before.no_containers || after.no_containers,
     };
     TrustOptions::merge(flags, &crate::config::load()?)
 }
@@ -369,6 +375,11 @@ fn config_show() -> Result<()> {
     };
     println!("leave_alone      {}", list(&opts.leave_alone));
     println!("extra_variables  {}", list(&opts.extra_variables));
+    println!(
+        "containers       {} ({})",
+        opts.containers,
+        origin(vars::TRUSTRUN_CONTAINERS, config.containers.is_some())
+    );
     if let Ok(cache) = crate::cache::preferred_dir() {
         println!("cache            {}", cache.display());
     }

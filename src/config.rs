@@ -20,6 +20,7 @@ pub struct Config {
     pub relax_x509_strict: Option<bool>,
     pub leave_alone: Vec<String>,
     pub extra_variables: Vec<String>,
+    pub containers: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -34,6 +35,7 @@ struct File {
     leave_alone: Vec<String>,
     #[serde(default)]
     extra_variables: Vec<String>,
+    containers: Option<bool>,
 }
 
 /// `TRUSTRUN_CONFIG`, else `trustrun/config.toml` in the platform's config directory.
@@ -129,6 +131,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Failure> {
         relax_x509_strict: file.relax_x509_strict,
         leave_alone: file.leave_alone,
         extra_variables: file.extra_variables,
+        containers: file.containers,
     })
 }
 
@@ -182,7 +185,7 @@ mod tests {
     fn errors_name_the_file_the_line_and_the_key() {
         assert_eq!(
             err("truststore = \"auto\"\ncafile = \"x.pem\"\n"),
-            "config /c/config.toml:2: unknown field `cafile`, expected one of `ca`, `truststore`, `strict`, `relax_x509_strict`, `leave_alone`, `extra_variables`"
+            "config /c/config.toml:2: unknown field `cafile`, expected one of `ca`, `truststore`, `strict`, `relax_x509_strict`, `leave_alone`, `extra_variables`, `containers`"
         );
         assert!(
             err("ca = [\"a.pem\"\n").starts_with("config /c/config.toml:"),

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod certs;
 mod cli;
 pub mod config;
+pub mod containers;
 pub mod doctor;
 pub mod env_format;
 pub mod failure;

@@ -44,6 +44,8 @@ pub struct Flags {
     pub strict: bool,
     pub relax_x509_strict: bool,
     pub verbose: bool,
+    /// `--no-containers`.
+    pub no_containers: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -58,6 +60,9 @@ pub struct TrustOptions {
     pub leave_alone: Vec<String>,
     /// More variables to point at the bundle (config `extra_variables`).
     pub extra_variables: Vec<String>,
+    /// Hand the bundle into containers created through docker, podman and compose (off with
+    /// `--no-containers`, `TRUSTRUN_CONTAINERS=0` or config `containers = false`).
+    pub containers: bool,
 }
 
 impl TrustOptions {
@@ -113,6 +118,9 @@ impl TrustOptions {
             verbose: flags.verbose || vars::flag(vars::TRUSTRUN_VERBOSE),
             leave_alone: config.leave_alone.clone(),
             extra_variables: config.extra_variables.clone(),
+            containers: !flags.no_containers
+                && crate::containers::enabled_from_env()?
+                    .unwrap_or(config.containers.unwrap_or(true)),
         })
     }
 }
