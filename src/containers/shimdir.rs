@@ -5,11 +5,13 @@
 //! The directory holds the shim marker, so `locate` skips it when it looks for the real CLI.
 
 use std::ffi::OsString;
+#[cfg(unix)]
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+#[cfg(unix)]
 use crate::locate::{self, SHIM_MARKER};
 
 /// The directory of shims for the engine CLIs on PATH (`None` when there is none), made or
