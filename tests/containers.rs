@@ -772,3 +772,42 @@ fn docker_compose_v2_gets_the_same_extra_file() {
     // Not a creating subcommand: untouched.
     assert_eq!(run(None, &["compose", "ps", "-a"]), ["compose", "ps", "-a"]);
 }
+
+#[test]
+fn doctor_says_what_trustrun_would_do_for_containers() {
+    let b = Box_::new();
+    let doctor = |extra: &[(&str, &str)]| {
+        let mut cmd = b.trustrun();
+        cmd.args(["doctor", "--json"]);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", output_text(&out));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["containers"].clone()
+    };
+    let local = doctor(&[]);
+    assert_eq!(local["local"], true, "{local}");
+    assert_eq!(local["socket_present"], true, "{local}");
+    assert!(local["clis"][0]["path"].is_string(), "{local}");
+    assert!(
+        local["would"].as_str().unwrap().contains(BUNDLE_TARGET),
+        "{local}"
+    );
+    let remote = doctor(&[("DOCKER_HOST", "ssh://me@build-box")]);
+    assert_eq!(remote["local"], false, "{remote}");
+    assert!(
+        remote["would"].as_str().unwrap().contains("remote"),
+        "{remote}"
+    );
+    let off = doctor(&[("TRUSTRUN_CONTAINERS", "0")]);
+    assert_eq!(off["enabled"], false);
+    assert!(off["would"].as_str().unwrap().starts_with("off"), "{off}");
+    let text = b.trustrun().arg("doctor").output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("\nContainers\n  docker "),
+        "{}",
+        output_text(&text)
+    );
+}

@@ -4,6 +4,7 @@
 //! trustrun's bundle, 1 when one does not, 2 for usage errors.
 
 mod certinfo;
+mod containers;
 mod probe;
 mod proxy;
 mod pythons;
@@ -55,6 +56,7 @@ pub struct Report {
     pub sources: trust::SourcesReport,
     pub environment: Vec<traps::VarCheck>,
     pub pythons: Vec<pythons::PythonInfo>,
+    pub containers: containers::ContainersReport,
     pub hosts: Vec<HostReport>,
     pub advice: Vec<String>,
     pub summary: Summary,
@@ -207,6 +209,7 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         sources: sources_report,
         environment,
         pythons,
+        containers: containers::report(opts),
         hosts,
         advice,
         summary,

@@ -143,6 +143,8 @@ pub fn text(r: &Report) -> String {
         }
     }
 
+    super::containers::render(&r.containers, &mut o);
+
     if !r.hosts.is_empty() {
         let _ = writeln!(o, "\nHosts");
     }
