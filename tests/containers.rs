@@ -81,8 +81,9 @@ fn image() -> &'static str {
     })
 }
 
-/// A test corporate PKI whose leaf names the public host, a server for it, a private cache.
-struct Box_ {
+/// A test corporate PKI whose leaf names the public host, a server for it, a private cache, and
+/// the containers and compose projects to remove at the end.
+struct Lab {
     pki: Pki,
     server: Server,
     cache: tempfile::TempDir,
@@ -91,11 +92,11 @@ struct Box_ {
     projects: Vec<(PathBuf, String)>,
 }
 
-impl Box_ {
-    fn new() -> Box_ {
+impl Lab {
+    fn new() -> Lab {
         let pki = Pki::build_for(ROOT_CN, &[PUBLIC_NAME, "localhost", "127.0.0.1"], |_| {});
         let server = Server::start(pki.server_config.clone());
-        Box_ {
+        Lab {
             pki,
             server,
             cache: tempfile::tempdir().unwrap(),
@@ -171,7 +172,7 @@ impl Box_ {
     }
 }
 
-impl Drop for Box_ {
+impl Drop for Lab {
     fn drop(&mut self) {
         for c in &self.containers {
             let _ = docker().args(["rm", "-f", c]).output();
@@ -210,7 +211,7 @@ fn assert_curl_ok(out: &Output) {
 
 #[test]
 fn docker_run_trusts_the_corporate_root_in_the_container() {
-    let b = Box_::new();
+    let b = Lab::new();
     let control = b.run_curl(b.cmd("docker"), &[]);
     assert_curl_certificate_failure(&control);
     let mut tr = b.trustrun();
@@ -222,7 +223,7 @@ fn docker_run_trusts_the_corporate_root_in_the_container() {
 
 #[test]
 fn docker_exec_inherits_the_trust_of_a_container_created_under_trustrun() {
-    let mut b = Box_::new();
+    let mut b = Lab::new();
     let plain = b.name("exec-plain");
     let trusted = b.name("exec-trusted");
     let start = |runner: Command, name: &str| {
@@ -251,7 +252,7 @@ fn docker_exec_inherits_the_trust_of_a_container_created_under_trustrun() {
 
 #[test]
 fn a_non_root_container_user_reads_the_bundle() {
-    let b = Box_::new();
+    let b = Lab::new();
     let user = ["--user", "65534:65534"];
     assert_curl_certificate_failure(&b.run_curl(b.cmd("docker"), &user));
     let mut tr = b.trustrun();
@@ -284,7 +285,7 @@ fn a_non_root_container_user_reads_the_bundle() {
 
 #[test]
 fn a_program_run_by_trustrun_reaches_docker_through_the_shim() {
-    let b = Box_::new();
+    let b = Lab::new();
     let line = format!(
         "docker run --rm {} {} {}",
         b.net().join(" "),
@@ -310,7 +311,7 @@ fn a_program_run_by_trustrun_reaches_docker_through_the_shim() {
 
 #[test]
 fn trustrun_shim_install_docker() {
-    let b = Box_::new();
+    let b = Lab::new();
     let shims = b.tmp.path().join("shims");
     run_ok(
         b.trustrun()
@@ -330,7 +331,7 @@ fn trustrun_shim_install_docker() {
 
 #[test]
 fn standalone_docker_compose_with_two_services() {
-    let mut b = Box_::new();
+    let mut b = Lab::new();
     let dir = b.tmp.path().join("project");
     fs::create_dir_all(&dir).unwrap();
     let service = |name: &str| {
@@ -439,7 +440,7 @@ fn with_path(cmd: &mut Command, first: &Path) {
 
 #[test]
 fn commands_that_create_no_container_pass_through_byte_for_byte() {
-    let b = Box_::new();
+    let b = Lab::new();
     let (bin, log) = fake_docker(b.tmp.path(), "");
     let args = [
         "ps",
@@ -473,7 +474,7 @@ fn commands_that_create_no_container_pass_through_byte_for_byte() {
 
 #[test]
 fn the_users_own_variable_wins_and_the_images_is_kept() {
-    let mut b = Box_::new();
+    let mut b = Lab::new();
     let mine = b.name("mine");
     let ours = b.name("ours");
     run_ok(b.trustrun().args([
@@ -545,7 +546,7 @@ fn the_users_own_variable_wins_and_the_images_is_kept() {
 
 #[test]
 fn a_remote_engine_is_left_alone() {
-    let b = Box_::new();
+    let b = Lab::new();
     let (bin, log) = fake_docker(b.tmp.path(), "");
     let args = ["run", "--rm", "alpine", "true"];
     let run = |docker_host: Option<&str>| {
@@ -574,7 +575,7 @@ fn a_remote_engine_is_left_alone() {
 
 #[test]
 fn the_opt_outs_leave_containers_alone() {
-    let b = Box_::new();
+    let b = Lab::new();
     let mut flag = b.trustrun();
     flag.args(["--no-containers", "docker"]);
     assert_curl_certificate_failure(&b.run_curl(flag, &[]));
@@ -629,7 +630,7 @@ fn the_opt_outs_leave_containers_alone() {
 
 #[test]
 fn loopback_proxies_reach_bridge_containers_through_the_gateway() {
-    let b = Box_::new();
+    let b = Lab::new();
     let (bin, log) = fake_docker(b.tmp.path(), "");
     let run = |extra: &[&str]| {
         let _ = fs::remove_file(&log);
@@ -678,7 +679,7 @@ fn loopback_proxies_reach_bridge_containers_through_the_gateway() {
 
 #[test]
 fn docker_compose_v2_gets_the_same_extra_file() {
-    let b = Box_::new();
+    let b = Lab::new();
     let (bin, log) = fake_docker(b.tmp.path(), "");
     let dir = b.tmp.path().join("v2");
     fs::create_dir_all(&dir).unwrap();
@@ -775,7 +776,7 @@ fn docker_compose_v2_gets_the_same_extra_file() {
 
 #[test]
 fn doctor_says_what_trustrun_would_do_for_containers() {
-    let b = Box_::new();
+    let b = Lab::new();
     let doctor = |extra: &[(&str, &str)]| {
         let mut cmd = b.trustrun();
         cmd.args(["doctor", "--json"]);

@@ -95,5 +95,6 @@ pub fn render(r: &ContainersReport, o: &mut String) {
     };
     let place = if r.local { "local" } else { "REMOTE" };
     let _ = writeln!(o, "  engine: {} ({place}{socket})", r.endpoint);
-    let _ = writeln!(o, "  => {}", r.would);
+    // Not "=>": that marks a host's verdict.
+    let _ = writeln!(o, "  trustrun does: {}", r.would);
 }
