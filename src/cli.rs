@@ -82,6 +82,10 @@ struct TrustArgs {
     /// Say what trustrun does on stderr
     #[arg(short, long)]
     verbose: bool,
+
+    /// Leave docker, podman and compose commands alone (no bundle handed into containers)
+    #[arg(long)]
+    no_containers: bool,
 }
 
 /// The trust options of `bundle`, `env` and `doctor`: those of `TrustArgs` that change what they
@@ -113,6 +117,8 @@ impl From<ToolTrustArgs> for TrustArgs {
             strict: false,
             relax_x509_strict: t.relax_x509_strict,
             verbose: t.verbose,
+            // bundle, env and doctor create no containers.
+            no_containers: false,
         }
     }
 }
@@ -125,6 +131,7 @@ impl TrustArgs {
             strict: self.strict,
             relax_x509_strict: self.relax_x509_strict,
             verbose: self.verbose,
+            no_containers: self.no_containers,
         }
     }
 
@@ -447,6 +454,7 @@ fn merge_args(before: &TrustArgs, after: &TrustArgs) -> Result<TrustOptions, Fai
         strict: before.strict || after.strict,
         relax_x509_strict: before.relax_x509_strict || after.relax_x509_strict,
         verbose: before.verbose || after.verbose,
+        no_containers: before.no_containers || after.no_containers,
     };
     TrustOptions::merge(flags, &crate::config::load()?)
 }
@@ -549,6 +557,11 @@ fn config_show() -> Result<()> {
     };
     crate::outln!("leave_alone      {}", list(&opts.leave_alone))?;
     crate::outln!("extra_variables  {}", list(&opts.extra_variables))?;
+    crate::outln!(
+        "containers       {} ({})",
+        opts.containers,
+        origin(vars::TRUSTRUN_CONTAINERS, config.containers.is_some())
+    )?;
     if let Ok(cache) = crate::cache::preferred_dir() {
         crate::outln!("cache            {}", cache.display())?;
     }

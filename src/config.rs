@@ -23,6 +23,7 @@ pub struct Config {
     pub relax_x509_strict: Option<bool>,
     pub leave_alone: Vec<String>,
     pub extra_variables: Vec<String>,
+    pub containers: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -37,6 +38,7 @@ struct File {
     leave_alone: Vec<String>,
     #[serde(default)]
     extra_variables: Vec<String>,
+    containers: Option<bool>,
 }
 
 /// `ca = "~/corp.pem"` reads as naturally as a list of one.
@@ -166,6 +168,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Failure> {
         relax_x509_strict: file.relax_x509_strict,
         leave_alone: file.leave_alone,
         extra_variables: file.extra_variables,
+        containers: file.containers,
     })
 }
 
@@ -293,7 +296,7 @@ mod tests {
     fn errors_name_the_file_the_line_and_the_key() {
         assert_eq!(
             err("truststore = \"auto\"\ncafile = \"x.pem\"\n"),
-            "config /c/config.toml:2: unknown field `cafile`, expected one of `ca`, `truststore`, `strict`, `relax_x509_strict`, `leave_alone`, `extra_variables`"
+            "config /c/config.toml:2: unknown field `cafile`, expected one of `ca`, `truststore`, `strict`, `relax_x509_strict`, `leave_alone`, `extra_variables`, `containers`"
         );
         assert!(
             err("ca = [\"a.pem\"\n").starts_with("config /c/config.toml:"),

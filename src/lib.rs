@@ -7,6 +7,7 @@ pub mod certs;
 mod cli;
 pub mod config;
 mod config_init;
+pub mod containers;
 pub mod doctor;
 pub mod env_format;
 mod export;

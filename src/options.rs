@@ -44,6 +44,8 @@ pub struct Flags {
     pub strict: bool,
     pub relax_x509_strict: bool,
     pub verbose: bool,
+    /// `--no-containers`.
+    pub no_containers: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -61,6 +63,9 @@ pub struct TrustOptions {
     /// CA paths the config named, with where ("config FILE:LINE: key `ca`"), so that an error
     /// about one of them says where it came from.
     pub ca_origins: Vec<(PathBuf, String)>,
+    /// Hand the bundle into containers created through docker, podman and compose (off with
+    /// `--no-containers`, `TRUSTRUN_CONTAINERS=0` or config `containers = false`).
+    pub containers: bool,
 }
 
 impl TrustOptions {
@@ -140,6 +145,9 @@ impl TrustOptions {
             leave_alone: config.leave_alone.clone(),
             extra_variables: config.extra_variables.clone(),
             ca_origins,
+            containers: !flags.no_containers
+                && crate::containers::enabled_from_env()?
+                    .unwrap_or(config.containers.unwrap_or(true)),
         })
     }
 }

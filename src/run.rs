@@ -22,6 +22,8 @@ use crate::vars;
 pub const MAX_DEPTH: u32 = 16;
 
 pub struct Prepared {
+    /// The cache directory in use (the preferred one or the fallback).
+    pub root: PathBuf,
     pub bundle: PathBuf,
     pub python_dir: PathBuf,
     pub plan: EnvPlan,
@@ -42,8 +44,8 @@ pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
     // No known cache directory is handled like an unusable one: the fallback still serves.
     let attempt = cache::preferred_dir()
         .map_err(PrepareError::Internal)
-        .and_then(|dir| prepare_in(&dir, &inputs, opts));
-    let (bundle, python_dir) = match attempt {
+        .and_then(|dir| Ok((prepare_in(&dir, &inputs, opts)?, dir)));
+    let ((bundle, python_dir), root) = match attempt {
         Ok(done) => done,
         Err(PrepareError::Internal(e)) => {
             let fallback = cache::fallback_dir().map_err(PrepareError::Internal)?;
@@ -52,13 +54,14 @@ pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
                 crate::failure::one_line(&e),
                 fallback.display()
             );
-            prepare_in(&fallback, &inputs, opts)?
+            (prepare_in(&fallback, &inputs, opts)?, fallback)
         }
         Err(user) => return Err(user),
     };
     let plan = plan::plan(&bundle, &python_dir, opts, &inputs.inherited())
         .map_err(PrepareError::Internal)?;
     Ok(Prepared {
+        root,
         bundle,
         python_dir,
         plan,
@@ -121,10 +124,14 @@ pub fn run_program(opts: &TrustOptions, program: &OsString, args: &[OsString]) -
     }
     let target = locate::find(program)?;
     let mut cmd = Command::new(&target);
-    cmd.args(args);
     match prepare(opts) {
         Ok(prepared) => {
             prepared.plan.apply(&mut cmd);
+            // Container engines get the bundle handed into the containers they create, and the
+            // program's own calls to them go through trustrun (see `containers`).
+            let args =
+                crate::containers::launch_hook(opts, &prepared, program, &target, args, &mut cmd);
+            cmd.args(args);
             if opts.verbose {
                 eprintln!(
                     "trustrun: running {} with SSL_CERT_FILE={} and {} first on PYTHONPATH",
@@ -152,6 +159,7 @@ pub fn run_program(opts: &TrustOptions, program: &OsString, args: &[OsString]) -
             .into());
         }
         Err(PrepareError::Internal(e)) => {
+            cmd.args(args);
             // Fail safe: the program gets exactly the trust it had without us.
             eprintln!(
                 "trustrun: warning: running {} without trustrun's CA bundle: {}",

@@ -54,6 +54,9 @@ pub const TRUSTRUN_INHERITED_CA: &str = "TRUSTRUN_INHERITED_CA";
 pub const TRUSTRUN_RELAX_X509_STRICT: &str = "TRUSTRUN_RELAX_X509_STRICT";
 /// `1` in the child: our sitecustomize says what it does on stderr.
 pub const TRUSTRUN_DEBUG: &str = "TRUSTRUN_DEBUG";
+/// `0` (or false/no/off): leave container engines alone (no bundle handed into containers, no
+/// engine shims on the child's PATH). Set for the child by `--no-containers`.
+pub const TRUSTRUN_CONTAINERS: &str = "TRUSTRUN_CONTAINERS";
 
 pub const PYTHONPATH: &str = "PYTHONPATH";
 pub const PATH: &str = "PATH";

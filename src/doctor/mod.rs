@@ -5,6 +5,7 @@
 
 mod advice;
 mod certinfo;
+mod containers;
 mod corporate;
 mod probe;
 mod proxy;
@@ -58,6 +59,7 @@ pub struct Report {
     pub sources: trust::SourcesReport,
     pub environment: Vec<traps::VarCheck>,
     pub pythons: Vec<pythons::PythonInfo>,
+    pub containers: containers::ContainersReport,
     pub hosts: Vec<HostReport>,
     pub advice: Vec<String>,
     /// Worth knowing, nothing to do now (a root failing strict checks with no Python 3.13 here).
@@ -222,6 +224,7 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         sources: sources_report,
         environment,
         pythons,
+        containers: containers::report(opts),
         hosts,
         advice: advice.fixes,
         notes: advice.notes,

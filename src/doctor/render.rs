@@ -178,6 +178,8 @@ fn unwrapped(r: &Report, verbose: bool) -> String {
         }
     }
 
+    super::containers::render(&r.containers, &mut o);
+
     if !r.hosts.is_empty() {
         let _ = writeln!(o, "\nHosts");
     }

@@ -1,0 +1,376 @@
+//! Reading a `docker` (or `podman`) command line: its global options (which engine), its
+//! subcommand, and for `run`/`create` what the user already set up for the container. Nothing
+//! here changes anything; `mod.rs` builds the new command line from what is found.
+
+use std::collections::BTreeSet;
+
+use super::Cli;
+use super::engine::Selection;
+use super::inject::{BUNDLE_TARGET, GATEWAY_NAME};
+
+/// docker's global options that take a value.
+const DOCKER_GLOBAL_VALUE: &[&str] = &[
+    "--config",
+    "-c",
+    "--context",
+    "-H",
+    "--host",
+    "-l",
+    "--log-level",
+    "--tlscacert",
+    "--tlscert",
+    "--tlskey",
+];
+const DOCKER_GLOBAL_BOOL: &[&str] = &[
+    "-D",
+    "--debug",
+    "--tls",
+    "--tlsverify",
+    "-v",
+    "--version",
+    "-h",
+    "--help",
+];
+/// podman's (not tested here: no podman on this machine).
+const PODMAN_GLOBAL_VALUE: &[&str] = &[
+    "--connection",
+    "-c",
+    "--url",
+    "--identity",
+    "--root",
+    "--runroot",
+    "--storage-driver",
+    "--storage-opt",
+    "--log-level",
+    "--cgroup-manager",
+    "--events-backend",
+    "--network-cmd-path",
+    "--network-config-dir",
+    "--runtime",
+    "--runtime-flag",
+    "--tmpdir",
+    "--module",
+    "--config",
+    "--conmon",
+    "--hooks-dir",
+    "--imagestore",
+    "--volumepath",
+    "--ssh",
+    "--db-backend",
+    "--out",
+];
+const PODMAN_GLOBAL_BOOL: &[&str] = &[
+    "-r",
+    "--remote",
+    "--syslog",
+    "-v",
+    "--version",
+    "-h",
+    "--help",
+];
+
+/// `run`/`create` options that take no value; every other option takes one.
+const RUN_BOOL: &[&str] = &[
+    "--detach",
+    "--interactive",
+    "--tty",
+    "--rm",
+    "--privileged",
+    "--init",
+    "--publish-all",
+    "--read-only",
+    "--sig-proxy",
+    "--no-healthcheck",
+    "--oom-kill-disable",
+    "--quiet",
+    "--help",
+    "--disable-content-trust",
+    "--use-api-socket",
+    // podman
+    "--replace",
+    "--rmi",
+    "--tls-verify",
+    "--http-proxy",
+    "--no-hosts",
+    "--env-host",
+    "--read-only-tmpfs",
+    "--rootfs",
+];
+const RUN_BOOL_SHORT: &[char] = &['d', 'i', 't', 'P', 'q'];
+
+/// The subcommand, as far as trustrun cares.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `run`, `create`, `container run`, `container create`.
+    Create(Create),
+    /// `docker compose ...`: the compose arguments start at this index.
+    Compose { at: usize },
+    /// Anything else: passed on untouched.
+    Other,
+    /// An option trustrun does not know before the subcommand: passed on untouched.
+    Unclear(String),
+}
+
+/// What the user's `run`/`create` options already say about the container.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Create {
+    /// Where the global options end (the subcommand word).
+    pub globals_end: usize,
+    /// Where trustrun's own options go: right after the subcommand.
+    pub insert_at: usize,
+    pub image: Option<String>,
+    pub user_set: BTreeSet<String>,
+    pub host_network: bool,
+    pub mounts_target: bool,
+    pub maps_gateway: bool,
+    pub windows_platform: bool,
+}
+
+/// Splits `--name=value` / `--name value` / `-Xvalue`; returns (name, inline value).
+fn split_option(arg: &str) -> (&str, Option<&str>) {
+    if arg.starts_with("--") {
+        match arg.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (arg, None),
+        }
+    } else if arg.len() > 2 && arg.is_char_boundary(2) {
+        (&arg[..2], Some(&arg[2..]))
+    } else {
+        (arg, None)
+    }
+}
+
+pub fn parse(cli: Cli, args: &[String]) -> (Selection, Command) {
+    let (value_opts, bool_opts) = match cli {
+        Cli::Podman => (PODMAN_GLOBAL_VALUE, PODMAN_GLOBAL_BOOL),
+        _ => (DOCKER_GLOBAL_VALUE, DOCKER_GLOBAL_BOOL),
+    };
+    let mut sel = Selection::default();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].as_str();
+        if !arg.starts_with('-') || arg == "-" {
+            break;
+        }
+        if arg == "--" {
+            i += 1;
+            break;
+        }
+        let (name, inline) = split_option(arg);
+        if bool_opts.contains(&arg) || (inline.is_some() && bool_opts.contains(&name)) {
+            if matches!(arg, "-r" | "--remote") || name == "--remote" {
+                sel.podman_remote = Some("--remote".to_owned());
+            }
+            i += 1;
+            continue;
+        }
+        if !value_opts.contains(&name) {
+            return (sel, Command::Unclear(arg.to_owned()));
+        }
+        let value = match inline {
+            Some(v) => v.to_owned(),
+            None => {
+                i += 1;
+                match args.get(i) {
+                    Some(v) => v.clone(),
+                    None => return (sel, Command::Other),
+                }
+            }
+        };
+        match (cli, name) {
+            (Cli::Podman, "--url" | "--connection" | "-c") => {
+                sel.podman_remote = Some(format!("{name} {value}"))
+            }
+            (Cli::Podman, _) => {}
+            (_, "-H" | "--host") => sel.host = Some(value),
+            (_, "-c" | "--context") => sel.context = Some(value),
+            (_, "--config") => sel.config_dir = Some(value),
+            _ => {}
+        }
+        i += 1;
+    }
+    let command = match args.get(i).map(String::as_str) {
+        Some("run" | "create") => Command::Create(parse_create(args, i, i + 1)),
+        Some("container") => match args.get(i + 1).map(String::as_str) {
+            Some("run" | "create") => Command::Create(parse_create(args, i, i + 2)),
+            _ => Command::Other,
+        },
+        Some("compose") if cli == Cli::Docker => Command::Compose { at: i + 1 },
+        _ => Command::Other,
+    };
+    (sel, command)
+}
+
+fn parse_create(args: &[String], globals_end: usize, start: usize) -> Create {
+    let mut c = Create {
+        globals_end,
+        insert_at: start,
+        ..Default::default()
+    };
+    let mut i = start;
+    while i < args.len() {
+        let arg = args[i].as_str();
+        if arg == "--" {
+            c.image = args.get(i + 1).cloned();
+            break;
+        }
+        if !arg.starts_with('-') || arg == "-" {
+            c.image = Some(arg.to_owned());
+            break;
+        }
+        let (name, value) = if let Some(long) = arg.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (format!("--{n}"), Some(v.to_owned())),
+                None => (arg.to_owned(), None),
+            };
+            if RUN_BOOL.contains(&name.as_str()) {
+                i += 1;
+                continue;
+            }
+            match inline {
+                Some(v) => (name, v),
+                None => {
+                    i += 1;
+                    (name, args.get(i).cloned().unwrap_or_default())
+                }
+            }
+        } else {
+            // A cluster of short options: `-it`, `-eFOO=1`, `-dp 80:80`.
+            let letters: Vec<(usize, char)> = arg.char_indices().skip(1).collect();
+            let mut found = None;
+            for (at, ch) in letters {
+                if RUN_BOOL_SHORT.contains(&ch) {
+                    continue;
+                }
+                let rest = &arg[at + ch.len_utf8()..];
+                let value = if rest.is_empty() {
+                    i += 1;
+                    args.get(i).cloned().unwrap_or_default()
+                } else {
+                    rest.to_owned()
+                };
+                found = Some((format!("-{ch}"), value));
+                break;
+            }
+            match found {
+                Some(f) => f,
+                None => {
+                    i += 1;
+                    continue;
+                }
+            }
+        };
+        note_option(&mut c, &name, &value);
+        i += 1;
+    }
+    c
+}
+
+fn note_option(c: &mut Create, name: &str, value: &str) {
+    match name {
+        "-e" | "--env" => {
+            let key = value.split('=').next().unwrap_or(value);
+            c.user_set.insert(key.to_owned());
+        }
+        "--env-file" => c.user_set.extend(env_file_names(value)),
+        "--network" | "--net" => c.host_network = value == "host",
+        "-v" | "--volume" => c.mounts_target |= value.split(':').any(|p| p == BUNDLE_TARGET),
+        "--mount" => {
+            c.mounts_target |= value.split(',').any(|kv| {
+                kv.split_once('=').is_some_and(|(k, v)| {
+                    matches!(k, "target" | "dst" | "destination") && v == BUNDLE_TARGET
+                })
+            })
+        }
+        "--add-host" => {
+            c.maps_gateway |= value
+                .strip_prefix(GATEWAY_NAME)
+                .is_some_and(|r| r.starts_with([':', '=']))
+        }
+        "--platform" => c.windows_platform = value.to_ascii_lowercase().starts_with("windows"),
+        _ => {}
+    }
+}
+
+/// The variable names an env file sets (docker's format: `NAME=value` or `NAME`, `#` comments).
+/// An unreadable file names nothing: docker itself reports it.
+pub fn env_file_names(path: &str) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .map(|text| {
+            text.lines()
+                .map(str::trim_start)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(|l| l.split('=').next().unwrap_or(l).trim().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    fn create(line: &str) -> Create {
+        match parse(Cli::Docker, &args(line)).1 {
+            Command::Create(c) => c,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn finds_the_image_past_every_kind_of_option() {
+        let c =
+            create("run --rm -it -e A=1 --env=B -eC=3 --network host -v /x:/y:ro img sh -c 'x'");
+        assert_eq!(c.insert_at, 1);
+        assert_eq!(c.image.as_deref(), Some("img"));
+        assert_eq!(
+            c.user_set,
+            ["A", "B", "C"].iter().map(|s| s.to_string()).collect()
+        );
+        assert!(c.host_network);
+        let c = create("-H unix:///x.sock container create --name n -dp 80:80 alpine");
+        assert_eq!(c.insert_at, 4);
+        assert_eq!(c.image.as_deref(), Some("alpine"));
+        assert!(!c.host_network);
+        let c = create(
+            "run --mount type=bind,src=/a,dst=/etc/trustrun/ca-bundle.pem --add-host host.docker.internal:host-gateway --platform windows/amd64 img",
+        );
+        assert!(c.mounts_target && c.maps_gateway && c.windows_platform);
+    }
+
+    #[test]
+    fn global_options_choose_the_engine_and_the_subcommand() {
+        let (sel, cmd) = parse(Cli::Docker, &args("--context far ps -a"));
+        assert_eq!(sel.context.as_deref(), Some("far"));
+        assert_eq!(cmd, Command::Other);
+        let (sel, cmd) = parse(Cli::Docker, &args("-Htcp://192.0.2.1:2375 compose up"));
+        assert_eq!(sel.host.as_deref(), Some("tcp://192.0.2.1:2375"));
+        assert_eq!(cmd, Command::Compose { at: 2 });
+        let (_, cmd) = parse(Cli::Docker, &args("--made-up-flag run img"));
+        assert_eq!(cmd, Command::Unclear("--made-up-flag".to_owned()));
+        let (sel, cmd) = parse(Cli::Podman, &args("--remote run img"));
+        assert!(sel.podman_remote.is_some());
+        assert!(matches!(cmd, Command::Create(_)));
+        assert_eq!(parse(Cli::Docker, &args("exec -it c sh")).1, Command::Other);
+        assert_eq!(parse(Cli::Docker, &args("image ls")).1, Command::Other);
+    }
+
+    #[test]
+    fn env_files_count_as_the_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("e.env");
+        std::fs::write(&file, "# comment\nSSL_CERT_FILE=/x\n\nHTTPS_PROXY\n").unwrap();
+        let c = create(&format!("run --env-file {} img", file.display()));
+        assert_eq!(
+            c.user_set,
+            ["SSL_CERT_FILE", "HTTPS_PROXY"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        );
+    }
+}
