@@ -4,6 +4,7 @@
 pub mod bundle;
 pub mod cache;
 pub mod certs;
+pub mod cleanup;
 mod cli;
 pub mod config;
 pub mod doctor;
@@ -19,6 +20,7 @@ pub mod run;
 pub mod shell;
 pub mod shim;
 pub mod sources;
+pub mod stable_bundle;
 pub mod vars;
 
 use std::process::ExitCode;
