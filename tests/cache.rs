@@ -674,3 +674,37 @@ fn the_stable_bundle_is_world_readable_and_replaced_atomically() {
     assert_ok(&cmd.output().unwrap(), "200");
     assert_certificate_failure(&world.control("requests"));
 }
+
+/// setup points the CA variables at the stable file: trustrun treats it as its own bundle, like
+/// the content-addressed ones: not handed down as the caller's own CA file.
+#[test]
+fn the_stable_bundle_in_the_callers_variables_is_not_read_back() {
+    let world = World::new();
+    let out = world
+        .trustrun()
+        .args(["bundle", "--ca"])
+        .arg(&world.pki.root_pem)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    let stable = world.cache.path().join("current.pem");
+    let out = world
+        .trustrun()
+        .env("SSL_CERT_FILE", &stable)
+        .args(["/bin/sh", "-c", "echo \"[$TRUSTRUN_INHERITED_CA]\""])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "[]", "{}", output_text(&out));
+    // And its changing (the run above made it the plain bundle) does not make the next run cold.
+    let again = world
+        .trustrun()
+        .env("SSL_CERT_FILE", &stable)
+        .args(["-v", "/bin/true"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("using cached bundle"),
+        "{}",
+        output_text(&again)
+    );
+}
