@@ -139,7 +139,11 @@ pub fn fallback_dir() -> Result<PathBuf> {
     }
     // Someone else holds the stable name: one of ours with a random suffix, made by an earlier
     // run, else a new one (a random name cannot be squatted in advance).
-    let prefix = format!("{}-", fallback_name());
+    // Not `<stable name>-...`: a different name, nothing that reads as inside the squatted one.
+    let prefix = format!(
+        "{}-",
+        fallback_name().replacen("trustrun", "trustrun-private", 1)
+    );
     if let Ok(entries) = fs::read_dir(&tmp) {
         let mut ours: Vec<PathBuf> = entries
             .filter_map(|e| e.ok())
