@@ -575,6 +575,20 @@ fn bundle_command(opts: &TrustOptions, output: Option<PathBuf>) -> Result<()> {
     let prepared = prepare_or_fail(opts)?;
     match output {
         Some(out) => {
+            // In a shell set up by `trustrun env`, `--output "$SSL_CERT_FILE"` names the bundle
+            // itself: writing a file onto itself would empty it.
+            let stable = prepared.stable_bundle.as_ref().ok();
+            if [Some(&prepared.bundle), stable]
+                .into_iter()
+                .flatten()
+                .any(|b| crate::shim::same_file(b, &out))
+            {
+                return Err(Failure::usage(format!(
+                    "--output {}: that is trustrun's bundle itself; nothing to copy",
+                    out.display()
+                ))
+                .into());
+            }
             let pem = std::fs::read(&prepared.bundle).map_err(|e| {
                 anyhow::Error::from(e).context(format!("cannot read {}", prepared.bundle.display()))
             })?;

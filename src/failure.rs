@@ -29,7 +29,8 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (
         EXIT_USAGE,
-        "usage error (one line, with clap's suggestion when it has one), a broken config file, or a CA file \
+        "usage error (one line, with clap's suggestion when it has one; a boolean variable spelt otherwise \
+         than above included), a broken config file, or a CA file \
          you named is missing, unreadable, damaged, not certificates, not a regular file, or too large \
          (the program is not run)",
     ),

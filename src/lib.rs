@@ -4,6 +4,7 @@
 pub mod bundle;
 pub mod cache;
 pub mod certs;
+pub mod cleanup;
 mod cli;
 pub mod config;
 mod config_init;
@@ -27,6 +28,7 @@ pub mod shim;
 mod shim_names;
 pub mod shim_shadow;
 pub mod sources;
+pub mod stable_bundle;
 mod suggest;
 pub mod text;
 pub mod vars;

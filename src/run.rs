@@ -27,6 +27,9 @@ pub struct Prepared {
     pub bundle: PathBuf,
     pub python_dir: PathBuf,
     pub plan: EnvPlan,
+    /// The cache's stable, world-readable copy of `bundle` (see `stable_bundle`), or why it could
+    /// not be written.
+    pub stable_bundle: Result<PathBuf, String>,
 }
 
 /// Why the trust could not be prepared: the user's CA file (always an error) or our own trouble.
@@ -45,7 +48,7 @@ pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
     let attempt = cache::preferred_dir()
         .map_err(PrepareError::Internal)
         .and_then(|dir| Ok((prepare_in(&dir, &inputs, opts)?, dir)));
-    let ((bundle, python_dir), root) = match attempt {
+    let ((bundle, python_dir, stable_bundle), root) = match attempt {
         Ok(done) => done,
         Err(PrepareError::Internal(e)) => {
             let fallback = cache::fallback_dir().map_err(PrepareError::Internal)?;
@@ -65,14 +68,26 @@ pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
         bundle,
         python_dir,
         plan,
+        stable_bundle,
     })
+}
+
+/// The stable bundle file (`<cache>/current.pem`, mode 0644, replaced atomically, never removed
+/// by cleanup) holding the bundle for `opts`: for what hands the bundle to another user or keeps
+/// its path for long (containers, setup). See `stable_bundle.rs`.
+pub fn stable_bundle(opts: &TrustOptions) -> Result<PathBuf> {
+    match prepare(opts) {
+        Ok(prepared) => prepared.stable_bundle.map_err(anyhow::Error::msg),
+        Err(PrepareError::UserCa(f)) => Err(f.into()),
+        Err(PrepareError::Internal(e)) => Err(e.context("cannot build the CA bundle")),
+    }
 }
 
 fn prepare_in(
     root: &std::path::Path,
     inputs: &Inputs,
     opts: &TrustOptions,
-) -> Result<(PathBuf, PathBuf), PrepareError> {
+) -> Result<(PathBuf, PathBuf, Result<PathBuf, String>), PrepareError> {
     cache::ensure_private(root).map_err(PrepareError::Internal)?;
     let bundle = match bundle::ensure(root, inputs) {
         Ok(b) => b,
@@ -112,7 +127,13 @@ fn prepare_in(
         eprintln!("trustrun: using cached bundle {}", bundle.path.display());
     }
     let python_dir = python_support::ensure(root).map_err(PrepareError::Internal)?;
-    Ok((bundle.path, python_dir))
+    // Secondary: a program still runs with the bundle when its stable copy cannot be written.
+    let stable =
+        crate::stable_bundle::refresh(root, &bundle.path).map_err(|e| crate::failure::one_line(&e));
+    if let (Err(why), true) = (&stable, opts.verbose) {
+        eprintln!("trustrun: the stable bundle file was not refreshed: {why}");
+    }
+    Ok((bundle.path, python_dir, stable))
 }
 
 /// Runs `program` with the prepared trust. Returns only on failure: on success the program has

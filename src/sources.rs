@@ -126,7 +126,8 @@ impl Inputs {
         h.update(b"\0vars\0");
         let mut seen = HashSet::new();
         for (name, p) in &self.variables {
-            if seen.insert(p) {
+            // Our own bundles are not read (see `gather`): current.pem changing must not count.
+            if seen.insert(p) && !is_cache_bundle(p) {
                 stat_into(&mut h, p);
                 // SSL_CERT_DIR: the entries OpenSSL would look up, each (size, mtime, ctime, inode
                 // through its link), so an edit in place is seen as well as a rehash. Not when it
@@ -282,13 +283,19 @@ pub fn stale_note(gathered: &Gathered, bundle: &[Der]) -> Option<String> {
 }
 
 /// Whether `path` is a bundle in a trustrun cache (`<cache>/bundles/<32 hex>.pem` beside an
-/// `index` directory), whichever cache: such a file only repeats the sources it was made from, and
-/// reading it back would keep roots the OS store has since dropped. A copy made with
+/// `index` directory, or `<cache>/current.pem`), whichever cache: such a file only repeats the
+/// sources it was made from, and reading it back would keep roots the OS store has since dropped. A copy made with
 /// `trustrun bundle --output` lives elsewhere and counts as the user's own file.
 pub fn is_cache_bundle(path: &Path) -> bool {
     let Some(dir) = path.parent() else {
         return false;
     };
+    // The stable copy (`<cache>/current.pem`), which setup points the variables at, likewise.
+    if path.file_name() == Some(std::ffi::OsStr::new(crate::stable_bundle::FILE_NAME))
+        && dir.join("index").is_dir()
+    {
+        return true;
+    }
     let named_like_ours = path
         .file_name()
         .and_then(|n| n.to_str())

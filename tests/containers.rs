@@ -258,7 +258,7 @@ fn a_non_root_container_user_reads_the_bundle() {
     let mut tr = b.trustrun();
     tr.arg("docker");
     assert_curl_ok(&b.run_curl(tr, &user));
-    let stable = b.cache.path().join("containers/ca-bundle.pem");
+    let stable = b.cache.path().join("current.pem");
     let mode = fs::metadata(&stable).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o644, "{}", stable.display());
     // Why the copy: the cache's own bundle (0600) cannot be read by that user.
@@ -746,7 +746,7 @@ fn docker_compose_v2_gets_the_same_extra_file() {
         web["volumes"][0],
         format!(
             "{}:{BUNDLE_TARGET}:ro",
-            b.cache.path().join("containers/ca-bundle.pem").display()
+            b.cache.path().join("current.pem").display()
         )
     );
 
