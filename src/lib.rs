@@ -14,11 +14,13 @@ pub mod locate;
 pub mod options;
 pub mod os_store;
 pub mod plan;
+pub mod provenance;
 pub mod python_support;
 pub mod run;
 pub mod shell;
 pub mod shim;
 pub mod sources;
+pub mod user_env;
 pub mod vars;
 
 use std::process::ExitCode;
