@@ -41,7 +41,7 @@ impl Format {
         Format::Sh
     }
 
-    /// On Windows the shell the environment tells (PowerShell or cmd).
+    /// On Windows: PowerShell, or sh syntax with `;` path lists under Git Bash/MSYS2 (`MSYSTEM`).
     #[cfg(windows)]
     pub fn default_here() -> Format {
         Format::for_shell(Shell::detect())
@@ -54,6 +54,9 @@ impl Format {
         matches!(self, Format::Sh | Format::Fish | Format::Powershell)
     }
 }
+
+/// The path-list separator of the platform's programs (PYTHONPATH, PATH).
+const LIST_SEPARATOR: char = if cfg!(windows) { ';' } else { ':' };
 
 fn text<'a>(name: &str, value: &'a OsString) -> Result<&'a str, Failure> {
     value.to_str().ok_or_else(|| {
@@ -137,9 +140,12 @@ fn prepend_pythonpath(format: Format, dir: &str) -> Option<String> {
     }
     Some(match format {
         Format::Sh => {
+            // The separator is the platform's: Git Bash on Windows runs Windows Python, which
+            // splits PYTHONPATH on `;` (a `:` would cut `C:\...` in two).
             let q = sh_quote(dir);
+            let s = LIST_SEPARATOR;
             format!(
-                "case \":${{PYTHONPATH-}}:\" in *:{q}:*) ;; *) export PYTHONPATH={q}\"${{PYTHONPATH:+:$PYTHONPATH}}\" ;; esac\n"
+                "case \"{s}${{PYTHONPATH-}}{s}\" in *\"{s}\"{q}\"{s}\"*) ;; *) export PYTHONPATH={q}\"${{PYTHONPATH:+{s}$PYTHONPATH}}\" ;; esac\n"
             )
         }
         Format::Fish => {

@@ -21,6 +21,7 @@ pub mod os_store;
 pub mod output;
 pub mod path_escape;
 pub mod plan;
+pub mod provenance;
 pub mod python_support;
 pub mod run;
 pub mod shell;
@@ -31,6 +32,7 @@ pub mod sources;
 pub mod stable_bundle;
 mod suggest;
 pub mod text;
+pub mod user_env;
 pub mod vars;
 
 use std::process::ExitCode;
