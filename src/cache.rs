@@ -375,6 +375,21 @@ impl Stamp {
     }
 }
 
+/// Creates `dir` and any missing parents with mode 0700 (the umask can only narrow it), so a
+/// directory of the cache is never group- or world-writable, whatever the umask.
+pub fn create_private_dirs(dir: &Path) -> Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))
+}
+
 /// Writes `contents` to `path` atomically (mode 0600): readers see the old file, no file, or the
 /// whole new one. A concurrent writer of the same content-addressed path may win the race; that
 /// is success too.
@@ -390,7 +405,7 @@ pub fn write_atomic_mode(path: &Path, contents: &[u8], mode: u32) -> Result<()> 
     let dir = path
         .parent()
         .context("a cache file has no parent directory")?;
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    create_private_dirs(dir)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(dir)

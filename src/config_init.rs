@@ -36,7 +36,8 @@ pub fn init() -> Result<()> {
     let path = crate::config::path()
         .ok_or_else(|| Failure::usage("no config directory is known here (set TRUSTRUN_CONFIG)"))?;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        // 0700 whatever the umask: the config names what is trusted.
+        crate::cache::create_private_dirs(dir)?;
     }
     // create_new: an existing config is the user's, never overwritten.
     let mut file = match std::fs::OpenOptions::new()

@@ -249,6 +249,11 @@ fn assert_cache_modes(root: &Path) {
             let path = entry.path();
             let meta = fs::symlink_metadata(&path).unwrap();
             seen += 1;
+            // A symbolic link's own mode is always 0777 on Linux and is never consulted (the
+            // container engine shims are links to trustrun): what guards it is its directory.
+            if meta.file_type().is_symlink() {
+                continue;
+            }
             let expected = if meta.is_dir() {
                 stack.push(path.clone());
                 0o700

@@ -230,7 +230,7 @@ fn clap_usage_errors_are_one_line_and_keep_the_suggestion() {
         .unwrap();
     assert_one_line_error(&out, 2, "'install'");
     let out = trustrun_in(tmp.path())
-        .args(["env", "--format", "zsh"])
+        .args(["env", "--format", "tcsh"])
         .output()
         .unwrap();
     assert_one_line_error(

@@ -33,7 +33,7 @@ pub fn ensure(root: &Path) -> Result<Option<PathBuf>> {
     let exe = fs::canonicalize(&exe).unwrap_or(exe);
     let marker = dir.join(SHIM_MARKER);
     if !marker.is_file() {
-        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        crate::cache::create_private_dirs(&dir)?;
         crate::cache::write_atomic(
             &marker,
             b"# trustrun: the container engine shims it puts first on the PATH of the programs it runs.\n",
