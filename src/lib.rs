@@ -16,9 +16,12 @@ pub mod os_store;
 pub mod plan;
 pub mod python_support;
 pub mod run;
+pub mod setup;
 pub mod shell;
 pub mod shim;
 pub mod sources;
+pub mod stable_bundle;
+pub mod user_env;
 pub mod vars;
 
 use std::process::ExitCode;

@@ -99,6 +99,21 @@ fn prepare_in(
         eprintln!("trustrun: using cached bundle {}", bundle.path.display());
     }
     let python_dir = python_support::ensure(root).map_err(PrepareError::Internal)?;
+    // `trustrun setup` is refreshed whenever trustrun runs; a failure keeps the old stable file
+    // and is not this program's problem, so it is only told under -v.
+    match crate::stable_bundle::refresh_if_set_up(root) {
+        Err(e) if opts.verbose => eprintln!(
+            "trustrun: stable bundle not refreshed: {}",
+            crate::failure::one_line(&e)
+        ),
+        Ok(Some(crate::stable_bundle::Refreshed::Written)) if opts.verbose => {
+            eprintln!(
+                "trustrun: refreshed {}",
+                crate::stable_bundle::path(root).display()
+            )
+        }
+        _ => {}
+    }
     Ok((bundle.path, python_dir))
 }
 

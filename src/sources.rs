@@ -233,6 +233,9 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
 /// reading it back would keep roots the OS store has since dropped. A copy made with
 /// `trustrun bundle --output` lives elsewhere and counts as the user's own file.
 pub fn is_cache_bundle(path: &Path) -> bool {
+    if crate::stable_bundle::is_stable_file(path) {
+        return true;
+    }
     let Some(dir) = path.parent() else {
         return false;
     };

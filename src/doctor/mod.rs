@@ -57,6 +57,8 @@ pub struct Report {
     pub pythons: Vec<pythons::PythonInfo>,
     pub hosts: Vec<HostReport>,
     pub advice: Vec<String>,
+    /// `trustrun setup`: in place, fresh, shadowed (see `setup::status`).
+    pub setup: String,
     pub summary: Summary,
 }
 
@@ -209,6 +211,7 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         pythons,
         hosts,
         advice,
+        setup: crate::setup::status::doctor_line(),
         summary,
     })
 }
