@@ -164,9 +164,14 @@ fn write_values(record: &mut Record, values: &targets::Values, dry_run: bool) ->
         let outcome = record.put_block(&target.path, &body, dry_run)?;
         println!("{:<12} {}", outcome.verb(dry_run), target.path.display());
     }
+    // cfg!, not #[cfg]: the macOS branch is compiled (and type-checked) everywhere.
     if cfg!(target_os = "macos") {
+        let agent = targets::launch_agent_path(&home);
+        let outcome = record.put_file(&agent, &targets::launch_agent(values)?, dry_run)?;
         println!(
-            "note         the desktop session (launchd) is not set up yet: apps started from the Dock do not see these values"
+            "{:<12} {} (apps started from the Dock get the values from your next login)",
+            outcome.verb(dry_run),
+            agent.display()
         );
     }
     Ok(())

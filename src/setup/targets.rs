@@ -90,6 +90,43 @@ fn on_path(program: &str) -> bool {
     })
 }
 
+/// Where the LaunchAgent goes: launchd runs it at each login, before the Dock starts apps.
+pub fn launch_agent_path(home: &Path) -> PathBuf {
+    home.join("Library/LaunchAgents/dev.trustrun.setup.plist")
+}
+
+/// A LaunchAgent that runs `launchctl setenv` for each value at login, so apps started from the
+/// Dock or Finder (an IDE) get them too. (`--python` is left to the shells here: launchd's
+/// environment cannot prepend to a `PYTHONPATH` it does not know.)
+pub fn launch_agent(values: &Values) -> Result<String> {
+    let mut script = String::new();
+    for (name, value) in &values.vars {
+        let Some(value) = value.to_str() else {
+            bail!("{name}: {} is not valid Unicode", value.display());
+        };
+        script.push_str(&format!(
+            "/bin/launchctl setenv {name} {}; ",
+            env_format::sh_quote(value)
+        ));
+    }
+    let xml = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    Ok(format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n\
+<!-- Written by `trustrun setup`; `trustrun setup --undo` removes it. -->\n\
+<plist version=\"1.0\">\n<dict>\n\
+  <key>Label</key>\n  <string>dev.trustrun.setup</string>\n\
+  <key>ProgramArguments</key>\n  <array>\n    <string>/bin/sh</string>\n    <string>-c</string>\n    <string>{}</string>\n  </array>\n\
+  <key>RunAtLoad</key>\n  <true/>\n</dict>\n</plist>\n",
+        xml(script.trim_end())
+    ))
+}
+
 /// The body of the block for `syntax`.
 pub fn body(syntax: Syntax, values: &Values) -> Result<String> {
     let format = match syntax {
@@ -167,6 +204,22 @@ mod tests {
             fish.contains("contains -- '/c/python-1' $PYTHONPATH"),
             "{fish}"
         );
+    }
+
+    #[test]
+    fn the_launch_agent_sets_each_value_quoted_for_sh_and_xml() {
+        let plist = launch_agent(&values(false)).unwrap();
+        assert!(
+            plist.contains(
+                "<string>/bin/launchctl setenv SSL_CERT_FILE '/home/zoë o'\\''brien/.cache/trustrun/current.pem';</string>"
+            ),
+            "{plist}"
+        );
+        let amp = Values {
+            vars: vec![("X".to_owned(), PathBuf::from("/a&b<c>"))],
+            python_dir: None,
+        };
+        assert!(launch_agent(&amp).unwrap().contains("'/a&amp;b&lt;c&gt;'"));
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub enum Change {
         created: bool,
         separator: String,
     },
+    /// A whole file of ours (a macOS LaunchAgent), with the SHA-256 of what we wrote: removed on
+    /// undo only while it still has that content.
+    File { path: PathBuf, sha256: String },
     /// A stable bundle kept fresh in this cache directory (see `stable_bundle`).
     StableBundle { cache: PathBuf },
     /// A value in `HKCU\Environment`: what it was before (`None`: absent) and what we wrote.
@@ -195,6 +198,47 @@ impl Record {
         Ok(())
     }
 
+    /// Writes a whole file of ours at `path` (refusing to replace a file that is not ours).
+    pub fn put_file(&mut self, path: &Path, contents: &str, dry_run: bool) -> Result<Outcome> {
+        let recorded = self
+            .changes
+            .iter()
+            .position(|c| matches!(c, Change::File { path: p, .. } if p == path));
+        let outcome = match fs::read(path) {
+            Ok(bytes) if bytes == contents.as_bytes() => Outcome::Unchanged,
+            Ok(bytes) => {
+                let ours = recorded.is_some_and(|i| {
+                    matches!(&self.changes[i], Change::File { sha256, .. } if *sha256 == digest(&bytes))
+                });
+                if !ours {
+                    anyhow::bail!(
+                        "{} exists and is not trustrun's; left alone",
+                        path.display()
+                    );
+                }
+                Outcome::Updated
+            }
+            Err(_) => Outcome::Added,
+        };
+        if dry_run || outcome == Outcome::Unchanged {
+            return Ok(outcome);
+        }
+        if let Some(dir) = path.parent() {
+            self.create_dirs(dir)?;
+        }
+        let change = Change::File {
+            path: path.to_owned(),
+            sha256: digest(contents.as_bytes()),
+        };
+        match recorded {
+            Some(i) => self.changes[i] = change,
+            None => self.changes.push(change),
+        }
+        self.save()?;
+        write_keeping_mode(path, contents.as_bytes())?;
+        Ok(outcome)
+    }
+
     pub fn note_stable_bundle(&mut self, cache: &Path) -> Result<()> {
         self.note(Change::StableBundle {
             cache: cache.to_owned(),
@@ -248,6 +292,18 @@ fn undo_one(change: &Change) -> Result<Option<String>> {
                 }
             }
         }
+        Change::File { path, sha256 } => match fs::read(path) {
+            Ok(bytes) if digest(&bytes) == *sha256 => {
+                fs::remove_file(path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+                Some(format!("removed    {}", path.display()))
+            }
+            Ok(_) => Some(format!(
+                "left       {} (changed since trustrun wrote it)",
+                path.display()
+            )),
+            Err(_) => None,
+        },
         Change::StableBundle { cache } => {
             crate::stable_bundle::retire(cache)?;
             Some(format!(
@@ -266,6 +322,11 @@ fn undo_one(change: &Change) -> Result<Option<String>> {
         #[cfg(not(windows))]
         Change::RegistryValue { .. } | Change::PathEntry { .. } => None,
     })
+}
+
+fn digest(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    crate::sources::hex(&Sha256::digest(bytes))
 }
 
 /// Replaces `path` atomically with `contents`, keeping the file's permissions (a profile may be
