@@ -9,17 +9,17 @@
 #      .pth file imported it already.
 #   2. With TRUSTRUN_TRUSTSTORE=always, ssl.SSLContext becomes truststore's (verify through the
 #      OS), done when something first imports ssl, so a process without TLS pays nothing.
-#   3. With TRUSTRUN_RELAX_X509_STRICT=1, the default contexts leave out Python 3.13's
-#      VERIFY_X509_STRICT (a corporate root that fails those checks), and nothing else: the ones
-#      ssl.create_default_context() makes, and the ones urllib3 2.x (requests, pip) makes when its
-#      caller names no verify flags, since it copies the flag on 3.13. Flags a caller asks for
-#      explicitly are left as asked.
+#   3. With TRUSTRUN_RELAX_X509_STRICT=1 (exactly that: any other value is off), the default
+#      contexts leave out Python 3.13's VERIFY_X509_STRICT (a corporate root that fails those
+#      checks), and nothing else: the ones ssl.create_default_context() makes, and the ones
+#      urllib3 2.x (requests, pip) makes when its caller names no verify flags, since it copies
+#      the flag on 3.13. Flags a caller asks for explicitly are left as asked.
 #   4. The next sitecustomize on sys.path (Debian's, a virtualenv's, your own) runs as before.
 #   5. Our bytecode is kept in trustrun's cache even under PYTHONDONTWRITEBYTECODE.
 #
 # This file runs at the start of every Python, so it is kept small: the code for 2, 3 and 5 lives
 # in _trustrun_support.py beside it, loaded only when needed. It never raises: a failure here must
-# not break Python's start-up. TRUSTRUN_DEBUG=1 shows what it did on stderr.
+# not break Python's start-up. TRUSTRUN_DEBUG=1 (exactly) shows what it did on stderr.
 
 
 def _trustrun_main():
@@ -27,7 +27,9 @@ def _trustrun_main():
     import sys
 
     environ = os.environ
-    debug = environ.get("TRUSTRUN_DEBUG", "") not in ("", "0")
+    # Booleans: trustrun hands the child "1" or "0" and nothing else; any other value (a caller's
+    # own spelling, "false", "yes") counts as off, so a strict check is never dropped by mistake.
+    debug = environ.get("TRUSTRUN_DEBUG", "") == "1"
     here = os.path.dirname(__spec__.origin)
     marker = ".trustrun-python"
     external = sys.modules["_frozen_importlib_external"]
@@ -138,7 +140,13 @@ def _trustrun_main():
 
     # 2. truststore and 3. the strict-X.509 relaxation, when ssl (or urllib3) is imported.
     use_truststore = environ.get("TRUSTRUN_TRUSTSTORE", "") == "always"
-    relax_strict = environ.get("TRUSTRUN_RELAX_X509_STRICT", "") not in ("", "0")
+    relax_value = environ.get("TRUSTRUN_RELAX_X509_STRICT", "")
+    relax_strict = relax_value == "1"
+    if relax_value not in ("", "0", "1"):
+        say(
+            "TRUSTRUN_RELAX_X509_STRICT=%r is not 1 (trustrun writes 1 or 0): "
+            "VERIFY_X509_STRICT stays on" % (relax_value,)
+        )
     if use_truststore or relax_strict:
 
         def on_ssl(ssl):

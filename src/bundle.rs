@@ -1,13 +1,21 @@
 //! The merged CA bundle: found again by fingerprint on the warm path, built and written
 //! atomically under a content-addressed name on the cold path.
+//!
+//! Cache layout (this module's): `bundles/<first 32 hex digits of the SHA-256 of the text>.pem`,
+//! and `index/<fingerprint of the inputs>` holding `<bundle file name> <stamp>`, the stamp being
+//! what the bundle looked like when written (`cache::Stamp`). The warm path compares the stamp
+//! (one `stat`); a bundle whose stamp changed is hashed and checked against its own name, and
+//! rebuilt when it does not match (truncated, emptied, edited). An index entry from an older
+//! trustrun (a bare name) is checked the same way once and rewritten with a stamp.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
-use crate::cache;
+use crate::cache::{self, Stamp};
 use crate::sources::{self, Gathered, Inputs};
 
 pub struct Bundle {
@@ -24,35 +32,98 @@ pub enum BundleError {
     Internal(anyhow::Error),
 }
 
-/// The bundle for `inputs` in the cache at `root`, built when no bundle matches the fingerprint.
+/// An index entry used within this long is not touched again: cleanup only needs to know that
+/// it is in use, and a write on every start would cost more than the rest of the warm path.
+const TOUCH_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// The bundle for `inputs` in the cache at `root`, built when no bundle matches the fingerprint
+/// or the one found is not what was written.
 pub fn ensure(root: &Path, inputs: &Inputs) -> Result<Bundle, BundleError> {
-    let fingerprint = inputs.fingerprint();
-    let index = root.join("index").join(&fingerprint);
-    if let Ok(name) = fs::read_to_string(&index) {
-        let path = root.join("bundles").join(name.trim());
-        if path.is_file() {
-            return Ok(Bundle { path, built: None });
-        }
+    let bundles = cache::private_subdir(root, "bundles").map_err(BundleError::Internal)?;
+    let index_dir = cache::private_subdir(root, "index").map_err(BundleError::Internal)?;
+    let index = index_dir.join(inputs.fingerprint());
+    if let Some(path) = cached(&bundles, &index) {
+        return Ok(Bundle { path, built: None });
     }
     let gathered = sources::gather(inputs).map_err(BundleError::UserCa)?;
-    let path = write(root, &gathered, &index).map_err(BundleError::Internal)?;
+    let path = write(&bundles, &gathered, &index).map_err(BundleError::Internal)?;
+    crate::cleanup::bounded(root, &path);
     Ok(Bundle {
         path,
         built: Some(gathered),
     })
 }
 
-fn write(root: &Path, gathered: &Gathered, index: &Path) -> Result<PathBuf> {
+/// The bundle the index entry names, if it is still what was written.
+fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
+    let mut file = fs::File::open(index).ok()?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut file, &mut text).ok()?;
+    let (name, recorded) = match text.trim().split_once(' ') {
+        Some((name, stamp)) => (name, Stamp::parse(stamp)),
+        None => (text.trim(), None),
+    };
+    let stem = name.strip_suffix(".pem")?;
+    if !is_bundle_stem(stem) {
+        return None;
+    }
+    let path = bundles.join(name);
+    let meta = fs::metadata(&path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let stamp = Stamp::of(&meta);
+    if recorded == Some(stamp) {
+        // In use: keep cleanup's hands off it.
+        if file
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > TOUCH_AFTER))
+        {
+            let _ = fs::File::options()
+                .write(true)
+                .open(index)
+                .and_then(|f| f.set_modified(SystemTime::now()));
+        }
+        return Some(path);
+    }
+    // Changed since written, or an index from before stamps: the name is the content's hash.
+    let bytes = fs::read(&path).ok()?;
+    if bytes.is_empty() || bundle_stem(&bytes) != stem {
+        return None;
+    }
+    let _ = cache::write_atomic(index, entry(name, &path).as_bytes());
+    Some(path)
+}
+
+/// Whether `stem` has the shape of a bundle's name: 32 lower-case hex digits.
+pub fn is_bundle_stem(stem: &str) -> bool {
+    stem.len() == 32 && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn bundle_stem(text: &[u8]) -> String {
+    sources::hex(&Sha256::digest(text)[..16])
+}
+
+/// An index entry: the bundle's file name and its stamp as it is now.
+fn entry(name: &str, path: &Path) -> String {
+    match fs::metadata(path) {
+        Ok(meta) => format!("{name} {}\n", Stamp::of(&meta).to_text()),
+        Err(_) => format!("{name}\n"),
+    }
+}
+
+fn write(bundles: &Path, gathered: &Gathered, index: &Path) -> Result<PathBuf> {
     let text = sources::render(gathered);
-    let name = format!(
-        "{}.pem",
-        sources::hex(&Sha256::digest(text.as_bytes())[..16])
-    );
-    let path = root.join("bundles").join(&name);
-    // Content-addressed: an existing file with this name already holds exactly this text.
-    if !path.is_file() {
+    let name = format!("{}.pem", bundle_stem(text.as_bytes()));
+    let path = bundles.join(&name);
+    // Content-addressed: a file with this name holds exactly this text, unless it was damaged
+    // (which is how a stale index entry can lead here): then it is written again.
+    let intact = fs::read(&path).is_ok_and(|existing| existing == text.as_bytes());
+    if !intact {
         cache::write_atomic(&path, text.as_bytes()).context("cannot write the CA bundle")?;
     }
-    cache::write_atomic(index, name.as_bytes()).context("cannot write the bundle index")?;
+    cache::write_atomic(index, entry(&name, &path).as_bytes())
+        .context("cannot write the bundle index")?;
     Ok(path)
 }

@@ -12,30 +12,158 @@ use anyhow::{Context, Result, bail};
 use crate::vars;
 
 /// Where the cache should be: `TRUSTRUN_CACHE_DIR`, else the platform's per-user cache directory.
+///
+/// Always absolute: the path is exported to the child, which may change directory. A directory
+/// that does not exist yet is only created where we own the nearest existing ancestor (or root
+/// does): run as root with another user's `HOME` (`sudo -E`), the default would otherwise make
+/// that user's `~/.cache` root-owned, so root's own cache (from its passwd entry) is used instead.
 pub fn preferred_dir() -> Result<PathBuf> {
     if let Some(dir) = vars::non_empty(vars::TRUSTRUN_CACHE_DIR) {
-        return Ok(PathBuf::from(dir));
+        let dir = std::path::absolute(PathBuf::from(&dir))
+            .with_context(|| format!("TRUSTRUN_CACHE_DIR={}: not a usable path", dir.display()))?;
+        may_create(&dir)?;
+        return Ok(dir);
     }
-    dirs::cache_dir()
+    let default = dirs::cache_dir()
         .map(|d| d.join("trustrun"))
-        .context("no per-user cache directory is known here (set TRUSTRUN_CACHE_DIR)")
+        .context("no per-user cache directory is known here (set TRUSTRUN_CACHE_DIR)")?;
+    if in_a_home_of_ours(&default).is_ok() && may_create(&default).is_ok() {
+        return Ok(default);
+    }
+    let own = own_cache_dir().with_context(|| {
+        format!(
+            "{} is in a home directory that is not ours, and no cache of our own is known",
+            default.display()
+        )
+    })?;
+    may_create(&own)?;
+    Ok(own)
+}
+
+/// The cache under the home directory of our passwd entry, whatever `HOME` says.
+#[cfg(unix)]
+fn own_cache_dir() -> Option<PathBuf> {
+    let home = passwd_home(unsafe { libc::geteuid() })?;
+    let base = if cfg!(target_os = "macos") {
+        home.join("Library").join("Caches")
+    } else {
+        home.join(".cache")
+    };
+    Some(base.join("trustrun"))
+}
+
+#[cfg(windows)]
+fn own_cache_dir() -> Option<PathBuf> {
+    None
+}
+
+/// The home directory of `uid` in the passwd database (getpwuid_r: not the environment).
+#[cfg(unix)]
+fn passwd_home(uid: libc::uid_t) -> Option<PathBuf> {
+    use std::ffi::CStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut found) };
+    if rc != 0 || found.is_null() || pwd.pw_dir.is_null() {
+        return None;
+    }
+    let dir = unsafe { CStr::from_ptr(pwd.pw_dir) };
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())))
+}
+
+/// A default cache below `HOME` is only ours to use when `HOME` is ours.
+#[cfg(unix)]
+fn in_a_home_of_ours(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(home) = dirs::home_dir() else {
+        return Ok(());
+    };
+    if !dir.starts_with(&home) {
+        return Ok(());
+    }
+    let owner = fs::metadata(&home).map(|m| m.uid()).unwrap_or(u32::MAX);
+    let me = unsafe { libc::geteuid() };
+    if owner != me {
+        bail!(
+            "home directory {} belongs to uid {owner}, not to us (uid {me})",
+            home.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(windows)]
+fn in_a_home_of_ours(_dir: &Path) -> Result<()> {
+    Ok(())
+}
+
+/// Whether `dir` may be created (or used) by us: its nearest existing ancestor belongs to us or
+/// to root. A directory we created inside another user's tree would be ours there, in their way.
+#[cfg(unix)]
+fn may_create(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let me = unsafe { libc::geteuid() };
+    for ancestor in dir.ancestors() {
+        let Ok(meta) = fs::symlink_metadata(ancestor) else {
+            continue;
+        };
+        let owner = meta.uid();
+        if owner == me || owner == 0 {
+            return Ok(());
+        }
+        bail!(
+            "cannot create cache directory {}: {} belongs to uid {owner}, not to us (uid {me})",
+            dir.display(),
+            ancestor.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(windows)]
+fn may_create(_dir: &Path) -> Result<()> {
+    Ok(())
 }
 
 /// A private per-user directory under the system's temporary directory, for when the cache
-/// cannot be written (a read-only home, a full disk).
+/// cannot be written (a read-only home, a full disk). Reused from run to run: a fresh directory
+/// each time would leave a whole cache behind per run.
 pub fn fallback_dir() -> Result<PathBuf> {
-    let stable = std::env::temp_dir().join(fallback_name());
+    let tmp = std::env::temp_dir();
+    let stable = tmp.join(fallback_name());
     if ensure_private(&stable).is_ok() {
         return Ok(stable);
     }
-    // Someone else holds the stable name: a fresh random directory cannot be squatted.
+    // Someone else holds the stable name: one of ours with a random suffix, made by an earlier
+    // run, else a new one (a random name cannot be squatted in advance).
+    let prefix = format!("{}-", fallback_name());
+    if let Ok(entries) = fs::read_dir(&tmp) {
+        let mut ours: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .map(|e| e.path())
+            .collect();
+        ours.sort();
+        if let Some(dir) = ours.into_iter().find(|d| is_private(d)) {
+            return Ok(dir);
+        }
+    }
     let fresh = tempfile::Builder::new()
-        .prefix("trustrun-")
+        .prefix(&prefix)
         .tempdir()
         .context("cannot create a temporary directory")?
         .keep();
+    set_mode(&fresh, 0o700)?;
     ensure_private(&fresh)?;
     Ok(fresh)
+}
+
+/// An existing directory that passes `ensure_private` without being created or repaired.
+fn is_private(dir: &Path) -> bool {
+    fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) && ensure_private(dir).is_ok()
 }
 
 #[cfg(unix)]
@@ -62,6 +190,8 @@ pub fn ensure_private(dir: &Path) -> Result<()> {
                 .mode(0o700)
                 .create(dir)
                 .with_context(|| format!("cannot create cache directory {}", dir.display()))?;
+            // The mode given to mkdir is masked by the umask: set it outright.
+            set_mode(dir, 0o700)?;
             fs::symlink_metadata(dir)
                 .with_context(|| format!("cannot read cache directory {}", dir.display()))?
         }
@@ -120,9 +250,137 @@ pub fn ensure_private(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `contents` to `path` atomically: readers see the old file, no file, or the whole new one.
-/// A concurrent writer of the same content-addressed path may win the race; that is success too.
+/// The subdirectory `name` of the cache at `root` (checked by `ensure_private`), created 0700 and
+/// checked on every use: ours, a real directory, writable by nobody else. One an older trustrun
+/// made under a permissive umask is repaired (its files are verified before use anyway).
+#[cfg(unix)]
+pub fn private_subdir(root: &Path, name: &str) -> Result<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+
+    let dir = root.join(name);
+    let meta = match fs::symlink_metadata(&dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            match fs::DirBuilder::new().mode(0o700).create(&dir) {
+                Ok(()) => {}
+                // Another trustrun made it meanwhile: checked below like any existing one.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot create {}", dir.display()));
+                }
+            }
+            set_mode(&dir, 0o700)?;
+            fs::symlink_metadata(&dir).with_context(|| format!("cannot read {}", dir.display()))?
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
+    };
+    if !meta.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        bail!(
+            "{} belongs to uid {}, not to us (uid {me}); refusing to use it",
+            dir.display(),
+            meta.uid()
+        );
+    }
+    if meta.mode() & 0o077 != 0 {
+        set_mode(&dir, 0o700)?;
+    }
+    Ok(dir)
+}
+
+#[cfg(windows)]
+pub fn private_subdir(root: &Path, name: &str) -> Result<PathBuf> {
+    let dir = root.join(name);
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if !fs::symlink_metadata(&dir)?.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    Ok(dir)
+}
+
+/// Sets `path`'s permission bits outright, whatever the umask.
+#[cfg(unix)]
+pub fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot set the mode of {}", path.display()))
+}
+
+#[cfg(windows)]
+pub fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
+    Ok(())
+}
+
+/// What a file looked like when we wrote or last verified it: size, modification time, and on
+/// Unix the change time and inode, which no edit, truncation or replacement leaves as they were
+/// (setting ctime back takes root or the clock). Comparing it costs one `stat`, where hashing a
+/// 300 KB bundle on every start would cost a read and a SHA-256.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    len: u64,
+    mtime_ns: u128,
+    ctime_ns: i128,
+    ino: u64,
+}
+
+impl Stamp {
+    pub fn of(meta: &fs::Metadata) -> Stamp {
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        #[cfg(unix)]
+        let (ctime_ns, ino) = {
+            use std::os::unix::fs::MetadataExt;
+            (
+                i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+                meta.ino(),
+            )
+        };
+        #[cfg(windows)]
+        let (ctime_ns, ino) = (0, 0);
+        Stamp {
+            len: meta.len(),
+            mtime_ns,
+            ctime_ns,
+            ino,
+        }
+    }
+
+    /// Four numbers separated by spaces, for an index file.
+    pub fn to_text(self) -> String {
+        format!(
+            "{} {} {} {}",
+            self.len, self.mtime_ns, self.ctime_ns, self.ino
+        )
+    }
+
+    pub fn parse(text: &str) -> Option<Stamp> {
+        let mut parts = text.split_ascii_whitespace();
+        let stamp = Stamp {
+            len: parts.next()?.parse().ok()?,
+            mtime_ns: parts.next()?.parse().ok()?,
+            ctime_ns: parts.next()?.parse().ok()?,
+            ino: parts.next()?.parse().ok()?,
+        };
+        parts.next().is_none().then_some(stamp)
+    }
+}
+
+/// Writes `contents` to `path` atomically (mode 0600): readers see the old file, no file, or the
+/// whole new one. A concurrent writer of the same content-addressed path may win the race; that
+/// is success too.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    write_atomic_mode(path, contents, 0o600)
+}
+
+/// `write_atomic` with the file's mode given: set on the open file before it gets its name, so
+/// the name never shows a file with the umask's mode.
+pub fn write_atomic_mode(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     use std::io::Write;
 
     let dir = path
@@ -133,6 +391,15 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
         .prefix(".tmp-")
         .tempfile_in(dir)
         .with_context(|| format!("cannot write in {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))
+            .with_context(|| format!("cannot write in {}", dir.display()))?;
+    }
+    #[cfg(windows)]
+    let _ = mode;
     tmp.write_all(contents)
         .and_then(|_| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write in {}", dir.display()))?;

@@ -419,6 +419,20 @@ fn bundle_command(opts: &TrustOptions, output: Option<PathBuf>) -> Result<()> {
     let prepared = prepare_or_fail(opts)?;
     match output {
         Some(out) => {
+            // In a shell set up by `trustrun env`, `--output "$SSL_CERT_FILE"` names the bundle
+            // itself: copying a file onto itself empties it.
+            let stable = prepared.stable_bundle.as_ref().ok();
+            if [Some(&prepared.bundle), stable]
+                .into_iter()
+                .flatten()
+                .any(|b| crate::shim::same_file(b, &out))
+            {
+                return Err(Failure::usage(format!(
+                    "--output {}: that is trustrun's bundle itself; nothing to copy",
+                    out.display()
+                ))
+                .into());
+            }
             std::fs::copy(&prepared.bundle, &out).map_err(|e| {
                 Failure::new(
                     crate::failure::EXIT_FAILURE,

@@ -4,6 +4,7 @@
 pub mod bundle;
 pub mod cache;
 pub mod certs;
+pub mod cleanup;
 mod cli;
 pub mod config;
 pub mod doctor;

@@ -68,6 +68,7 @@ impl TrustOptions {
 
     /// Flags beat the environment, which beats the config; CA paths from all three are trusted.
     pub fn merge(flags: Flags, config: &Config) -> Result<TrustOptions, Failure> {
+        vars::check_booleans()?;
         let mut ca: Vec<PathBuf> = flags.ca;
         if let Some(list) = vars::non_empty(vars::TRUSTRUN_CA) {
             ca.extend(crate::sources::split_path_list(&list));
@@ -96,9 +97,9 @@ impl TrustOptions {
             },
         };
         let switch = |flag: bool, name: &str, configured: Option<bool>| {
-            flag || match vars::non_empty(name) {
-                Some(_) => vars::flag(name),
-                None => configured.unwrap_or(false),
+            flag || match vars::boolean(name) {
+                Ok(Some(on)) => on,
+                _ => configured.unwrap_or(false),
             }
         };
         Ok(TrustOptions {

@@ -60,6 +60,7 @@ pub fn load() -> OsStore {
         certs.extend(result.certs);
         warnings.extend(result.errors.iter().map(|e| e.to_string()));
     }
+    stable_order(&mut certs);
     OsStore { certs, warnings }
 }
 
@@ -96,6 +97,7 @@ pub fn load() -> OsStore {
         }
         Err(e) => warnings.push(format!("cannot open the Windows ROOT store: {e}")),
     }
+    stable_order(&mut certs);
     OsStore { certs, warnings }
 }
 
@@ -127,7 +129,7 @@ pub fn load() -> OsStore {
             seen.entry(cert.to_der()).or_insert(trusted);
         }
     }
-    let certs = seen
+    let mut certs: Vec<Der> = seen
         .into_iter()
         .filter(|(_, t)| {
             matches!(
@@ -137,6 +139,8 @@ pub fn load() -> OsStore {
         })
         .map(|(der, _)| Der::from(der))
         .collect();
+    // The HashMap's order differs from run to run.
+    stable_order(&mut certs);
     OsStore { certs, warnings }
 }
 
@@ -148,4 +152,25 @@ pub fn freshness() -> Freshness {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     Freshness::Epoch(secs / 3600)
+}
+
+/// Sorts the store's certificates by their DER bytes: the same store then gives the same bundle
+/// bytes, and so the same content-addressed bundle, on every read (a HashMap or a directory
+/// listing has no order of its own).
+fn stable_order(certs: &mut [Der]) {
+    certs.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_same_certificates_come_out_in_the_same_order() {
+        let der = |b: &[u8]| super::Der::from(b.to_vec());
+        let mut one = vec![der(b"c"), der(b"a"), der(b"bb"), der(b"b")];
+        let mut two = vec![der(b"b"), der(b"bb"), der(b"c"), der(b"a")];
+        super::stable_order(&mut one);
+        super::stable_order(&mut two);
+        assert_eq!(one, two);
+        assert_eq!(one[0].as_ref(), b"a");
+    }
 }

@@ -75,11 +75,18 @@ pub fn plan(
             .context("a CA variable's path contains the path-list separator")?;
         vars.push((vars::TRUSTRUN_INHERITED_CA.to_owned(), Some(list)));
     }
-    if opts.relax_x509_strict {
-        vars.push((
-            vars::TRUSTRUN_RELAX_X509_STRICT.to_owned(),
-            Some("1".into()),
-        ));
+    // Booleans reach the child as the `1` or `0` we wrote, never the caller's spelling (our
+    // sitecustomize takes nothing else as on). The relaxation is what the options decided.
+    for name in vars::BOOLEANS {
+        let value = if *name == vars::TRUSTRUN_RELAX_X509_STRICT && opts.relax_x509_strict {
+            Some(true)
+        } else {
+            vars::boolean(name).ok().flatten()
+        };
+        let value = value.map(|on| vars::normalized(on).into());
+        if value.is_some() || std::env::var_os(name).is_some() {
+            vars.push((name.to_string(), value));
+        }
     }
     Ok(EnvPlan { vars })
 }

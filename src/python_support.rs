@@ -18,24 +18,35 @@ pub const SUPPORT: &str = include_str!("../shims/_trustrun_support.py");
 /// it looks for the next sitecustomize to chain to, and `trustrun` drops them from `PYTHONPATH`.
 pub const MARKER: &str = ".trustrun-python";
 
-/// The support directory in the cache at `root`, written when missing. Its name carries a hash of
-/// the content, so a new trustrun never changes a file an older one's children still read.
-pub fn ensure(root: &Path) -> Result<PathBuf> {
+/// The support directory's name: it carries a hash of the content, so a new trustrun never
+/// changes a file an older one's children still read.
+pub fn dir_name() -> String {
     let mut hasher = Sha256::new();
     hasher.update(SITECUSTOMIZE.as_bytes());
     hasher.update(SUPPORT.as_bytes());
-    let dir = root.join(format!("python-{}", hex(&hasher.finalize()[..6])));
-    // sitecustomize.py is written last: its presence means the directory is complete.
-    let file = dir.join("sitecustomize.py");
-    if file.is_file() {
-        return Ok(dir);
-    }
+    format!("python-{}", hex(&hasher.finalize()[..6]))
+}
+
+/// The support directory in the cache at `root`, written when missing and rewritten when a file
+/// in it is not what we wrote (an edit, a truncation): it runs in every Python the user starts.
+/// Comparing the two small files with the embedded text costs two reads on the warm path.
+pub fn ensure(root: &Path) -> Result<PathBuf> {
+    let dir = cache::private_subdir(root, &dir_name())
+        .context("cannot write the python support directory")?;
+    // Python would create __pycache__ with the umask's mode; made by us it is private.
+    cache::private_subdir(&dir, "__pycache__")
+        .context("cannot write the python support directory")?;
     for (name, text) in [
         (MARKER, "trustrun python support directory\n"),
         ("_trustrun_support.py", SUPPORT),
+        // sitecustomize.py last: its presence means the directory is complete.
         ("sitecustomize.py", SITECUSTOMIZE),
     ] {
-        cache::write_atomic(&dir.join(name), text.as_bytes())
+        let path = dir.join(name);
+        if std::fs::read(&path).is_ok_and(|have| have == text.as_bytes()) {
+            continue;
+        }
+        cache::write_atomic(&path, text.as_bytes())
             .context("cannot write the python support directory")?;
     }
     Ok(dir)

@@ -25,6 +25,9 @@ pub struct Prepared {
     pub bundle: PathBuf,
     pub python_dir: PathBuf,
     pub plan: EnvPlan,
+    /// The cache's stable, world-readable copy of `bundle` (see `stable_bundle`), or why it could
+    /// not be written.
+    pub stable_bundle: Result<PathBuf, String>,
 }
 
 /// Why the trust could not be prepared: the user's CA file (always an error) or our own trouble.
@@ -43,7 +46,7 @@ pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
     let attempt = cache::preferred_dir()
         .map_err(PrepareError::Internal)
         .and_then(|dir| prepare_in(&dir, &inputs, opts));
-    let (bundle, python_dir) = match attempt {
+    let (bundle, python_dir, stable_bundle) = match attempt {
         Ok(done) => done,
         Err(PrepareError::Internal(e)) => {
             let fallback = cache::fallback_dir().map_err(PrepareError::Internal)?;
@@ -62,14 +65,26 @@ pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
         bundle,
         python_dir,
         plan,
+        stable_bundle,
     })
+}
+
+/// The stable bundle file (`<cache>/current.pem`, mode 0644, replaced atomically, never removed
+/// by cleanup) holding the bundle for `opts`: for what hands the bundle to another user or keeps
+/// its path for long (containers, setup). See `stable_bundle.rs`.
+pub fn stable_bundle(opts: &TrustOptions) -> Result<PathBuf> {
+    match prepare(opts) {
+        Ok(prepared) => prepared.stable_bundle.map_err(anyhow::Error::msg),
+        Err(PrepareError::UserCa(f)) => Err(f.into()),
+        Err(PrepareError::Internal(e)) => Err(e.context("cannot build the CA bundle")),
+    }
 }
 
 fn prepare_in(
     root: &std::path::Path,
     inputs: &Inputs,
     opts: &TrustOptions,
-) -> Result<(PathBuf, PathBuf), PrepareError> {
+) -> Result<(PathBuf, PathBuf, Result<PathBuf, String>), PrepareError> {
     cache::ensure_private(root).map_err(PrepareError::Internal)?;
     let bundle = match bundle::ensure(root, inputs) {
         Ok(b) => b,
@@ -99,22 +114,14 @@ fn prepare_in(
         eprintln!("trustrun: using cached bundle {}", bundle.path.display());
     }
     let python_dir = python_support::ensure(root).map_err(PrepareError::Internal)?;
-    // `trustrun setup` is refreshed whenever trustrun runs; a failure keeps the old stable file
-    // and is not this program's problem, so it is only told under -v.
-    match crate::stable_bundle::refresh_if_set_up(root) {
-        Err(e) if opts.verbose => eprintln!(
-            "trustrun: stable bundle not refreshed: {}",
-            crate::failure::one_line(&e)
-        ),
-        Ok(Some(crate::stable_bundle::Refreshed::Written)) if opts.verbose => {
-            eprintln!(
-                "trustrun: refreshed {}",
-                crate::stable_bundle::path(root).display()
-            )
-        }
-        _ => {}
+    // Secondary: a program still runs with the bundle when its stable copy cannot be written.
+    // With `trustrun setup` in place the stable file follows setup's sources (see stable_bundle).
+    let stable = crate::stable_bundle::keep_fresh(root, &bundle.path)
+        .map_err(|e| crate::failure::one_line(&e));
+    if let (Err(why), true) = (&stable, opts.verbose) {
+        eprintln!("trustrun: the stable bundle file was not refreshed: {why}");
     }
-    Ok((bundle.path, python_dir))
+    Ok((bundle.path, python_dir, stable))
 }
 
 /// Runs `program` with the prepared trust. Returns only on failure: on success the program has

@@ -155,7 +155,8 @@ fn current_exe() -> Result<PathBuf> {
     Ok(fs::canonicalize(&exe).unwrap_or(exe))
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
+/// Whether two paths name the same file (links followed).
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;

@@ -1,43 +1,140 @@
-//! The stable bundle: `<cache>/current.pem`, a copy of the newest bundle built from the inputs
-//! `trustrun setup` recorded, at a path that never changes. Shell profiles and the user
-//! environment point at it with static values, so they work even while trustrun is missing.
+//! The stable bundle file: `<cache>/current.pem`, a world-readable copy (mode 0644) of the
+//! newest bundle trustrun built or found, at a path that never changes.
 //!
-//! Stage: after `bundle` (it copies what `bundle::ensure` made). This module is the only one that
-//! knows the names `current.pem` and `current.inputs`. The content-addressed bundles are left as
-//! they are. Rules: the file is replaced atomically (a reader sees the old or the new file, never
-//! an empty or half-written one), only with a bundle that was built successfully (a failed refresh
-//! keeps the old file), and it is never removed: a process started while setup was in place may
-//! still read it after `--undo`.
+//! The content-addressed bundles (`bundles/<hash>.pem`, 0600) change name when the trust
+//! changes; what keeps a path for long (a container created today and started next week, a
+//! profile written by setup) needs one that does not. This file is:
+//! - replaced atomically (a temporary file renamed over it): a reader sees the old bundle or the
+//!   new one, never an empty or partial file;
+//! - never empty: it is only written from a verified, non-empty bundle;
+//! - never removed by cleanup;
+//! - refreshed whenever trustrun prepares a bundle, checked on the warm path with one small read
+//!   and one `stat` (`current.source` records which bundle it copies and what it looked like).
 //!
-//! (The cache branch is building the same stable file; when it lands, `refresh` becomes a call
-//! into it. Until then this is the one writer.)
+//! Why 0644 inside a 0700 cache: the cache root keeps other users from reaching anything in it
+//! on this host. A container engine bind-mounts the file as root (docker) or as the user
+//! (rootless engines), so the directories above it need no opening; inside the container only the
+//! file's own mode counts, and the container's user is often another uid. The file holds public
+//! certificates only, so being readable by all is no disclosure. (On Windows the profile's ACL
+//! applies; modes do not exist there.)
+//!
+//! API for the commands that hand a bundle on: `run::stable_bundle(&TrustOptions)`, or
+//! `Prepared::stable_bundle` after `run::prepare`; `refresh(root, bundle)` below is what both use.
+//!
+//! With `trustrun setup` in place (its sources recorded in `current.inputs`), the stable file
+//! holds the bundle of setup's sources, whatever options a single run had: the profiles point at
+//! it, and one `trustrun --ca x` must not widen every shell nor a run elsewhere narrow them.
+//! A run whose own bundle differs is then not handed the stable file as its bundle
+//! (`keep_fresh`), so nothing mounts less than that run asked for.
 
 use std::fs;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{self, BundleError};
+use crate::cache::{self, Stamp};
 use crate::sources::Inputs;
 
-const STABLE_NAME: &str = "current.pem";
-const INPUTS_NAME: &str = "current.inputs";
-/// The first line of the stable file names the bundle it copies: a refresh reads one line to
-/// know whether anything changed, instead of comparing whole files on every run.
-const FIRST_LINE_PREFIX: &str = "# trustrun stable bundle, a copy of bundles/";
+/// The stable file's name in the cache root.
+pub const FILE_NAME: &str = "current.pem";
+/// Which bundle the stable file copies, and its stamp when written.
+const SOURCE_NAME: &str = "current.source";
+/// The stable file's mode: readable by every user and container.
+pub const MODE: u32 = 0o644;
 
-/// The stable file in the cache at `root`.
+/// The stable file of the cache at `root` (which may not exist yet).
 pub fn path(root: &Path) -> PathBuf {
-    root.join(STABLE_NAME)
+    root.join(FILE_NAME)
 }
+
+/// Makes the stable file of the cache at `root` a copy of `bundle` (a bundle of that cache) and
+/// returns its path. Cheap when it already is.
+pub fn refresh(root: &Path, bundle: &Path) -> Result<PathBuf> {
+    let stable = path(root);
+    let source = root.join(SOURCE_NAME);
+    let name = bundle
+        .file_name()
+        .context("the bundle has no file name")?
+        .to_string_lossy()
+        .into_owned();
+    if up_to_date(&stable, &source, &name) {
+        return Ok(stable);
+    }
+    let text = fs::read(bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
+    if text.is_empty() {
+        bail!(
+            "{} is empty; {} left as it is",
+            bundle.display(),
+            stable.display()
+        );
+    }
+    cache::write_atomic_mode(&stable, &text, MODE)
+        .with_context(|| format!("cannot write {}", stable.display()))?;
+    let meta =
+        fs::metadata(&stable).with_context(|| format!("cannot read {}", stable.display()))?;
+    cache::write_atomic(
+        &source,
+        format!("{name} {}\n", Stamp::of(&meta).to_text()).as_bytes(),
+    )
+    .with_context(|| format!("cannot write {}", source.display()))?;
+    Ok(stable)
+}
+
+/// What every run calls (`run::prepare`): keeps the stable file fresh and says whether it holds
+/// this run's `bundle`.
+pub fn keep_fresh(root: &Path, bundle: &Path) -> Result<PathBuf> {
+    let Some(inputs) = recorded(root)? else {
+        return refresh(root, bundle);
+    };
+    let setups = newest_bundle(root, &inputs)?;
+    let stable = refresh(root, &setups)?;
+    if setups.file_name() != bundle.file_name() {
+        bail!(
+            "{} holds the sources `trustrun setup` recorded, not this run's (other --ca files or CA variables)",
+            stable.display()
+        );
+    }
+    Ok(stable)
+}
+
+/// Whether the stable file copies the bundle `name` and is as it was written (mode included).
+fn up_to_date(stable: &Path, source: &Path, name: &str) -> bool {
+    let Ok(text) = fs::read_to_string(source) else {
+        return false;
+    };
+    let Some((recorded_name, stamp)) = text.trim().split_once(' ') else {
+        return false;
+    };
+    let Ok(meta) = fs::metadata(stable) else {
+        return false;
+    };
+    recorded_name == name
+        && Stamp::parse(stamp) == Some(Stamp::of(&meta))
+        && meta.len() > 0
+        && has_mode(&meta)
+}
+
+#[cfg(unix)]
+fn has_mode(meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o7777 == MODE
+}
+
+#[cfg(windows)]
+fn has_mode(_meta: &fs::Metadata) -> bool {
+    true
+}
+
+/// The setup record's name in the cache root: setup's sources, read by every run.
+const INPUTS_NAME: &str = "current.inputs";
 
 /// Whether `path` is a stable bundle in a trustrun cache (beside its `bundles` and `index`
 /// directories). Like the content-addressed bundles it only repeats its sources, so it is never
 /// read back into a bundle: a root the OS store drops must leave the stable file too.
 pub fn is_stable_file(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n == STABLE_NAME)
+    path.file_name().is_some_and(|n| n == FILE_NAME)
         && path
             .parent()
             .is_some_and(|root| root.join("index").is_dir() && root.join("bundles").is_dir())
@@ -61,7 +158,7 @@ impl SetupInputs {
     }
 }
 
-/// What a refresh did.
+/// What a refresh for setup did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refreshed {
     /// The stable file already copied the newest bundle.
@@ -75,12 +172,12 @@ pub enum Refreshed {
 pub fn install(root: &Path, inputs: &SetupInputs) -> Result<Refreshed> {
     let refreshed = refresh_with(root, inputs)?;
     let text = serde_json::to_vec_pretty(inputs).context("cannot record setup's inputs")?;
-    crate::cache::write_atomic(&root.join(INPUTS_NAME), &text)
-        .context("cannot record setup's inputs")?;
+    cache::write_atomic(&root.join(INPUTS_NAME), &text).context("cannot record setup's inputs")?;
     Ok(refreshed)
 }
 
-/// Stops the refreshes (setup was undone). The stable file itself stays, see the module's notes.
+/// Stops following setup's sources (setup was undone). The stable file itself stays: processes
+/// started while setup was in place may still read it.
 pub fn retire(root: &Path) -> Result<()> {
     match fs::remove_file(root.join(INPUTS_NAME)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -90,7 +187,8 @@ pub fn retire(root: &Path) -> Result<()> {
     }
 }
 
-/// Setup's recorded inputs in the cache at `root`; `None` when setup is not in place.
+/// Setup's recorded inputs in the cache at `root`; `None` when setup is not in place (one failed
+/// `open` on every run).
 pub fn recorded(root: &Path) -> Result<Option<SetupInputs>> {
     let file = root.join(INPUTS_NAME);
     match fs::read(&file) {
@@ -102,8 +200,7 @@ pub fn recorded(root: &Path) -> Result<Option<SetupInputs>> {
     }
 }
 
-/// Called on every run: when setup is in place, makes the stable file copy the newest bundle of
-/// setup's inputs. When it is not, this costs one failed `open`.
+/// `trustrun setup --refresh`: the stable file from setup's sources, now.
 pub fn refresh_if_set_up(root: &Path) -> Result<Option<Refreshed>> {
     match recorded(root)? {
         Some(inputs) => refresh_with(root, &inputs).map(Some),
@@ -114,40 +211,23 @@ pub fn refresh_if_set_up(root: &Path) -> Result<Option<Refreshed>> {
 /// Builds (or finds) the bundle of `inputs` and copies it to the stable path when it differs.
 pub fn refresh_with(root: &Path, inputs: &SetupInputs) -> Result<Refreshed> {
     let bundle = newest_bundle(root, inputs)?;
-    let name = bundle
-        .file_name()
-        .and_then(|n| n.to_str())
-        .context("a bundle without a file name")?
-        .to_owned();
-    let target = path(root);
-    if copied_bundle(&target).as_deref() == Some(name.as_str()) {
+    let name = bundle.file_name().unwrap_or_default().to_string_lossy();
+    if up_to_date(&path(root), &root.join(SOURCE_NAME), &name) {
         return Ok(Refreshed::Unchanged);
     }
-    let body = fs::read(&bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
-    // Never empty: a bundle without a certificate would make every client fail.
-    if !body
-        .windows(b"-----BEGIN CERTIFICATE-----".len())
-        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
-    {
-        bail!(
-            "{} holds no certificate; the stable bundle was left as it was",
-            bundle.display()
-        );
-    }
-    let mut text = format!("{FIRST_LINE_PREFIX}{name}\n").into_bytes();
-    text.extend_from_slice(&body);
-    write_readable(&target, &text)?;
+    refresh(root, &bundle)?;
     Ok(Refreshed::Written)
 }
 
-/// Whether the stable file copies the newest bundle of setup's inputs (false when setup is not
+/// Whether the stable file copies the newest bundle of setup's sources (false when setup is not
 /// in place or the file is missing).
 pub fn is_fresh(root: &Path) -> Result<bool> {
     let Some(inputs) = recorded(root)? else {
         return Ok(false);
     };
     let bundle = newest_bundle(root, &inputs)?;
-    Ok(copied_bundle(&path(root)).as_deref() == bundle.file_name().and_then(|n| n.to_str()))
+    let name = bundle.file_name().unwrap_or_default().to_string_lossy();
+    Ok(up_to_date(&path(root), &root.join(SOURCE_NAME), &name))
 }
 
 fn newest_bundle(root: &Path, inputs: &SetupInputs) -> Result<PathBuf> {
@@ -159,38 +239,4 @@ fn newest_bundle(root: &Path, inputs: &SetupInputs) -> Result<PathBuf> {
         .into()),
         Err(BundleError::Internal(e)) => Err(e),
     }
-}
-
-/// The bundle name the stable file's first line records, read without reading the whole file.
-pub fn copied_bundle(stable: &Path) -> Option<String> {
-    let mut head = [0u8; 160];
-    let mut file = fs::File::open(stable).ok()?;
-    let n = file.read(&mut head).ok()?;
-    let line = std::str::from_utf8(&head[..n]).ok()?.lines().next()?;
-    line.strip_prefix(FIRST_LINE_PREFIX).map(str::to_owned)
-}
-
-/// Atomic replace, readable by everyone (0644): the file holds only public certificates, and a
-/// container that mounts it may run as another user.
-fn write_readable(target: &Path, contents: &[u8]) -> Result<()> {
-    let dir = target
-        .parent()
-        .context("the stable bundle has no directory")?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-current-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    tmp.write_all(contents)
-        .and_then(|_| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))
-            .with_context(|| format!("cannot set permissions in {}", dir.display()))?;
-    }
-    tmp.persist(target)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot replace {}", target.display()))?;
-    Ok(())
 }

@@ -64,12 +64,43 @@ pub fn non_empty(name: &str) -> Option<std::ffi::OsString> {
     std::env::var_os(name).filter(|v| !v.is_empty())
 }
 
-/// A boolean switch: `1`, `true`, `yes`, `on` (any case) are true.
+/// The boolean variables: read by one rule (`boolean`), and handed to the child only as the
+/// `1` or `0` trustrun wrote (`normalized`), which is all our sitecustomize accepts.
+pub const BOOLEANS: &[&str] = &[
+    TRUSTRUN_STRICT,
+    TRUSTRUN_VERBOSE,
+    TRUSTRUN_RELAX_X509_STRICT,
+    TRUSTRUN_DEBUG,
+];
+
+/// A boolean variable, by uv's rule (`parse_boolish_environment_variable`): `1 true yes on y t`
+/// or `0 false no off n f`, any case; unset or empty is `None`; any other spelling is a usage
+/// error naming the variable, never a silent false (`TRUSTRUN_RELAX_X509_STRICT=false` once
+/// relaxed the checks because another reader took any value as true).
+pub fn boolean(name: &str) -> Result<Option<bool>, crate::failure::Failure> {
+    let Some(value) = non_empty(name) else {
+        return Ok(None);
+    };
+    match value.to_string_lossy().trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" | "y" | "t" => Ok(Some(true)),
+        "0" | "false" | "no" | "off" | "n" | "f" => Ok(Some(false)),
+        _ => Err(crate::failure::Failure::usage(format!(
+            "{name}={value:?}: expected 1, true, yes, on (or 0, false, no, off)"
+        ))),
+    }
+}
+
+/// Every boolean variable checked at once: the first badly spelt one is the error.
+pub fn check_booleans() -> Result<(), crate::failure::Failure> {
+    BOOLEANS.iter().try_for_each(|name| boolean(name).map(drop))
+}
+
+/// A boolean switch that was checked already (`check_booleans`): true only for a true spelling.
 pub fn flag(name: &str) -> bool {
-    non_empty(name).is_some_and(|v| {
-        matches!(
-            v.to_string_lossy().to_ascii_lowercase().as_str(),
-            "1" | "true" | "yes" | "on"
-        )
-    })
+    matches!(boolean(name), Ok(Some(true)))
+}
+
+/// What a boolean becomes in the child: `1` or `0`, never the caller's spelling.
+pub fn normalized(on: bool) -> &'static str {
+    if on { "1" } else { "0" }
 }
