@@ -40,7 +40,11 @@ pub enum PrepareError {
 pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
     let inputs = Inputs {
         extra: opts.ca.clone(),
-        variables: Inputs::caller_variables(),
+        variables: {
+            let mut v = Inputs::caller_variables();
+            crate::stable_bundle::add_setup_sources(&mut v);
+            v
+        },
     };
     // No known cache directory is handled like an unusable one: the fallback still serves.
     let attempt = cache::preferred_dir()

@@ -240,3 +240,26 @@ fn newest_bundle(root: &Path, inputs: &SetupInputs) -> Result<PathBuf> {
         Err(BundleError::Internal(e)) => Err(e),
     }
 }
+
+/// A caller's variable naming the stable file stands for setup's sources: the bundle of a run
+/// started from a set-up shell must hold them too (the file itself is never read back, see
+/// `is_stable_file`), or `trustrun PROGRAM` there would trust less than the shell did. Setup's CA
+/// files come in as that variable's files: one gone missing is a warning, as for any variable.
+pub fn add_setup_sources(variables: &mut Vec<(String, PathBuf)>) {
+    let Some((name, root)) = variables
+        .iter()
+        .find(|(_, p)| is_stable_file(p))
+        .and_then(|(n, p)| Some((n.clone(), p.parent()?.to_owned())))
+    else {
+        return;
+    };
+    let Ok(Some(setup)) = recorded(&root) else {
+        return;
+    };
+    let extra = setup.ca.into_iter().map(|p| (name.clone(), p));
+    for entry in extra.chain(setup.variables) {
+        if !variables.iter().any(|(_, p)| *p == entry.1) {
+            variables.push(entry);
+        }
+    }
+}

@@ -410,3 +410,40 @@ fn holds(bundle: &str, pem: &Path) -> bool {
     let cert = body(&fs::read_to_string(pem).unwrap());
     !cert.is_empty() && body(bundle).contains(&cert)
 }
+
+#[test]
+fn trustrun_in_a_set_up_shell_trusts_what_the_shell_trusts() {
+    let h = Home::new();
+    h.setup_ok(&["--ca", h.world.pki.root_pem.to_str().unwrap()]);
+    // The shell's variables name the stable file, which is never read back into a bundle; the
+    // run must still carry setup's CA file (here a fresh cache: ~/.cache/trustrun of the HOME).
+    let line = format!(
+        "{} {} {} requests {}",
+        trustrun_bin().display(),
+        venv_python().display(),
+        client_script().display(),
+        h.world.server.url
+    );
+    let out = Command::new("bash")
+        .env_clear()
+        .env("HOME", h.path())
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .args(["-l", "-i", "-c", &line])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_ok(&out, "200");
+    // Control: the same run from a shell without setup's block fails.
+    h.setup_ok(&["--undo"]);
+    let control = Command::new("bash")
+        .env_clear()
+        .env("HOME", h.path())
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .args(["-l", "-i", "-c", &line])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_certificate_failure(&control);
+}

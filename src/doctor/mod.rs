@@ -137,7 +137,11 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
     };
     let inputs = Inputs {
         extra: opts.ca.clone(),
-        variables: Inputs::caller_variables(),
+        variables: {
+            let mut v = Inputs::caller_variables();
+            crate::stable_bundle::add_setup_sources(&mut v);
+            v
+        },
     };
     let gathered = sources::gather(&inputs).map_err(|e| Failure::usage(e.to_string()))?;
     let mozilla = trust::mozilla();
