@@ -160,6 +160,9 @@ enum ShimAction {
         /// Replace files of those names that are not trustrun shims
         #[arg(long)]
         force: bool,
+        /// Windows: do not put the shim directory on the user PATH (HKCU\Environment)
+        #[arg(long)]
+        no_modify_path: bool,
     },
     /// Show each shim and the real program it runs now
     List {
@@ -242,11 +245,13 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
                 dir,
                 hardlink,
                 force,
+                no_modify_path,
             } => crate::shim::install(crate::shim::InstallRequest {
                 dir,
                 names,
                 hardlink,
                 force,
+                modify_path: !no_modify_path,
             }),
             ShimAction::List { dir } => crate::shim::list(dir),
             ShimAction::Remove { names, dir } => crate::shim::remove(dir, names),

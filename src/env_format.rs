@@ -40,6 +40,9 @@ impl Format {
     }
 }
 
+/// The path-list separator of the platform's programs (PYTHONPATH, PATH).
+const LIST_SEPARATOR: char = if cfg!(windows) { ';' } else { ':' };
+
 fn text<'a>(name: &str, value: &'a OsString) -> Result<&'a str, Failure> {
     value.to_str().ok_or_else(|| {
         Failure::new(
@@ -114,9 +117,12 @@ pub fn render(format: Format, plan: &EnvPlan, python_dir: &Path) -> Result<Strin
 fn prepend_pythonpath(format: Format, dir: &str) -> String {
     match format {
         Format::Sh => {
+            // The separator is the platform's: Git Bash on Windows runs Windows Python, which
+            // splits PYTHONPATH on `;` (a `:` would cut `C:\...` in two).
             let q = sh_quote(dir);
+            let s = LIST_SEPARATOR;
             format!(
-                "case \":${{PYTHONPATH-}}:\" in *:{q}:*) ;; *) export PYTHONPATH={q}\"${{PYTHONPATH:+:$PYTHONPATH}}\" ;; esac\n"
+                "case \"{s}${{PYTHONPATH-}}{s}\" in *\"{s}\"{q}\"{s}\"*) ;; *) export PYTHONPATH={q}\"${{PYTHONPATH:+{s}$PYTHONPATH}}\" ;; esac\n"
             )
         }
         Format::Fish => {

@@ -15,6 +15,7 @@ pub mod locate;
 pub mod options;
 pub mod os_store;
 pub mod plan;
+pub mod provenance;
 pub mod python_support;
 pub mod run;
 pub mod setup;

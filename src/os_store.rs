@@ -18,7 +18,8 @@ pub struct OsStore {
 pub enum Freshness {
     /// Files and directories whose size and mtime change when the store does.
     Paths(Vec<PathBuf>),
-    /// No cheap signal: the store is re-read when this number changes (hours since the epoch).
+    /// No file to stat: the store is re-read when this number changes (hours since the epoch;
+    /// on Windows mixed with the root stores' registry write times).
     Epoch(u64),
 }
 
@@ -97,6 +98,13 @@ pub fn load() -> OsStore {
         }
         Err(e) => warnings.push(format!("cannot open the Windows ROOT store: {e}")),
     }
+    // What IT deployed, read from its own stores too: the logical view above may not include
+    // them (wine's does not). Duplicates are merged later.
+    certs.extend(
+        crate::provenance::deployed_roots()
+            .into_iter()
+            .map(|(d, _)| d),
+    );
     stable_order(&mut certs);
     OsStore { certs, warnings }
 }
@@ -144,14 +152,90 @@ pub fn load() -> OsStore {
     OsStore { certs, warnings }
 }
 
-#[cfg(any(windows, target_os = "macos"))]
+#[cfg(target_os = "macos")]
 pub fn freshness() -> Freshness {
     // Reading these stores costs tens of milliseconds and they have no file to stat: re-read hourly.
+    Freshness::Epoch(hours_since_epoch())
+}
+
+/// Hourly, and at once when a root store's registry key changes: a root IT deploys by Group
+/// Policy (or one the user imports) is in the next run's bundle, not an hour later. The keys'
+/// last-write times cost a few registry calls, no certificate parsing.
+#[cfg(windows)]
+pub fn freshness() -> Freshness {
+    use windows_sys::Win32::Foundation::FILETIME;
+    use windows_sys::Win32::System::Registry::{
+        HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_READ, RegCloseKey, RegOpenKeyExW,
+        RegQueryInfoKeyW,
+    };
+    const KEYS: &[(bool, &str)] = &[
+        (
+            true,
+            r"SOFTWARE\Microsoft\SystemCertificates\Root\Certificates",
+        ),
+        (
+            true,
+            r"SOFTWARE\Policies\Microsoft\SystemCertificates\Root\Certificates",
+        ),
+        (
+            true,
+            r"SOFTWARE\Microsoft\EnterpriseCertificates\Root\Certificates",
+        ),
+        (
+            false,
+            r"Software\Microsoft\SystemCertificates\Root\Certificates",
+        ),
+        (
+            false,
+            r"Software\Policies\Microsoft\SystemCertificates\Root\Certificates",
+        ),
+    ];
+    let mut n = hours_since_epoch();
+    for (machine, key) in KEYS {
+        let root = if *machine {
+            HKEY_LOCAL_MACHINE
+        } else {
+            HKEY_CURRENT_USER
+        };
+        let name: Vec<u16> = key.encode_utf16().chain(Some(0)).collect();
+        let mut written = FILETIME {
+            dwLowDateTime: 0,
+            dwHighDateTime: 0,
+        };
+        unsafe {
+            let mut handle = std::ptr::null_mut();
+            if RegOpenKeyExW(root, name.as_ptr(), 0, KEY_READ, &mut handle) != 0 {
+                continue;
+            }
+            RegQueryInfoKeyW(
+                handle,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                &mut written,
+            );
+            RegCloseKey(handle);
+        }
+        let t = (u64::from(written.dwHighDateTime) << 32) | u64::from(written.dwLowDateTime);
+        n = n.rotate_left(17) ^ t;
+    }
+    Freshness::Epoch(n)
+}
+
+#[cfg(any(windows, target_os = "macos"))]
+fn hours_since_epoch() -> u64 {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    Freshness::Epoch(secs / 3600)
+    secs / 3600
 }
 
 /// Sorts the store's certificates by their DER bytes: the same store then gives the same bundle

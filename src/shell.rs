@@ -11,34 +11,47 @@ pub enum Shell {
 }
 
 impl Shell {
-    /// The user's shell as far as the environment tells: `$SHELL` on Unix, PowerShell's module
-    /// path or cmd's `PROMPT` on Windows; sh when nothing tells.
+    /// The user's shell as far as the environment tells: `$SHELL`; sh when nothing tells.
+    #[cfg(not(windows))]
     pub fn detect() -> Shell {
-        if let Some(shell) = std::env::var_os("SHELL") {
-            let name = Path::new(&shell)
-                .file_name()
-                .map(|n| n.to_string_lossy().to_ascii_lowercase())
-                .unwrap_or_default();
-            return match name.as_str() {
-                "fish" => Shell::Fish,
-                "pwsh" | "powershell" | "pwsh.exe" | "powershell.exe" => Shell::PowerShell,
-                _ => Shell::Sh,
-            };
+        let Some(shell) = std::env::var_os("SHELL") else {
+            return Shell::Sh;
+        };
+        let name = Path::new(&shell)
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        match name.as_str() {
+            "fish" => Shell::Fish,
+            "pwsh" | "powershell" => Shell::PowerShell,
+            _ => Shell::Sh,
         }
-        if cfg!(windows) {
-            // PowerShell sets PSModulePath for its children; cmd does not, and has PROMPT.
-            if std::env::var_os("PSModulePath").is_some() && std::env::var_os("PROMPT").is_none() {
-                return Shell::PowerShell;
-            }
-            return Shell::Cmd;
+    }
+
+    /// On Windows: sh under Git Bash and MSYS2 (they set `MSYSTEM`), else PowerShell, the shell
+    /// Windows users have. `SHELL` says nothing here: wine and some tools pass a Unix one
+    /// through to Windows programs. cmd is never guessed: `--format cmd` asks for it.
+    #[cfg(windows)]
+    pub fn detect() -> Shell {
+        if std::env::var_os("MSYSTEM").is_some_and(|v| !v.is_empty()) {
+            Shell::Sh
+        } else {
+            Shell::PowerShell
         }
-        Shell::Sh
     }
 
     /// A line that puts `dir` first on PATH, and where it goes to last.
     pub fn path_instructions(self, dir: &Path) -> (String, &'static str) {
         let d = dir.display().to_string();
         match self {
+            // Git Bash keeps PATH in its own /c/... form: cygpath turns the Windows path into it.
+            Shell::Sh if cfg!(windows) => (
+                format!(
+                    "export PATH=\"$(cygpath -u {}):$PATH\"",
+                    crate::env_format::sh_quote(&d)
+                ),
+                "add it to ~/.bashrc",
+            ),
             Shell::Sh => (
                 format!("export PATH=\"{}:$PATH\"", d.replace('"', "\\\"")),
                 "add it to ~/.bashrc or ~/.zshrc (or ~/.profile)",

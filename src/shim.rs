@@ -152,7 +152,8 @@ fn shim_paths(dir: &Path, name: &str) -> Vec<PathBuf> {
 
 fn current_exe() -> Result<PathBuf> {
     let exe = std::env::current_exe().context("cannot tell where the trustrun binary is")?;
-    Ok(fs::canonicalize(&exe).unwrap_or(exe))
+    // dunce: no verbatim `\\?\` prefix on Windows, in anything printed or compared.
+    Ok(dunce::canonicalize(&exe).unwrap_or(exe))
 }
 
 /// Whether two paths name the same file (links followed).
@@ -206,6 +207,8 @@ pub struct InstallRequest {
     pub names: Vec<String>,
     pub hardlink: bool,
     pub force: bool,
+    /// Windows: put the directory on the user PATH in the registry (`--no-modify-path` says no).
+    pub modify_path: bool,
 }
 
 pub fn install(req: InstallRequest) -> Result<()> {
@@ -223,7 +226,8 @@ pub fn install(req: InstallRequest) -> Result<()> {
     }
     let exe = current_exe()?;
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let dir = fs::canonicalize(&dir).unwrap_or(dir);
+    let dir = dunce::canonicalize(&dir).unwrap_or(dir);
+    sweep_removed(&dir);
     let mut manifest = Manifest::read(&dir);
 
     // All or nothing: a refusal changes nothing.
@@ -284,7 +288,67 @@ pub fn install(req: InstallRequest) -> Result<()> {
         );
     }
     manifest.write(&dir)?;
+    if req.modify_path {
+        add_to_user_path(&dir)?;
+    }
     print_path_advice(&dir, &names);
+    Ok(())
+}
+
+/// The owner of the shim directory's PATH entry in the user-environment record.
+const USER_ENV_OWNER: &str = "shim";
+
+/// The user's PATH variable in `HKCU\Environment`.
+#[cfg(windows)]
+const USER_PATH: &str = "Path";
+
+/// Puts the shim directory first on the user PATH in the registry, as rustup and uv do for their
+/// bin directories: every program started afterwards finds the shims. Recorded, so `shim remove`
+/// undoes exactly this.
+#[cfg(windows)]
+fn add_to_user_path(dir: &Path) -> Result<()> {
+    use crate::user_env::{Outcome, Registry, Scope, UserEnv};
+    let mut env = UserEnv::open()?;
+    let entry = dir.display().to_string();
+    match env.prepend_path_entry(
+        &mut Registry,
+        USER_ENV_OWNER,
+        Scope::UserRegistry,
+        USER_PATH,
+        &entry,
+    )? {
+        Outcome::Added => println!(
+            "added {entry} to your user PATH (HKCU\\Environment): programs started from now on find the shims"
+        ),
+        Outcome::AlreadyThere => println!("{entry} is on your user PATH (HKCU\\Environment)"),
+    }
+    Ok(())
+}
+
+/// Unix has no user environment trustrun writes: the shell profile is the user's.
+#[cfg(not(windows))]
+fn add_to_user_path(_dir: &Path) -> Result<()> {
+    Ok(())
+}
+
+/// Undoes what `add_to_user_path` recorded for `dir`, and nothing else.
+#[cfg(windows)]
+fn remove_from_user_path(dir: &Path) -> Result<()> {
+    use crate::user_env::{Registry, UserEnv};
+    let mut env = UserEnv::open()?;
+    let entry = dir.display().to_string();
+    let undone = env.undo(&mut Registry, USER_ENV_OWNER, |c| {
+        c.adds_path_entry(USER_PATH, &entry)
+    })?;
+    if !undone.is_empty() {
+        println!("removed {entry} from your user PATH (HKCU\\Environment)");
+    }
+    Ok(())
+}
+
+#[cfg(not(windows))]
+fn remove_from_user_path(_dir: &Path) -> Result<()> {
+    let _ = USER_ENV_OWNER;
     Ok(())
 }
 
@@ -344,12 +408,62 @@ fn create(tmp: &Path, _kind: Kind, exe: &Path, name: &str) -> Result<Kind> {
     Ok(Kind::Cmd)
 }
 
+#[cfg(not(windows))]
+fn remove_shim_file(path: &Path) -> std::io::Result<()> {
+    fs::remove_file(path)
+}
+
+/// Suffix of a shim moved aside because Windows would not delete it yet.
+#[cfg(windows)]
+const REMOVED_SUFFIX: &str = ".trustrun-removed";
+
+/// Windows does not delete a file while a program runs from it, and a hardlink shim is the very
+/// trustrun.exe running `shim remove`. Renaming it is allowed: the name goes at once (PATH no
+/// longer finds it) and the file is deleted by the next `shim install|remove` in this directory.
+#[cfg(windows)]
+fn remove_shim_file(path: &Path) -> std::io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            let aside = path.with_file_name(format!(".{name}.{nanos}{REMOVED_SUFFIX}"));
+            fs::rename(path, &aside)?;
+            let _ = fs::remove_file(&aside);
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Deletes the shims an earlier `remove` had to move aside, where they are no longer running.
+#[cfg(windows)]
+fn sweep_removed(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .ends_with(REMOVED_SUFFIX)
+        {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+#[cfg(not(windows))]
+fn sweep_removed(_dir: &Path) {}
+
 fn print_path_advice(dir: &Path, names: &[String]) {
     let path = std::env::var_os(crate::vars::PATH).unwrap_or_default();
     let entries: Vec<PathBuf> = std::env::split_paths(&path).collect();
     let position = entries
         .iter()
-        .position(|e| fs::canonicalize(e).is_ok_and(|c| c == dir));
+        .position(|e| dunce::canonicalize(e).is_ok_and(|c| c == dir));
     // Names that PATH finds somewhere before the shim directory bypass the shims.
     let shadowed: Vec<String> = match position {
         Some(pos) => names
@@ -423,6 +537,9 @@ pub fn remove(dir: Option<PathBuf>, names: Vec<String>) -> Result<()> {
     };
     let mut manifest = Manifest::read(&dir);
     let exe = current_exe()?;
+    // The name the user PATH entry was recorded under, taken while the directory still exists.
+    let canonical = dunce::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+    sweep_removed(&dir);
     let names: Vec<String> = if names.is_empty() {
         manifest.shims.keys().cloned().collect()
     } else {
@@ -447,7 +564,7 @@ pub fn remove(dir: Option<PathBuf>, names: Vec<String>) -> Result<()> {
                 kept = true;
                 continue;
             }
-            fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
+            remove_shim_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
             println!("removed  {}", p.display());
         }
         if !kept {
@@ -457,6 +574,8 @@ pub fn remove(dir: Option<PathBuf>, names: Vec<String>) -> Result<()> {
     if manifest.shims.is_empty() {
         let _ = fs::remove_file(dir.join(SHIM_MARKER));
         let _ = fs::remove_dir(&dir);
+        // No shim left: the directory's PATH entry, if install added it, goes too.
+        remove_from_user_path(&canonical)?;
     } else if dir.is_dir() {
         manifest.write(&dir)?;
     }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::certinfo::{self, AnchorKey, CertInfo};
 use super::strict;
 use crate::certs::{self, Der};
+use crate::provenance::Provenance;
 use crate::sources::{Gathered, Origin};
 
 /// The three trust sets a host is judged against.
@@ -155,6 +156,7 @@ pub fn roots_outside_mozilla(
     mozilla_keys: &HashSet<AnchorKey>,
 ) -> (Vec<CorporateRoot>, Vec<String>) {
     let shipped = keys(&distribution_public_roots());
+    let signals = crate::provenance::read();
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     let mut public = Vec::new();
@@ -169,14 +171,27 @@ pub fn roots_outside_mozilla(
         if mozilla_keys.contains(&key) || !seen.insert(key.clone()) {
             continue;
         }
-        if shipped.contains(&key) {
+        // The OS's own word first (Windows, macOS); Linux falls back on what the distribution ships.
+        let said = match origin {
+            Origin::OsStore => signals.of(der),
+            _ => None,
+        };
+        let source = match &said {
+            Some(Provenance::Deployed(how)) => format!("{origin}, {how}"),
+            _ => origin.to_string(),
+        };
+        let public_root = match said {
+            Some(p) => p == Provenance::Vendor,
+            None => shipped.contains(&key),
+        };
+        if public_root {
             public.push(parsed.info(der).subject);
             continue;
         }
         let problems = strict::check(&parsed.cert, strict::Position::Root);
         out.push(CorporateRoot {
             cert: parsed.info(der),
-            source: origin.to_string(),
+            source,
             passes_x509_strict: problems.is_empty(),
             x509_strict_problems: problems,
         });

@@ -16,7 +16,12 @@ use anyhow::{Context, Result};
 use crate::failure::{EXIT_FAILURE, Failure};
 use crate::options::TrustOptions;
 use crate::stable_bundle::{self, Refreshed, SetupInputs};
-use crate::user_env::Record;
+use crate::user_env::UserEnv;
+#[cfg(windows)]
+use crate::user_env::{Scope, Store};
+
+/// The owner of setup's changes in the user-environment record (`shim` owns its own).
+const OWNER: &str = "setup";
 use crate::vars;
 
 pub struct Request {
@@ -63,9 +68,11 @@ fn users_own(name: &str) -> Option<String> {
     let here = vars::non_empty(name).map(|v| v.to_string_lossy().into_owned());
     #[cfg(windows)]
     let here = here.or_else(|| {
-        crate::user_env::registry::user_value(name)
+        crate::user_env::Registry
+            .get(name)
             .ok()
             .flatten()
+            .map(|v| v.text)
             .filter(|v| !v.is_empty())
     });
     here.filter(|v| !crate::sources::is_cache_bundle(Path::new(v)))
@@ -123,7 +130,7 @@ fn apply(opts: &TrustOptions, req: &Request) -> Result<()> {
         values.python_dir = Some(dir);
     }
 
-    let mut record = Record::load()?;
+    let mut record = UserEnv::open()?;
     if req.dry_run {
         for ca in &opts.ca {
             crate::certs::read_ca_path(ca).map_err(|e| Failure::usage(e.to_string()))?;
@@ -132,7 +139,7 @@ fn apply(opts: &TrustOptions, req: &Request) -> Result<()> {
     } else {
         // First the file, then what points at it.
         let done = stable_bundle::install(&root, &inputs)?;
-        record.note_stable_bundle(&root)?;
+        record.note_stable_bundle(OWNER, &root)?;
         let verb = match done {
             Refreshed::Written => "wrote     ",
             Refreshed::Unchanged => "unchanged ",
@@ -156,18 +163,18 @@ fn apply(opts: &TrustOptions, req: &Request) -> Result<()> {
 }
 
 #[cfg(unix)]
-fn write_values(record: &mut Record, values: &targets::Values, dry_run: bool) -> Result<()> {
+fn write_values(record: &mut UserEnv, values: &targets::Values, dry_run: bool) -> Result<()> {
     let home = dirs::home_dir().context("no home directory is known here")?;
     let config = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
     for target in targets::unix_targets(&home, &config) {
         let body = targets::body(target.syntax, values)?;
-        let outcome = record.put_block(&target.path, &body, dry_run)?;
+        let outcome = record.put_block(OWNER, &target.path, &body, dry_run)?;
         println!("{:<12} {}", outcome.verb(dry_run), target.path.display());
     }
     // cfg!, not #[cfg]: the macOS branch is compiled (and type-checked) everywhere.
     if cfg!(target_os = "macos") {
         let agent = targets::launch_agent_path(&home);
-        let outcome = record.put_file(&agent, &targets::launch_agent(values)?, dry_run)?;
+        let outcome = record.put_file(OWNER, &agent, &targets::launch_agent(values)?, dry_run)?;
         println!(
             "{:<12} {} (apps started from the Dock get the values from your next login)",
             outcome.verb(dry_run),
@@ -178,52 +185,63 @@ fn write_values(record: &mut Record, values: &targets::Values, dry_run: bool) ->
 }
 
 #[cfg(windows)]
-fn write_values(record: &mut Record, values: &targets::Values, dry_run: bool) -> Result<()> {
+fn write_values(record: &mut UserEnv, values: &targets::Values, dry_run: bool) -> Result<()> {
+    let store = &mut crate::user_env::Registry;
+    let scope = Scope::UserRegistry;
     for (name, value) in &values.vars {
         let text = value.to_str().context("a path that is not valid Unicode")?;
-        let outcome = record.set_registry_value(name, text, dry_run)?;
-        println!("{:<12} HKCU\\Environment\\{name}", outcome.verb(dry_run));
+        let edit = record.set_variable(store, OWNER, scope, name, text, dry_run)?;
+        println!("{:<12} HKCU\\Environment\\{name}", edit.verb(dry_run));
     }
     if let Some(dir) = &values.python_dir {
         // PYTHONPATH as a whole: our directory first, the user's value after it.
         let mine = dir.to_str().context("a path that is not valid Unicode")?;
-        let theirs = crate::user_env::registry::user_value(vars::PYTHONPATH)?
+        let theirs = store
+            .get(vars::PYTHONPATH)?
+            .map(|v| v.text)
             .filter(|v| !v.is_empty() && !v.split(';').any(|e| e == mine));
         let value = match theirs {
             Some(t) => format!("{mine};{t}"),
             None => mine.to_owned(),
         };
-        let outcome = record.set_registry_value(vars::PYTHONPATH, &value, dry_run)?;
-        println!(
-            "{:<12} HKCU\\Environment\\PYTHONPATH",
-            outcome.verb(dry_run)
-        );
+        let edit = record.set_variable(store, OWNER, scope, vars::PYTHONPATH, &value, dry_run)?;
+        println!("{:<12} HKCU\\Environment\\PYTHONPATH", edit.verb(dry_run));
     }
     let shims = crate::shim::default_dir()?;
     let shims = shims.to_str().context("a path that is not valid Unicode")?;
-    let outcome = record.add_path_entry(shims, dry_run)?;
-    println!("{:<12} {shims} on the user PATH", outcome.verb(dry_run));
-    if !dry_run {
-        crate::user_env::registry::broadcast();
+    if dry_run {
+        println!("would put    {shims} on the user PATH (unless it is there)");
+    } else {
+        let outcome = record.prepend_path_entry(store, OWNER, scope, "Path", shims)?;
+        let verb = match outcome {
+            crate::user_env::Outcome::Added => "added",
+            crate::user_env::Outcome::AlreadyThere => "unchanged",
+        };
+        println!("{verb:<12} {shims} on the user PATH");
+        store.announce();
     }
     Ok(())
 }
 
 fn undo(dry_run: bool) -> Result<()> {
-    let mut record = Record::load()?;
-    if record.is_empty() {
+    let mut record = UserEnv::open()?;
+    if !record.has_owner(OWNER) {
         println!("trustrun setup is not in place; nothing to undo");
         return Ok(());
     }
     if dry_run {
-        for change in record.changes.iter().rev() {
-            println!("would undo   {change:?}");
+        for r in record.changes().iter().rev().filter(|r| r.owner == OWNER) {
+            println!("would undo   {}", describe(&r.change));
         }
         println!("(dry run: nothing was changed)");
         return Ok(());
     }
-    for line in record.undo()? {
-        println!("{line}");
+    #[cfg(windows)]
+    let store = &mut crate::user_env::Registry;
+    #[cfg(not(windows))]
+    let store = &mut crate::user_env::NoVariables;
+    for change in record.undo(store, OWNER, |_| true)? {
+        println!("undone       {}", describe(&change));
     }
     println!(
         "trustrun setup is undone: new shells start without it (shells open now keep their values)."
@@ -231,8 +249,26 @@ fn undo(dry_run: bool) -> Result<()> {
     Ok(())
 }
 
+/// One change as a person reads it.
+fn describe(change: &crate::user_env::Change) -> String {
+    use crate::user_env::Change;
+    match change {
+        Change::PathEntryAdded {
+            variable, entry, ..
+        } => format!("{entry} on {variable}"),
+        Change::VariableSet { variable, .. } => format!("the variable {variable}"),
+        Change::DirCreated { path } => format!("directory {}", path.display()),
+        Change::BlockAdded { path, .. } => format!("block in {}", path.display()),
+        Change::FileWritten { path, .. } => format!("file {}", path.display()),
+        Change::StableBundle { cache } => format!(
+            "refreshing {} (the file stays for processes already started)",
+            crate::stable_bundle::path(cache).display()
+        ),
+    }
+}
+
 fn refresh() -> Result<()> {
-    let record = Record::load()?;
+    let record = UserEnv::open()?;
     let Some(root) = record.stable_bundle_cache() else {
         return Err(Failure::new(
             EXIT_FAILURE,

@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use crate::stable_bundle;
-use crate::user_env::Record;
+use crate::user_env::UserEnv;
 use crate::vars;
 
 pub fn doctor_line() -> String {
-    let record = match Record::load() {
+    let record = match UserEnv::open() {
         Ok(r) => r,
         Err(e) => return format!("setup: {}", crate::failure::one_line(&e)),
     };
