@@ -182,6 +182,26 @@ enum Command {
         #[command(flatten)]
         trust: ToolTrustArgs,
     },
+    /// Make every new shell and program of yours trusted (profiles, user environment); --undo takes it back
+    Setup {
+        /// Print what would change, change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Remove exactly what setup added, as its record says
+        #[arg(long, conflicts_with_all = ["refresh", "force", "python"])]
+        undo: bool,
+        /// Rebuild the stable bundle from setup's sources now (every trustrun run does it too)
+        #[arg(long, conflicts_with_all = ["force", "python", "dry_run"])]
+        refresh: bool,
+        /// Also replace CA variables you set yourself (their files stay trusted)
+        #[arg(long)]
+        force: bool,
+        /// Also put trustrun's sitecustomize on PYTHONPATH, for code that pins certifi
+        #[arg(long)]
+        python: bool,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
     /// Manage shims: links named like programs (python, pip, harbor...) to put first on PATH
     Shim {
         #[command(subcommand)]
@@ -365,6 +385,23 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
             ShimAction::List { dir } => crate::shim::list(dir),
             ShimAction::Remove { names, dir } => crate::shim::remove(dir, names),
         },
+        Some(Command::Setup {
+            dry_run,
+            undo,
+            refresh,
+            force,
+            python,
+            trust,
+        }) => crate::setup::run(
+            &merge_args(&cli.trust, &trust)?,
+            &crate::setup::Request {
+                dry_run,
+                undo,
+                refresh,
+                force,
+                python,
+            },
+        ),
         Some(Command::Doctor {
             hosts,
             json,

@@ -24,6 +24,7 @@ pub mod plan;
 pub mod provenance;
 pub mod python_support;
 pub mod run;
+pub mod setup;
 pub mod shell;
 pub mod shim;
 mod shim_names;

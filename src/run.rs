@@ -42,7 +42,11 @@ pub enum PrepareError {
 pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
     let inputs = Inputs {
         extra: opts.ca.clone(),
-        variables: Inputs::caller_variables(),
+        variables: {
+            let mut v = Inputs::caller_variables();
+            crate::stable_bundle::add_setup_sources(&mut v);
+            v
+        },
     };
     // No known cache directory is handled like an unusable one: the fallback still serves.
     let attempt = cache::preferred_dir()
@@ -128,8 +132,9 @@ fn prepare_in(
     }
     let python_dir = python_support::ensure(root).map_err(PrepareError::Internal)?;
     // Secondary: a program still runs with the bundle when its stable copy cannot be written.
-    let stable =
-        crate::stable_bundle::refresh(root, &bundle.path).map_err(|e| crate::failure::one_line(&e));
+    // With `trustrun setup` in place the stable file follows setup's sources (see stable_bundle).
+    let stable = crate::stable_bundle::keep_fresh(root, &bundle.path)
+        .map_err(|e| crate::failure::one_line(&e));
     if let (Err(why), true) = (&stable, opts.verbose) {
         eprintln!("trustrun: the stable bundle file was not refreshed: {why}");
     }

@@ -283,10 +283,14 @@ pub fn stale_note(gathered: &Gathered, bundle: &[Der]) -> Option<String> {
 }
 
 /// Whether `path` is a bundle in a trustrun cache (`<cache>/bundles/<32 hex>.pem` beside an
-/// `index` directory, or `<cache>/current.pem`), whichever cache: such a file only repeats the
-/// sources it was made from, and reading it back would keep roots the OS store has since dropped. A copy made with
-/// `trustrun bundle --output` lives elsewhere and counts as the user's own file.
+/// `index` directory), whichever cache: such a file only repeats the sources it was made from, and
+/// reading it back would keep roots the OS store has since dropped. A copy made with
+/// `trustrun bundle --output` lives elsewhere and counts as the user's own file. The stable
+/// `current.pem` that `trustrun setup` points profiles at is a bundle of ours too.
 pub fn is_cache_bundle(path: &Path) -> bool {
+    if crate::stable_bundle::is_stable_file(path) {
+        return true;
+    }
     let Some(dir) = path.parent() else {
         return false;
     };

@@ -20,13 +20,22 @@
 //!
 //! API for the commands that hand a bundle on: `run::stable_bundle(&TrustOptions)`, or
 //! `Prepared::stable_bundle` after `run::prepare`; `refresh(root, bundle)` below is what both use.
+//!
+//! With `trustrun setup` in place (its sources recorded in `current.inputs`), the stable file
+//! holds the bundle of setup's sources, whatever options a single run had: the profiles point at
+//! it, and one `trustrun --ca x` must not widen every shell nor a run elsewhere narrow them.
+//! A run whose own bundle differs is then not handed the stable file as its bundle
+//! (`keep_fresh`), so nothing mounts less than that run asked for.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
 
+use crate::bundle::{self, BundleError};
 use crate::cache::{self, Stamp};
+use crate::sources::Inputs;
 
 /// The stable file's name in the cache root.
 pub const FILE_NAME: &str = "current.pem";
@@ -73,6 +82,49 @@ pub fn refresh(root: &Path, bundle: &Path) -> Result<PathBuf> {
     Ok(stable)
 }
 
+/// What every run calls (`run::prepare`): keeps the stable file fresh and says whether it holds
+/// this run's `bundle`.
+pub fn keep_fresh(root: &Path, bundle: &Path) -> Result<PathBuf> {
+    let Some(inputs) = recorded(root)? else {
+        return refresh(root, bundle);
+    };
+    let setups = newest_bundle(root, &inputs)?;
+    let stable = refresh(root, &setups)?;
+    if setups.file_name() != bundle.file_name() {
+        bail!(
+            "{} holds the sources `trustrun setup` recorded, not this run's (other --ca files or CA variables)",
+            stable.display()
+        );
+    }
+    Ok(stable)
+}
+
+/// A world-readable file holding exactly `bundle`, for a container that will read it long after
+/// this run (the containers hand-off). That is the stable file, unless `trustrun setup` keeps it
+/// on setup's own sources and this run's differ (another `--ca`): then a content-addressed public
+/// copy, `public/<bundle name>`, 0644, which cleanup never removes either (a container created
+/// today may be started next week). Never the stable file with other trust than the run asked for.
+pub fn for_handoff(root: &Path, bundle: &Path) -> Result<PathBuf> {
+    if let Ok(stable) = keep_fresh(root, bundle) {
+        return Ok(stable);
+    }
+    let name = bundle.file_name().context("the bundle has no file name")?;
+    let copy = root.join(PUBLIC_DIR).join(name);
+    let text = fs::read(bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
+    if text.is_empty() {
+        bail!("{} is empty", bundle.display());
+    }
+    let current = fs::metadata(&copy).ok();
+    if !(current.as_ref().is_some_and(has_mode) && fs::read(&copy).is_ok_and(|old| old == text)) {
+        cache::write_atomic_mode(&copy, &text, MODE)
+            .with_context(|| format!("cannot write {}", copy.display()))?;
+    }
+    Ok(copy)
+}
+
+/// Where `for_handoff` keeps public copies of bundles that are not the stable file's.
+const PUBLIC_DIR: &str = "public";
+
 /// Whether the stable file copies the bundle `name` and is as it was written (mode included).
 fn up_to_date(stable: &Path, source: &Path, name: &str) -> bool {
     let Ok(text) = fs::read_to_string(source) else {
@@ -99,4 +151,141 @@ fn has_mode(meta: &fs::Metadata) -> bool {
 #[cfg(windows)]
 fn has_mode(_meta: &fs::Metadata) -> bool {
     true
+}
+
+/// The setup record's name in the cache root: setup's sources, read by every run.
+const INPUTS_NAME: &str = "current.inputs";
+
+/// Whether `path` is a stable bundle in a trustrun cache (beside its `bundles` and `index`
+/// directories). Like the content-addressed bundles it only repeats its sources, so it is never
+/// read back into a bundle: a root the OS store drops must leave the stable file too.
+pub fn is_stable_file(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == FILE_NAME)
+        && path
+            .parent()
+            .is_some_and(|root| root.join("index").is_dir() && root.join("bundles").is_dir())
+}
+
+/// What setup asked the stable bundle to hold, kept in the cache so every run can refresh it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupInputs {
+    /// CA files and directories named to setup (`--ca`, `TRUSTRUN_CA`, config), absolute.
+    pub ca: Vec<PathBuf>,
+    /// The user's own CA variables at setup time (name, file): their files stay trusted.
+    pub variables: Vec<(String, PathBuf)>,
+}
+
+impl SetupInputs {
+    fn inputs(&self) -> Inputs {
+        Inputs {
+            extra: self.ca.clone(),
+            variables: self.variables.clone(),
+        }
+    }
+}
+
+/// What a refresh for setup did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refreshed {
+    /// The stable file already copied the newest bundle.
+    Unchanged,
+    /// It was written (first time, or the sources changed).
+    Written,
+}
+
+/// Records `inputs` as setup's and brings the stable file up to date. Errors leave any
+/// existing stable file as it was.
+pub fn install(root: &Path, inputs: &SetupInputs) -> Result<Refreshed> {
+    let refreshed = refresh_with(root, inputs)?;
+    let text = serde_json::to_vec_pretty(inputs).context("cannot record setup's inputs")?;
+    cache::write_atomic(&root.join(INPUTS_NAME), &text).context("cannot record setup's inputs")?;
+    Ok(refreshed)
+}
+
+/// Stops following setup's sources (setup was undone). The stable file itself stays: processes
+/// started while setup was in place may still read it.
+pub fn retire(root: &Path) -> Result<()> {
+    match fs::remove_file(root.join(INPUTS_NAME)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("cannot remove {}", root.join(INPUTS_NAME).display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Setup's recorded inputs in the cache at `root`; `None` when setup is not in place (one failed
+/// `open` on every run).
+pub fn recorded(root: &Path) -> Result<Option<SetupInputs>> {
+    let file = root.join(INPUTS_NAME);
+    match fs::read(&file) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .with_context(|| format!("{}: not a file trustrun setup wrote", file.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", file.display())),
+    }
+}
+
+/// `trustrun setup --refresh`: the stable file from setup's sources, now.
+pub fn refresh_if_set_up(root: &Path) -> Result<Option<Refreshed>> {
+    match recorded(root)? {
+        Some(inputs) => refresh_with(root, &inputs).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Builds (or finds) the bundle of `inputs` and copies it to the stable path when it differs.
+pub fn refresh_with(root: &Path, inputs: &SetupInputs) -> Result<Refreshed> {
+    let bundle = newest_bundle(root, inputs)?;
+    let name = bundle.file_name().unwrap_or_default().to_string_lossy();
+    if up_to_date(&path(root), &root.join(SOURCE_NAME), &name) {
+        return Ok(Refreshed::Unchanged);
+    }
+    refresh(root, &bundle)?;
+    Ok(Refreshed::Written)
+}
+
+/// Whether the stable file copies the newest bundle of setup's sources (false when setup is not
+/// in place or the file is missing).
+pub fn is_fresh(root: &Path) -> Result<bool> {
+    let Some(inputs) = recorded(root)? else {
+        return Ok(false);
+    };
+    let bundle = newest_bundle(root, &inputs)?;
+    let name = bundle.file_name().unwrap_or_default().to_string_lossy();
+    Ok(up_to_date(&path(root), &root.join(SOURCE_NAME), &name))
+}
+
+fn newest_bundle(root: &Path, inputs: &SetupInputs) -> Result<PathBuf> {
+    match bundle::ensure(root, &inputs.inputs()) {
+        Ok(b) => Ok(b.path),
+        Err(BundleError::UserCa(e)) => Err(crate::failure::Failure::usage(format!(
+            "a CA file setup recorded is not usable: {e}"
+        ))
+        .into()),
+        Err(BundleError::Internal(e)) => Err(e),
+    }
+}
+
+/// A caller's variable naming the stable file stands for setup's sources: the bundle of a run
+/// started from a set-up shell must hold them too (the file itself is never read back, see
+/// `is_stable_file`), or `trustrun PROGRAM` there would trust less than the shell did. Setup's CA
+/// files come in as that variable's files: one gone missing is a warning, as for any variable.
+pub fn add_setup_sources(variables: &mut Vec<(String, PathBuf)>) {
+    let Some((name, root)) = variables
+        .iter()
+        .find(|(_, p)| is_stable_file(p))
+        .and_then(|(n, p)| Some((n.clone(), p.parent()?.to_owned())))
+    else {
+        return;
+    };
+    let Ok(Some(setup)) = recorded(&root) else {
+        return;
+    };
+    let extra = setup.ca.into_iter().map(|p| (name.clone(), p));
+    for entry in extra.chain(setup.variables) {
+        if !variables.iter().any(|(_, p)| *p == entry.1) {
+            variables.push(entry);
+        }
+    }
 }

@@ -257,7 +257,9 @@ fn assert_cache_modes(root: &Path) {
             let expected = if meta.is_dir() {
                 stack.push(path.clone());
                 0o700
-            } else if path == root.join("current.pem") {
+            } else if path == root.join("current.pem")
+                || path.parent() == Some(&root.join("public"))
+            {
                 0o644
             } else {
                 0o600

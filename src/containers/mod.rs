@@ -206,7 +206,7 @@ fn rewrite(
                     }
                     let mut ours: Vec<OsString> = Vec::new();
                     if !create.mounts_target {
-                        let stable = crate::stable_bundle::refresh(setup.root, setup.bundle)?;
+                        let stable = crate::stable_bundle::for_handoff(setup.root, setup.bundle)?;
                         ours.extend(mount_option(&stable)?);
                     }
                     for (k, v) in &injection.env {
@@ -410,7 +410,7 @@ fn rewrite_compose(
     if per_service.is_empty() {
         return Ok(None);
     }
-    let stable = crate::stable_bundle::refresh(setup.root, setup.bundle)?;
+    let stable = crate::stable_bundle::for_handoff(setup.root, setup.bundle)?;
     let doc = compose::override_file(version.as_deref(), &per_service, &stable);
     let content = serde_json::to_vec_pretty(&doc)?;
     let digest = crate::sources::hex(&<sha2::Sha256 as sha2::Digest>::digest(&content));

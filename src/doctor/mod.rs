@@ -64,6 +64,8 @@ pub struct Report {
     pub advice: Vec<String>,
     /// Worth knowing, nothing to do now (a root failing strict checks with no Python 3.13 here).
     pub notes: Vec<String>,
+    /// `trustrun setup`: in place, fresh, shadowed (see `setup::status`).
+    pub setup: String,
     pub summary: Summary,
 }
 
@@ -148,7 +150,11 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
     };
     let inputs = Inputs {
         extra: opts.ca.clone(),
-        variables: Inputs::caller_variables(),
+        variables: {
+            let mut v = Inputs::caller_variables();
+            crate::stable_bundle::add_setup_sources(&mut v);
+            v
+        },
     };
     let gathered = sources::gather(&inputs).map_err(|e| Failure::usage(e.to_string()))?;
     let mozilla = trust::mozilla();
@@ -228,6 +234,7 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         hosts,
         advice: advice.fixes,
         notes: advice.notes,
+        setup: crate::setup::status::doctor_line(),
         summary,
     })
 }

@@ -140,6 +140,8 @@ fn unwrapped(r: &Report, verbose: bool) -> String {
         let _ = writeln!(o, "  {mark} {message}");
     }
 
+    let _ = writeln!(o, "  {}", r.setup);
+
     let _ = writeln!(o, "\nPythons on PATH");
     if r.pythons.is_empty() {
         let _ = writeln!(o, "  none found");

@@ -2,11 +2,18 @@
 //! that keeps one record of every change trustrun made there, so that each change can be undone
 //! exactly, and only that change.
 //!
-//! Off the hot path: used by `trustrun shim install|remove` (the shim directory on the user PATH).
+//! Off the hot path: used by `trustrun shim install|remove` (the shim directory on the user PATH)
+//! and `trustrun setup` (CA variables in the registry on Windows; marked blocks in shell profiles,
+//! files of ours and the stable bundle on every platform, see `files.rs`).
 //! The record, `user-env.json` in trustrun's per-user data directory, lists each change with its
 //! owner (the command that made it: `shim`, later `setup`), its scope and what was there before.
 //! A change is only recorded when trustrun actually made it: an entry that was already on PATH is
 //! the user's, and undoing never removes it.
+
+pub mod block;
+mod files;
+
+pub use files::{Edit, NoVariables};
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +26,10 @@ use serde::{Deserialize, Serialize};
 pub enum Scope {
     /// The user's environment in the registry (`HKCU\Environment`), read by every new process.
     UserRegistry,
+    /// Files in the user's home: shell profiles, `environment.d`, a LaunchAgent.
+    Files,
+    /// trustrun's cache (the stable bundle setup keeps fresh).
+    Cache,
 }
 
 /// One change trustrun made.
@@ -38,6 +49,20 @@ pub enum Change {
         value: String,
         previous: Option<String>,
     },
+    /// A directory that did not exist (`~/.config/fish/conf.d`); removed again when empty.
+    DirCreated { path: PathBuf },
+    /// Our marked block in a text file; `created` when the file did not exist, `separator` what
+    /// was put between the file's text and the block.
+    BlockAdded {
+        path: PathBuf,
+        created: bool,
+        separator: String,
+    },
+    /// A whole file of ours (a macOS LaunchAgent) with the SHA-256 of what we wrote: removed on
+    /// undo only while it still has that content.
+    FileWritten { path: PathBuf, sha256: String },
+    /// A stable bundle kept fresh in this cache directory (see `stable_bundle`).
+    StableBundle { cache: PathBuf },
 }
 
 impl Change {
@@ -280,6 +305,13 @@ fn undo_one(store: &mut dyn Store, change: &Change) -> Result<bool> {
                 None => store.remove(variable)?,
             }
             Ok(true)
+        }
+        Change::DirCreated { .. }
+        | Change::BlockAdded { .. }
+        | Change::FileWritten { .. }
+        | Change::StableBundle { .. } => {
+            files::undo(change)?;
+            Ok(false)
         }
     }
 }

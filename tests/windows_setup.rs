@@ -1,0 +1,88 @@
+//! `trustrun setup` on Windows, run for real under wine: it writes `HKCU\Environment`, a new
+//! process started without trustrun (the Windows test client, which trusts only `SSL_CERT_FILE`)
+//! verifies the test corporate root through it, and `--undo` removes the values again. The control
+//! is the same client before setup and after the undo.
+
+mod common;
+mod wine;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::{World, output_text};
+use wine::{Wine, windows_path};
+
+fn client(w: &Wine, cache: &Path, url: &str) -> Output {
+    w.command(&w.client, cache, &[]).arg(url).output().unwrap()
+}
+
+fn assert_client(out: &Output, ok: bool) {
+    let text = output_text(out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if ok {
+        assert_eq!(out.status.code(), Some(0), "expected success:\n{text}");
+        assert!(stdout.starts_with("OK "), "expected OK:\n{text}");
+    } else {
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "expected a certificate failure:\n{text}"
+        );
+        assert!(stdout.contains("CERTIFICATE_VERIFY_FAILED"), "{text}");
+    }
+}
+
+/// The prefix is shared with the other wine tests: setup is undone however this test ends.
+struct UndoSetup<'a>(&'a Wine, &'a Path);
+
+impl Drop for UndoSetup<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .0
+            .trustrun(self.1, &[])
+            .args(["setup", "--undo"])
+            .output();
+    }
+}
+
+#[test]
+fn setup_writes_the_user_environment_a_new_process_trusts_and_undo_takes_it_back() {
+    let w = Wine::lock();
+    let world = World::new();
+    let cache = world.cache.path();
+    assert_eq!(
+        w.user_env("SSL_CERT_FILE"),
+        None,
+        "a value left by another run"
+    );
+    assert_client(&client(&w, cache, &world.server.url), false);
+
+    let _undo = UndoSetup(&w, cache);
+    let out = w
+        .trustrun(cache, &[])
+        .args(["setup", "--ca"])
+        .arg(windows_path(&world.pki.root_pem))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    let value = w
+        .user_env("SSL_CERT_FILE")
+        .expect("setup wrote SSL_CERT_FILE");
+    assert!(value.ends_with("\\current.pem"), "{value}");
+    assert_eq!(
+        w.user_env("REQUESTS_CA_BUNDLE").as_deref(),
+        Some(value.as_str())
+    );
+    // A new process, not started through trustrun, gets the value from the registry.
+    assert_client(&client(&w, cache, &world.server.url), true);
+
+    let out = w
+        .trustrun(cache, &[])
+        .args(["setup", "--undo"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    assert_eq!(w.user_env("SSL_CERT_FILE"), None);
+    assert_eq!(w.user_env("REQUESTS_CA_BUNDLE"), None);
+    assert_client(&client(&w, cache, &world.server.url), false);
+}
