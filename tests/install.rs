@@ -8,6 +8,7 @@
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
 mod common;
+mod wine;
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -459,4 +460,47 @@ fn the_release_archives_hold_the_wheels_executables_and_their_sha256_checks() {
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("trustrun {VERSION}")
     );
+}
+
+/// The Windows wheel's own `trustrun.exe` (the release build maturin put in it, not the test
+/// build) does the main job under wine: the Windows test client fails alone and verifies through it.
+#[test]
+fn the_windows_wheels_exe_runs_under_wine_and_makes_a_client_trust_the_root() {
+    let wheel = windows_wheel();
+    let script = format!("trustrun-{VERSION}.data/scripts/trustrun.exe");
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = tmp.path().join("trustrun.exe");
+    fs::write(&exe, wheel_member(&wheel, &script)).unwrap();
+
+    let w = wine::Wine::lock();
+    let world = World::new();
+    let cache = world.cache.path();
+    let control = w
+        .command(&w.client, cache, &[])
+        .arg(&world.server.url)
+        .output()
+        .unwrap();
+    assert_eq!(control.status.code(), Some(1), "{}", output_text(&control));
+    assert!(
+        String::from_utf8_lossy(&control.stdout).contains("CERTIFICATE_VERIFY_FAILED"),
+        "{}",
+        output_text(&control)
+    );
+    let through = w
+        .command(&exe, cache, &[])
+        .arg("--ca")
+        .arg(wine::windows_path(&world.pki.root_pem))
+        .arg(wine::windows_path(&w.client))
+        .arg(&world.server.url)
+        .output()
+        .unwrap();
+    assert_eq!(through.status.code(), Some(0), "{}", output_text(&through));
+    assert!(
+        String::from_utf8_lossy(&through.stdout)
+            .lines()
+            .any(|l| l.starts_with("OK {\"ok\":true")),
+        "{}",
+        output_text(&through)
+    );
+    assert_eq!(world.server.answered(), 1);
 }

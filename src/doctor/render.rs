@@ -99,13 +99,23 @@ fn unwrapped(r: &Report, verbose: bool) -> String {
         );
     }
     let public = &r.sources.public_roots_not_in_mozilla;
-    if verbose && !public.is_empty() {
+    // Who vouches for them differs: Windows' authroot list, macOS' system roots, a Linux
+    // distribution's package.
+    let shipper = if cfg!(any(windows, target_os = "macos")) {
+        "your OS vouches for"
+    } else {
+        "your OS distribution ships"
+    };
+    if !public.is_empty() {
         let _ = writeln!(
             o,
-            "  and {} public roots your OS distribution ships that Mozilla's current set lacks \
-             (not corporate):",
-            public.len()
+            "  and {} public {} {shipper} beyond Mozilla's (not corporate{}",
+            public.len(),
+            if public.len() == 1 { "root" } else { "roots" },
+            if verbose { "):" } else { "; -v lists them)" }
         );
+    }
+    if verbose {
         for name in public {
             let _ = writeln!(o, "    {name}");
         }
