@@ -23,6 +23,7 @@ pub mod path_escape;
 pub mod plan;
 pub mod python_support;
 pub mod run;
+pub mod settings;
 pub mod shell;
 pub mod shim;
 mod shim_names;
@@ -31,6 +32,7 @@ pub mod sources;
 pub mod stable_bundle;
 mod suggest;
 pub mod text;
+pub mod truststore;
 pub mod vars;
 
 use std::process::ExitCode;

@@ -56,8 +56,9 @@ impl Cli {
 
 /// `TRUSTRUN_CONTAINERS`: `0`/`false`/`no`/`off` turn container handling off, `1`/`true`/`yes`/`on`
 /// keep it on; anything else is a usage error naming the variable.
-pub fn enabled_from_env() -> Result<Option<bool>, Failure> {
-    let Some(value) = vars::non_empty(vars::TRUSTRUN_CONTAINERS) else {
+/// The value comes from `settings::EnvironmentOptions`, read once.
+pub fn parse_enabled(value: Option<&std::ffi::OsStr>) -> Result<Option<bool>, Failure> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
     match value.to_string_lossy().trim().to_ascii_lowercase().as_str() {
