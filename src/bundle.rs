@@ -16,6 +16,7 @@ use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
 use crate::cache::{self, Stamp};
+use crate::failure::PrepareError;
 use crate::sources::{self, Gathered, Inputs};
 
 pub struct Bundle {
@@ -24,29 +25,21 @@ pub struct Bundle {
     pub built: Option<Gathered>,
 }
 
-/// Why a bundle could not be had. A CA file the user named is their error (exit 2); anything else
-/// is ours, and the caller decides between running the program untouched and `--strict`.
-#[derive(Debug)]
-pub enum BundleError {
-    UserCa(crate::certs::CaPathError),
-    Internal(anyhow::Error),
-}
-
 /// An index entry used within this long is not touched again: cleanup only needs to know that
 /// it is in use, and a write on every start would cost more than the rest of the warm path.
 const TOUCH_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// The bundle for `inputs` in the cache at `root`, built when no bundle matches the fingerprint
 /// or the one found is not what was written.
-pub fn ensure(root: &Path, inputs: &Inputs) -> Result<Bundle, BundleError> {
-    let bundles = cache::private_subdir(root, "bundles").map_err(BundleError::Internal)?;
-    let index_dir = cache::private_subdir(root, "index").map_err(BundleError::Internal)?;
+pub fn ensure(root: &Path, inputs: &Inputs) -> Result<Bundle, PrepareError> {
+    let bundles = cache::private_subdir(root, "bundles")?;
+    let index_dir = cache::private_subdir(root, "index")?;
     let index = index_dir.join(inputs.fingerprint());
     if let Some(path) = cached(&bundles, &index) {
         return Ok(Bundle { path, built: None });
     }
-    let gathered = sources::gather(inputs).map_err(BundleError::UserCa)?;
-    let path = write(&bundles, &gathered, &index).map_err(BundleError::Internal)?;
+    let gathered = sources::gather(inputs)?;
+    let path = write(&bundles, &gathered, &index)?;
     crate::cleanup::bounded(root, &path);
     Ok(Bundle {
         path,

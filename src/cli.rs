@@ -461,12 +461,8 @@ fn merge_args(before: &TrustArgs, after: &TrustArgs) -> Result<TrustOptions, Fai
 }
 
 /// The bundle and plan, for commands that have no program to run untouched when this fails.
-fn prepare_or_fail(opts: &TrustOptions) -> Result<run::Prepared> {
-    match run::prepare(opts) {
-        Ok(p) => Ok(p),
-        Err(run::PrepareError::UserCa(f)) => Err(f.into()),
-        Err(run::PrepareError::Internal(e)) => Err(e.context("cannot build the CA bundle")),
-    }
+fn prepare_or_fail(opts: &TrustOptions) -> Result<crate::prepare::Prepared> {
+    crate::prepare::prepare(opts).map_err(crate::failure::PrepareError::into_error)
 }
 
 fn env_command(opts: &TrustOptions, format: Option<crate::env_format::Format>) -> Result<()> {

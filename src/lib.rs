@@ -21,6 +21,7 @@ pub mod os_store;
 pub mod output;
 pub mod path_escape;
 pub mod plan;
+pub mod prepare;
 pub mod python_support;
 pub mod run;
 pub mod settings;

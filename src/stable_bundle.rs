@@ -18,8 +18,8 @@
 //! certificates only, so being readable by all is no disclosure. (On Windows the profile's ACL
 //! applies; modes do not exist there.)
 //!
-//! API for the commands that hand a bundle on: `run::stable_bundle(&TrustOptions)`, or
-//! `Prepared::stable_bundle` after `run::prepare`; `refresh(root, bundle)` below is what both use.
+//! API for the commands that hand a bundle on: `prepare::stable_bundle(&TrustOptions)`, or
+//! `Prepared::stable_bundle` after `prepare::prepare`; `refresh(root, bundle)` below is what both use.
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -77,7 +77,7 @@ pub fn parse_enabled(value: Option<&std::ffi::OsStr>) -> Result<Option<bool>, Fa
 /// is told so, so that shims and nested trustruns leave containers alone too.
 pub fn launch_hook(
     opts: &TrustOptions,
-    prepared: &crate::run::Prepared,
+    prepared: &crate::prepare::Prepared,
     program: &OsStr,
     target: &Path,
     args: &[OsString],

@@ -24,8 +24,8 @@ use serde::Serialize;
 
 use crate::certs::Der;
 use crate::failure::Failure;
+use crate::failure::PrepareError;
 use crate::options::TrustOptions;
-use crate::run::{self, PrepareError};
 use crate::sources::{self, Inputs};
 
 use certinfo::CertInfo;
@@ -141,9 +141,9 @@ pub fn run(opts: &TrustOptions, args: &Args) -> Result<()> {
 }
 
 fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> Result<Report> {
-    let bundle_path = match run::prepare(opts) {
+    let bundle_path = match crate::prepare::prepare(opts) {
         Ok(p) => Ok(p.bundle),
-        Err(PrepareError::UserCa(f)) => return Err(f.into()),
+        Err(e @ PrepareError::UserCa { .. }) => return Err(e.into_error()),
         Err(PrepareError::Internal(e)) => Err(crate::failure::one_line(&e)),
     };
     let inputs = Inputs {
