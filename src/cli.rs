@@ -553,7 +553,7 @@ fn bundle_command(opts: &TrustOptions, output: Option<PathBuf>) -> Result<()> {
             if [Some(&prepared.bundle), stable]
                 .into_iter()
                 .flatten()
-                .any(|b| crate::shim::same_file(b, &out))
+                .any(|b| crate::file_id::same_file(b, &out))
             {
                 return Err(Failure::usage(format!(
                     "--output {}: that is trustrun's bundle itself; nothing to copy",

@@ -72,10 +72,7 @@ pub fn path() -> Option<PathBuf> {
 
 /// `path` for a `TRUSTRUN_CONFIG` value already read (`settings::EnvironmentOptions`).
 pub fn path_from(variable: Option<&OsStr>) -> Option<PathBuf> {
-    match variable.filter(|v| !v.is_empty()) {
-        Some(p) => Some(PathBuf::from(p)),
-        None => dirs::config_dir().map(|d| d.join("trustrun").join("config.toml")),
-    }
+    crate::user_dirs::config_file(variable)
 }
 
 /// The config in effect, given the value of `TRUSTRUN_CONFIG`: empty when there is no file. A

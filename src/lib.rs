@@ -1,18 +1,22 @@
 //! trustrun: run a program so that every TLS client in it trusts the OS trust store, Mozilla's
 //! roots and the CA files the user names. See DESIGN.md in the repository for the data flow.
 
+mod authority;
 pub mod bundle;
 pub mod cache;
+pub mod cache_layout;
 pub mod certs;
 pub mod cleanup;
 mod cli;
 pub mod config;
 mod config_init;
 pub mod containers;
+pub mod digest;
 pub mod doctor;
 pub mod env_format;
 mod export;
 pub mod failure;
+mod file_id;
 pub mod input_file;
 pub mod launch;
 pub mod locate;
@@ -34,6 +38,7 @@ pub mod stable_bundle;
 mod suggest;
 pub mod text;
 pub mod truststore;
+mod user_dirs;
 pub mod vars;
 
 use std::process::ExitCode;

@@ -41,7 +41,8 @@ impl fmt::Display for Verdict {
 /// Every file named `program` on PATH with what the search makes of it, up to the chosen one
 /// (or all, with `all`).
 pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, Verdict)> {
-    let me = SelfId::current();
+    // Hardlinks share an identity; copies are caught by the shim directory marker.
+    let me = crate::file_id::FileId::current_exe();
     let mut out = Vec::new();
     for dir in search_path() {
         // Read only where the marker is: most PATH directories cost one failed stat here.
@@ -227,44 +228,6 @@ fn is_executable(_path: &Path, meta: &fs::Metadata) -> bool {
 #[cfg(windows)]
 fn is_executable(path: &Path, meta: &fs::Metadata) -> bool {
     meta.is_file() && path.extension().is_some()
-}
-
-/// The running binary's identity, to recognise links to it.
-struct SelfId {
-    #[cfg(unix)]
-    id: (u64, u64),
-    #[cfg(windows)]
-    path: PathBuf,
-}
-
-impl SelfId {
-    #[cfg(unix)]
-    fn current() -> Option<SelfId> {
-        use std::os::unix::fs::MetadataExt;
-        let meta = fs::metadata(std::env::current_exe().ok()?).ok()?;
-        Some(SelfId {
-            id: (meta.dev(), meta.ino()),
-        })
-    }
-
-    #[cfg(unix)]
-    fn is(&self, _path: &Path, meta: &fs::Metadata) -> bool {
-        use std::os::unix::fs::MetadataExt;
-        self.id == (meta.dev(), meta.ino())
-    }
-
-    #[cfg(windows)]
-    fn current() -> Option<SelfId> {
-        Some(SelfId {
-            path: std::env::current_exe().ok()?,
-        })
-    }
-
-    #[cfg(windows)]
-    fn is(&self, path: &Path, _meta: &fs::Metadata) -> bool {
-        // Hardlinks share a file index; copies are caught by the shim directory marker.
-        same_file::is_same_file(path, &self.path).unwrap_or(false)
-    }
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ use anyhow::{Context, Result, bail};
 use crate::cache::{self, Stamp};
 
 /// The stable file's name in the cache root.
-pub const FILE_NAME: &str = "current.pem";
+pub const FILE_NAME: &str = crate::cache_layout::CURRENT;
 /// Which bundle the stable file copies, and its stamp when written.
 const SOURCE_NAME: &str = "current.source";
 /// The stable file's mode: readable by every user and container.

@@ -59,8 +59,7 @@ fn image() -> &'static str {
         }
         let tag = format!(
             "trustrun-test-curl:{}",
-            &trustrun::sources::hex(&<sha2::Sha256 as sha2::Digest>::digest(stamp.as_bytes()))
-                [..12]
+            &trustrun::digest::sha256_hex(stamp.as_bytes())[..12]
         );
         if docker()
             .args(["image", "inspect", &tag])

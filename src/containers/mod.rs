@@ -414,7 +414,7 @@ fn rewrite_compose(
     let stable = crate::stable_bundle::refresh(setup.root, setup.bundle)?;
     let doc = compose::override_file(version.as_deref(), &per_service, &stable);
     let content = serde_json::to_vec_pretty(&doc)?;
-    let digest = crate::sources::hex(&<sha2::Sha256 as sha2::Digest>::digest(&content));
+    let digest = crate::digest::sha256_hex(&content);
     let file = setup
         .root
         .join("containers")
