@@ -200,19 +200,19 @@ mod tests {
 
     #[test]
     fn proxy_urls() {
-        match parse_proxy("http://user:p%40ss@proxy.corp:3128/") {
-            Route::Proxy {
-                url,
-                host,
-                port,
-                authorization,
-            } => {
-                assert_eq!((host.as_str(), port), ("proxy.corp", 3128));
-                assert_eq!(url, "http://***@proxy.corp:3128/");
-                assert_eq!(authorization.as_deref(), Some("Basic dXNlcjpwQHNz"));
-            }
-            other => panic!("{other:?}"),
-        }
+        let route = parse_proxy("http://user:p%40ss@proxy.corp:3128/");
+        let Route::Proxy {
+            url,
+            host,
+            port,
+            authorization,
+        } = route
+        else {
+            panic!("{route:?}");
+        };
+        assert_eq!((host.as_str(), port), ("proxy.corp", 3128));
+        assert_eq!(url, "http://***@proxy.corp:3128/");
+        assert_eq!(authorization.as_deref(), Some("Basic dXNlcjpwQHNz"));
         assert!(matches!(
             parse_proxy("proxy:8080"),
             Route::Proxy { port: 8080, .. }
