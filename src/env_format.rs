@@ -23,6 +23,8 @@ pub enum Format {
 }
 
 impl Format {
+    /// Windows picks the format of the shell it detects; Unix defaults to sh.
+    #[cfg_attr(not(windows), allow(dead_code))]
     pub fn for_shell(shell: Shell) -> Format {
         match shell {
             Shell::Sh => Format::Sh,

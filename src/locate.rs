@@ -20,27 +20,27 @@ use crate::vars;
 pub const SHIM_MARKER: &str = ".trustrun-shims";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub enum PathVerdict {
     Chosen,
     ShimDirectory,
     IsTrustrun,
     NotExecutable,
 }
 
-impl fmt::Display for Verdict {
+impl fmt::Display for PathVerdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Verdict::Chosen => "the real program",
-            Verdict::ShimDirectory => "skipped: a trustrun shim directory",
-            Verdict::IsTrustrun => "skipped: trustrun itself",
-            Verdict::NotExecutable => "skipped: not executable",
+            PathVerdict::Chosen => "the real program",
+            PathVerdict::ShimDirectory => "skipped: a trustrun shim directory",
+            PathVerdict::IsTrustrun => "skipped: trustrun itself",
+            PathVerdict::NotExecutable => "skipped: not executable",
         })
     }
 }
 
 /// Every file named `program` on PATH with what the search makes of it, up to the chosen one
 /// (or all, with `all`).
-pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, Verdict)> {
+pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, PathVerdict)> {
     // Hardlinks share an identity; copies are caught by the shim directory marker.
     let me = crate::file_id::FileId::current_exe();
     let mut out = Vec::new();
@@ -64,15 +64,15 @@ pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, Verdict)> {
                 Some(Some(names)) => names.iter().any(|n| is_shim_file(&file, n)),
             };
             let verdict = if ours {
-                Verdict::ShimDirectory
+                PathVerdict::ShimDirectory
             } else if me.as_ref().is_some_and(|me| me.is(&file, &meta)) {
-                Verdict::IsTrustrun
+                PathVerdict::IsTrustrun
             } else if !is_executable(&file, &meta) {
-                Verdict::NotExecutable
+                PathVerdict::NotExecutable
             } else {
-                Verdict::Chosen
+                PathVerdict::Chosen
             };
-            let chosen = verdict == Verdict::Chosen;
+            let chosen = verdict == PathVerdict::Chosen;
             out.push((file, verdict));
             if chosen && !all {
                 return out;
@@ -126,10 +126,10 @@ pub fn find(program: &OsStr) -> Result<PathBuf, Failure> {
         };
     }
     let found = candidates(program, false);
-    if let Some((path, _)) = found.iter().find(|(_, v)| *v == Verdict::Chosen) {
+    if let Some((path, _)) = found.iter().find(|(_, v)| *v == PathVerdict::Chosen) {
         return Ok(path.clone());
     }
-    if let Some((path, _)) = found.iter().find(|(_, v)| *v == Verdict::NotExecutable) {
+    if let Some((path, _)) = found.iter().find(|(_, v)| *v == PathVerdict::NotExecutable) {
         return Err(Failure::new(
             EXIT_CANNOT_EXECUTE,
             format!("{shown}: {} is not executable", path.display()),

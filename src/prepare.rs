@@ -28,7 +28,7 @@ pub struct Prepared {
 /// Builds or finds the bundle and the python support directory, and the child's environment.
 pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
     let inputs = Inputs {
-        extra: opts.ca.clone(),
+        ca: opts.ca.clone(),
         variables: Inputs::caller_variables(),
     };
     // No known cache directory is handled like an unusable one: the fallback still serves.
@@ -48,7 +48,7 @@ pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
         }
         Err(user) => return Err(user),
     };
-    let plan = plan::plan(&bundle, &python_dir, opts, &inputs.inherited())
+    let plan = plan::child_env(&bundle, &python_dir, opts, &inputs.inherited())
         .map_err(PrepareError::Internal)?;
     Ok(Prepared {
         root,
@@ -62,6 +62,8 @@ pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
 /// The stable bundle file (`<cache>/current.pem`, mode 0644, replaced atomically, never removed
 /// by cleanup) holding the bundle for `opts`: for what hands the bundle to another user or keeps
 /// its path for long (containers, setup). See `stable_bundle.rs`.
+// The API of the setup work (not on this branch yet); containers use `Prepared::stable_bundle`.
+#[allow(dead_code)]
 pub fn stable_bundle(opts: &TrustOptions) -> Result<PathBuf> {
     let prepared = prepare(opts).map_err(PrepareError::into_error)?;
     prepared.stable_bundle.map_err(anyhow::Error::msg)

@@ -15,8 +15,10 @@ use crate::vars;
 /// shim again); real nesting (a tool starting python starting pip) stays far below it.
 pub const MAX_DEPTH: u32 = 16;
 
-// The other commands and branches name these from here; they live in `prepare`.
+// Callers that name these through `run` (the setup work) still compile; they live in `prepare`.
+#[allow(unused_imports)]
 pub use crate::failure::PrepareError;
+#[allow(unused_imports)]
 pub use crate::prepare::{Prepared, prepare, stable_bundle};
 
 /// Runs `program` with the prepared trust. Returns only on failure: on success the program has

@@ -85,7 +85,6 @@ pub struct Origins {
     pub truststore: Origin,
     pub strict: Origin,
     pub relax_x509_strict: Origin,
-    pub verbose: Origin,
     pub containers: Origin,
 }
 
@@ -201,7 +200,7 @@ pub fn resolve(
         config.relax_x509_strict,
     );
     // The config has no `verbose`: it is a question of one run.
-    let (verbose, verbose_from) = switch(
+    let (verbose, _) = switch(
         (flags.verbose, "--verbose"),
         (env_verbose, vars::TRUSTRUN_VERBOSE),
         None,
@@ -235,7 +234,6 @@ pub fn resolve(
             truststore: truststore_from,
             strict: strict_from,
             relax_x509_strict: relax_from,
-            verbose: verbose_from,
             containers: containers_from,
         },
         config,

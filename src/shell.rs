@@ -3,6 +3,7 @@
 use std::path::Path;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names, reason = "PowerShell is the shell's name")]
 pub enum Shell {
     Sh,
     Fish,

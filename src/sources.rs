@@ -22,7 +22,7 @@ pub enum Origin {
     OsStore,
     Mozilla,
     /// A CA file or directory the user named (`--ca`, `TRUSTRUN_CA`, config).
-    Extra(PathBuf),
+    Ca(PathBuf),
     /// What a CA variable in the caller's environment pointed at.
     Variable(String, PathBuf),
 }
@@ -32,7 +32,7 @@ impl fmt::Display for Origin {
         match self {
             Origin::OsStore => f.write_str("OS trust store"),
             Origin::Mozilla => f.write_str("Mozilla roots (webpki-root-certs)"),
-            Origin::Extra(p) => write!(f, "CA file {}", p.display()),
+            Origin::Ca(p) => write!(f, "CA file {}", p.display()),
             Origin::Variable(name, p) => write!(f, "{name}={}", p.display()),
         }
     }
@@ -42,7 +42,7 @@ impl fmt::Display for Origin {
 #[derive(Clone, Debug, Default)]
 pub struct Inputs {
     /// CA files and directories the user named, in order.
-    pub extra: Vec<PathBuf>,
+    pub ca: Vec<PathBuf>,
     /// The caller's CA variables that are set (and not empty), as (name, path).
     pub variables: Vec<(String, PathBuf)>,
 }
@@ -111,7 +111,7 @@ impl Inputs {
             }
         };
         h.update(b"\0extra\0");
-        for p in &self.extra {
+        for p in &self.ca {
             stat_into(&mut h, p);
             // A directory's mtime changes when files come or go, not when one is rewritten in
             // place: every entry is looked at, since every entry is read.
@@ -210,9 +210,9 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
     );
     add(&mut out, Origin::OsStore, os.certs);
 
-    for path in &inputs.extra {
+    for path in &inputs.ca {
         let certs = certs::read_ca_path(path)?;
-        add(&mut out, Origin::Extra(path.clone()), certs);
+        add(&mut out, Origin::Ca(path.clone()), certs);
     }
 
     // The OS store's own files (SSL_CERT_DIR=/etc/ssl/certs, say) are read already.

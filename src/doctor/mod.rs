@@ -147,7 +147,7 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         Err(PrepareError::Internal(e)) => Err(crate::failure::one_line(&e)),
     };
     let inputs = Inputs {
-        extra: opts.ca.clone(),
+        ca: opts.ca.clone(),
         variables: Inputs::caller_variables(),
     };
     let gathered = sources::gather(&inputs).map_err(|e| Failure::usage(e.to_string()))?;
