@@ -21,7 +21,7 @@ pub const DEFAULT_NAMES: &[&str] = &["python", "python3", "pip", "pip3", "harbor
 
 /// The `.cmd` template for Windows machines where neither a hardlink nor a copy can be made.
 #[cfg(windows)]
-const CMD_TEMPLATE: &str = include_str!("../shims/shim.cmd");
+const CMD_TEMPLATE: &str = include_str!("../shims/windows/shim.cmd");
 
 /// `TRUSTRUN_SHIM_DIR`, else `shims` in the platform's per-user data directory.
 pub fn default_dir() -> Result<PathBuf> {
