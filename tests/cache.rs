@@ -3,8 +3,6 @@
 //! one reading of every boolean give, proven with real clients where trust is at stake.
 #![cfg(unix)]
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -13,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use rcgen::{CustomExtension, IsCa, KeyIdMethod};
 
-use common::*;
+use crate::common::*;
 
 const LAX_CN: &str = "Trustrun Test Lax Root";
 

@@ -3,8 +3,6 @@
 //! failure mode of the live probe within its timeout; strict X.509 findings; and the same facts
 //! in --json as in the text.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -13,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use rcgen::{CustomExtension, IsCa, KeyIdMethod};
 use serde_json::Value;
 
@@ -223,7 +221,7 @@ fn json_carries_the_same_facts_as_the_text() {
     );
     let report = text(&text_out);
     let doc = json(&json_out);
-    // `cargo test --test doctor json_carries -- --nocapture` shows a whole report.
+    // `cargo test --test integration json_carries -- --nocapture` shows a whole report.
     println!("{report}");
 
     let hosts = doc["hosts"].as_array().unwrap();

@@ -2,12 +2,10 @@
 //! is on PATH and the root intercepting a checked host fails the strict checks (a note
 //! otherwise); every line fits 100 columns; a healthy machine ends in one line saying so.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 use rcgen::{CustomExtension, IsCa, KeyIdMethod};
 
 const LAX_CN: &str = "Trustrun Test Lax Advice Root CA";

@@ -2,9 +2,7 @@
 //! leaves the loader object alone) and its guard of last resort (silent, but says what failed
 //! under TRUSTRUN_DEBUG=1).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// A loader that is a class (classmethods, as the import system's own BuiltinImporter and
 /// FrozenImporter are): hooking `certifi` through it must leave the class as it was, so the next
@@ -66,7 +64,8 @@ print("spec loader restored:", certifi.__spec__.loader is ClassLoader)
 fn the_last_guard_says_what_failed_under_debug() {
     let world = World::new();
     // -S: site does not import our sitecustomize; the code below does, after breaking meta_path.
-    let code = "import sys; sys.meta_path = tuple(sys.meta_path); import sitecustomize; print('started')";
+    let code =
+        "import sys; sys.meta_path = tuple(sys.meta_path); import sitecustomize; print('started')";
     let run = |debug: &str| {
         world
             .trustrun()

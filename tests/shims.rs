@@ -2,15 +2,13 @@
 //! scripts trusted, through other managers' shims, without loops.
 #![cfg(unix)]
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 struct ShimWorld {
     world: World,
