@@ -113,20 +113,9 @@ fn a_truncated_last_block_refuses_the_named_file_whole() {
     assert_ne!(python.status.code(), Some(0), "{}", output_text(&python));
 
     let shown = cut.display().to_string();
-    let out = world
-        .trustrun()
-        .arg("--ca")
-        .arg(&cut)
-        .arg("true")
-        .output()
-        .unwrap();
+    let out = world.trustrun_ca(&cut);
     assert_refused(&out, &[&shown, "cut off"]);
-    let out = world
-        .trustrun()
-        .env("TRUSTRUN_CA", &cut)
-        .arg("true")
-        .output()
-        .unwrap();
+    let out = world.trustrun_var("TRUSTRUN_CA", &cut);
     assert_refused(&out, &[&shown]);
 }
 
@@ -164,6 +153,21 @@ fn suggested_command(line: &str) -> String {
     line[start..end].to_owned()
 }
 
+/// trustrun refused `file` with a line naming it and `words`; the command in that line (with
+/// `extra` appended), run as given, writes `<file>.pem`, which is returned.
+fn refused_then_converted(out: &Output, file: &Path, words: &[&str], extra: &str) -> PathBuf {
+    let shown = file.display().to_string();
+    let mut needles = vec![shown.as_str()];
+    needles.extend(words);
+    let command = suggested_command(&assert_refused(out, &needles)) + extra;
+    let ran = Command::new("sh").arg("-c").arg(&command).output().unwrap();
+    assert!(ran.status.success(), "{command}:\n{}", output_text(&ran));
+    let converted = file.with_extension("pem");
+    let wrote = converted.is_file();
+    assert!(wrote, "{command} wrote no {}", converted.display());
+    converted
+}
+
 #[test]
 fn pkcs7_files_get_the_command_that_converts_them_and_it_works() {
     let world = World::new();
@@ -180,27 +184,9 @@ fn pkcs7_files_get_the_command_that_converts_them_and_it_works() {
             "-out",
             p7.to_str().unwrap(),
         ]);
-        let out = world
-            .trustrun()
-            .arg("--ca")
-            .arg(&p7)
-            .arg("true")
-            .output()
-            .unwrap();
-        let line = assert_refused(
-            &out,
-            &[&p7.display().to_string(), "PKCS#7", "openssl pkcs7"],
-        );
+        let out = world.trustrun_ca(&p7);
         // The command it names, run as given, makes a file trustrun takes and the client trusts.
-        let command = suggested_command(&line);
-        let ran = Command::new("sh").arg("-c").arg(&command).output().unwrap();
-        assert!(ran.status.success(), "{command}:\n{}", output_text(&ran));
-        let converted = p7.with_extension("pem");
-        assert!(
-            converted.is_file(),
-            "{command} wrote no {}",
-            converted.display()
-        );
+        let converted = refused_then_converted(&out, &p7, &["PKCS#7", "openssl pkcs7"], "");
         assert_certificate_failure(&world.control("requests"));
         assert_ok(&world.client("requests").ca(&converted).output(), "200");
     }
@@ -240,41 +226,13 @@ fn pkcs12_and_private_keys_are_named_for_what_they_are() {
         "-out",
         p12.to_str().unwrap(),
     ]);
-    let out = world
-        .trustrun()
-        .arg("--ca")
-        .arg(&p12)
-        .arg("true")
-        .output()
-        .unwrap();
-    let line = assert_refused(
-        &out,
-        &[&p12.display().to_string(), "PKCS#12", "openssl pkcs12"],
-    );
-    let command = suggested_command(&line);
-    let ran = Command::new("sh")
-        .arg("-c")
-        .arg(format!("{command} -passin pass:"))
-        .output()
-        .unwrap();
-    assert!(ran.status.success(), "{command}:\n{}", output_text(&ran));
-    let converted = p12.with_extension("pem");
-    let ok = world
-        .trustrun()
-        .arg("--ca")
-        .arg(&converted)
-        .arg("true")
-        .output()
-        .unwrap();
+    let out = world.trustrun_ca(&p12);
+    let converted =
+        refused_then_converted(&out, &p12, &["PKCS#12", "openssl pkcs12"], " -passin pass:");
+    let ok = world.trustrun_ca(&converted);
     assert_eq!(ok.status.code(), Some(0), "{}", output_text(&ok));
 
-    let out = world
-        .trustrun()
-        .arg("--ca")
-        .arg(&key)
-        .arg("true")
-        .output()
-        .unwrap();
+    let out = world.trustrun_ca(&key);
     assert_refused(&out, &[&key.display().to_string(), "private key"]);
 }
 
@@ -321,13 +279,7 @@ fn a_named_ca_path_with_a_colon_is_a_usage_error_naming_it() {
     let world = World::new();
     let odd = world.cache.path().join("corp:root.pem");
     fs::copy(&world.pki.root_pem, &odd).unwrap();
-    let out = world
-        .trustrun()
-        .arg("--ca")
-        .arg(&odd)
-        .arg("true")
-        .output()
-        .unwrap();
+    let out = world.trustrun_ca(&odd);
     assert_refused(&out, &[&odd.display().to_string(), "':'"]);
 }
 
@@ -385,12 +337,7 @@ fn extra_variables_that_already_mean_something_are_refused() {
         "LD_LIBRARY_PATH",
     ] {
         let config = config_file(&world, &format!("\nextra_variables = [\"{name}\"]\n"));
-        let out = world
-            .trustrun()
-            .env("TRUSTRUN_CONFIG", &config)
-            .arg("true")
-            .output()
-            .unwrap();
+        let out = world.trustrun_var("TRUSTRUN_CONFIG", &config);
         assert_refused(
             &out,
             &[
@@ -420,14 +367,10 @@ fn a_single_ca_string_with_a_tilde_is_read_from_home() {
     let config = config_file(&world, "ca = \"~/corp.pem\"\n");
     assert_certificate_failure(&world.control("requests"));
     let out = world
-        .trustrun()
+        .client("requests")
         .env("HOME", &home)
         .env("TRUSTRUN_CONFIG", &config)
-        .arg(venv_python())
-        .arg(client_script())
-        .args(["requests", &world.server.url])
-        .output()
-        .unwrap();
+        .output();
     assert_ok(&out, "200");
 }
 
@@ -435,12 +378,7 @@ fn a_single_ca_string_with_a_tilde_is_read_from_home() {
 fn a_missing_ca_file_named_in_the_config_names_the_config_and_key() {
     let world = World::new();
     let config = config_file(&world, "strict = false\nca = [\"gone.pem\"]\n");
-    let out = world
-        .trustrun()
-        .env("TRUSTRUN_CONFIG", &config)
-        .arg("true")
-        .output()
-        .unwrap();
+    let out = world.trustrun_var("TRUSTRUN_CONFIG", &config);
     let gone = world.cache.path().join("gone.pem");
     assert_refused(
         &out,

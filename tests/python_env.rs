@@ -44,6 +44,14 @@ fn second_venv(import_certifi_in_pth: bool, sitecustomize: Option<&str>) -> Seco
     }
 }
 
+/// `requests-certifi` in `python`: fails on the certificate alone (the control, asserted), and
+/// is returned as run through `trustrun --ca root`.
+fn control_then_trustrun(world: &World, python: &Path) -> std::process::Output {
+    let client = |c: ClientRun<'_>| c.python(python).output();
+    assert_certificate_failure(&client(world.alone("requests-certifi")));
+    client(world.client("requests-certifi").with_root())
+}
+
 /// The site-packages directory of `python`.
 fn purelib(python: &Path) -> PathBuf {
     let out = Command::new(python)
@@ -60,17 +68,7 @@ fn purelib(python: &Path) -> PathBuf {
 fn certifi_imported_by_a_pth_is_patched_in_place() {
     let world = World::new();
     let venv = second_venv(true, None);
-    assert_certificate_failure(
-        &world
-            .alone("requests-certifi")
-            .python(&venv.python)
-            .output(),
-    );
-    let out = world
-        .client("requests-certifi")
-        .with_root()
-        .python(&venv.python)
-        .output();
+    let out = control_then_trustrun(&world, &venv.python);
     assert_ok(&out, "200");
 }
 
@@ -108,17 +106,7 @@ fn a_failing_sitecustomize_is_reported_as_python_would_and_trust_still_holds() {
     let world = World::new();
     let venv = second_venv(false, Some("raise RuntimeError('broken on purpose')\n"));
     // Control: the same venv and client without trustrun fail on the certificate.
-    assert_certificate_failure(
-        &world
-            .alone("requests-certifi")
-            .python(&venv.python)
-            .output(),
-    );
-    let out = world
-        .client("requests-certifi")
-        .with_root()
-        .python(&venv.python)
-        .output();
+    let out = control_then_trustrun(&world, &venv.python);
     let text = output_text(&out);
     assert_ok(&out, "200");
     assert!(

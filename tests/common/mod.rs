@@ -12,7 +12,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CertifiedIssuer, CustomExtension, DnType, IsCa,
+    KeyIdMethod, KeyPair, KeyUsagePurpose,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -30,6 +31,27 @@ pub struct Pki {
 impl Pki {
     pub fn corporate() -> Pki {
         Pki::build(ROOT_CN, |_| {})
+    }
+
+    /// A root whose basicConstraints is not critical and that has no keyUsage (`key_byte` fills
+    /// its key identifier): trusted by OpenSSL and rustls, rejected by Python 3.13's
+    /// VERIFY_X509_STRICT.
+    pub fn lax(root_cn: &str, names: &[&str], key_byte: u8) -> Pki {
+        Pki::build_for(root_cn, names, |params| {
+            let key_id = vec![key_byte; 20];
+            params.is_ca = IsCa::NoCa;
+            params.key_identifier_method = KeyIdMethod::PreSpecified(key_id.clone());
+            // BasicConstraints ::= SEQUENCE { cA BOOLEAN TRUE }, not critical.
+            let mut bc = CustomExtension::from_oid_content(
+                &[2, 5, 29, 19],
+                vec![0x30, 0x03, 0x01, 0x01, 0xff],
+            );
+            bc.set_criticality(false);
+            let mut ski_der = vec![0x04, key_id.len() as u8];
+            ski_der.extend(&key_id);
+            let ski = CustomExtension::from_oid_content(&[2, 5, 29, 14], ski_der);
+            params.custom_extensions = vec![bc, ski];
+        })
     }
 
     /// A PKI whose root parameters `tweak` may change (non-critical basicConstraints...).
@@ -421,6 +443,18 @@ impl World {
     /// A Python client of the test venv against this world's server, without trustrun.
     pub fn alone(&self, client: &str) -> ClientRun<'_> {
         ClientRun::new(self, client, false)
+    }
+
+    /// `trustrun --ca CA true`: what trustrun makes of a CA file, with no client to run.
+    pub fn trustrun_ca(&self, ca: impl AsRef<OsStr>) -> Output {
+        let mut cmd = self.trustrun();
+        cmd.arg("--ca").arg(ca).arg("true").output().unwrap()
+    }
+
+    /// `NAME=VALUE trustrun true`: what trustrun makes of a variable, with no client to run.
+    pub fn trustrun_var(&self, name: &str, value: impl AsRef<OsStr>) -> Output {
+        let mut cmd = self.trustrun();
+        cmd.env(name, value).arg("true").output().unwrap()
     }
 
     /// A cleaned `trustrun` command using this world's cache.
