@@ -122,6 +122,7 @@ pub fn resolve(
     for (slot, (name, value)) in booleans.iter_mut().zip(env.booleans()) {
         *slot = vars::parse_boolean(name, value)?;
     }
+    // TRUSTRUN_DEBUG is for our sitecustomize only; checked here so a bad spelling is an error.
     let [env_strict, env_verbose, env_relax, _debug] = booleans;
 
     let absolute = |p: PathBuf| std::path::absolute(&p).unwrap_or(p);
