@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Cost per `docker run` under trustrun, against plain `docker run` in the same run (hyperfine).
 #   TRUSTRUN=target/release/trustrun IMAGE=<local image with /usr/bin/sleep> bash bench/containers.sh
-# `cargo test --test containers` builds such an image (trustrun-test-curl:*). Needs a running engine.
+# `cargo test containers::` builds such an image (trustrun-test-curl:*). Needs a running engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TRUSTRUN=$(realpath "${TRUSTRUN:-target/release/trustrun}")
 IMAGE=${IMAGE:-$(docker images --format '{{.Repository}}:{{.Tag}}' 'trustrun-test-curl' | head -1)}
 RUNS=${RUNS:-30}
-[ -n "$IMAGE" ] || { echo "no IMAGE: run cargo test --test containers first, or name one" >&2; exit 2; }
+[ -n "$IMAGE" ] || { echo "no IMAGE: run cargo test containers:: first, or name one" >&2; exit 2; }
 export TRUSTRUN_CACHE_DIR; TRUSTRUN_CACHE_DIR=$(mktemp -d)
 "$TRUSTRUN" bundle >/dev/null   # warm cache: what every later run finds
 fake=$(mktemp -d)

@@ -1,8 +1,8 @@
 //! The merged CA bundle: found again by fingerprint on the warm path, built and written
 //! atomically under a content-addressed name on the cold path.
 //!
-//! Cache layout (this module's): `bundles/<first 32 hex digits of the SHA-256 of the text>.pem`,
-//! and `index/<fingerprint of the inputs>` holding `<bundle file name> <stamp>`, the stamp being
+//! Cache layout (named and shaped by `cache_layout`): `bundles/<first 32 hex digits of the SHA-256
+//! of the text>.pem`, and `index/<fingerprint of the inputs>` holding `<bundle file name> <stamp>`, the stamp being
 //! what the bundle looked like when written (`cache::Stamp`). The warm path compares the stamp
 //! (one `stat`); a bundle whose stamp changed is hashed and checked against its own name, and
 //! rebuilt when it does not match (truncated, emptied, edited). An index entry from an older
@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
-use sha2::{Digest, Sha256};
 
 use crate::cache::{self, Stamp};
+use crate::cache_layout;
+use crate::failure::PrepareError;
 use crate::sources::{self, Gathered, Inputs};
 
 pub struct Bundle {
@@ -24,29 +25,21 @@ pub struct Bundle {
     pub built: Option<Gathered>,
 }
 
-/// Why a bundle could not be had. A CA file the user named is their error (exit 2); anything else
-/// is ours, and the caller decides between running the program untouched and `--strict`.
-#[derive(Debug)]
-pub enum BundleError {
-    UserCa(crate::certs::CaPathError),
-    Internal(anyhow::Error),
-}
-
 /// An index entry used within this long is not touched again: cleanup only needs to know that
 /// it is in use, and a write on every start would cost more than the rest of the warm path.
 const TOUCH_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// The bundle for `inputs` in the cache at `root`, built when no bundle matches the fingerprint
 /// or the one found is not what was written.
-pub fn ensure(root: &Path, inputs: &Inputs) -> Result<Bundle, BundleError> {
-    let bundles = cache::private_subdir(root, "bundles").map_err(BundleError::Internal)?;
-    let index_dir = cache::private_subdir(root, "index").map_err(BundleError::Internal)?;
+pub fn ensure(root: &Path, inputs: &Inputs) -> Result<Bundle, PrepareError> {
+    let bundles = cache::private_subdir(root, cache_layout::BUNDLES)?;
+    let index_dir = cache::private_subdir(root, cache_layout::INDEX)?;
     let index = index_dir.join(inputs.fingerprint());
     if let Some(path) = cached(&bundles, &index) {
         return Ok(Bundle { path, built: None });
     }
-    let gathered = sources::gather(inputs).map_err(BundleError::UserCa)?;
-    let path = write(&bundles, &gathered, &index).map_err(BundleError::Internal)?;
+    let gathered = sources::gather(inputs)?;
+    let path = write(&bundles, &gathered, &index)?;
     crate::cleanup::bounded(root, &path);
     Ok(Bundle {
         path,
@@ -64,7 +57,7 @@ fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
         None => (text.trim(), None),
     };
     let stem = name.strip_suffix(".pem")?;
-    if !is_bundle_stem(stem) {
+    if !cache_layout::is_bundle_stem(stem) {
         return None;
     }
     let path = bundles.join(name);
@@ -89,20 +82,11 @@ fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
     }
     // Changed since written, or an index from before stamps: the name is the content's hash.
     let bytes = fs::read(&path).ok()?;
-    if bytes.is_empty() || bundle_stem(&bytes) != stem {
+    if bytes.is_empty() || cache_layout::bundle_stem(&bytes) != stem {
         return None;
     }
     let _ = cache::write_atomic(index, entry(name, &path).as_bytes());
     Some(path)
-}
-
-/// Whether `stem` has the shape of a bundle's name: 32 lower-case hex digits.
-pub fn is_bundle_stem(stem: &str) -> bool {
-    stem.len() == 32 && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-fn bundle_stem(text: &[u8]) -> String {
-    sources::hex(&Sha256::digest(text)[..16])
 }
 
 /// An index entry: the bundle's file name and its stamp as it is now.
@@ -114,8 +98,8 @@ fn entry(name: &str, path: &Path) -> String {
 }
 
 fn write(bundles: &Path, gathered: &Gathered, index: &Path) -> Result<PathBuf> {
-    let text = sources::render(gathered);
-    let name = format!("{}.pem", bundle_stem(text.as_bytes()));
+    let text = cache_layout::render(&gathered.certs);
+    let name = format!("{}.pem", cache_layout::bundle_stem(text.as_bytes()));
     let path = bundles.join(&name);
     // Content-addressed: a file with this name holds exactly this text, unless it was damaged
     // (which is how a stale index entry can lead here): then it is written again.

@@ -40,7 +40,7 @@ pub fn bounded(root: &Path, keep: &Path) {
 
     // Index entries first: what they still name decides which bundles stay.
     let mut named: Vec<String> = Vec::new();
-    for (path, meta) in entries(&root.join("index")) {
+    for (path, meta) in entries(&root.join(crate::cache_layout::INDEX)) {
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         if file_name.as_deref().is_some_and(|n| n.starts_with(".tmp-")) {
             if older_than(&meta, TMP_GRACE) {
@@ -58,7 +58,8 @@ pub fn bounded(root: &Path, keep: &Path) {
         }
     }
 
-    let mut bundles: Vec<(std::path::PathBuf, fs::Metadata)> = entries(&root.join("bundles"));
+    let mut bundles: Vec<(std::path::PathBuf, fs::Metadata)> =
+        entries(&root.join(crate::cache_layout::BUNDLES));
     // Newest first; ties (same second) broken by name, so every run decides alike.
     bundles.sort_by(|(pa, a), (pb, b)| {
         b.modified()
@@ -77,7 +78,7 @@ pub fn bounded(root: &Path, keep: &Path) {
         }
         let ours = name
             .strip_suffix(".pem")
-            .is_some_and(crate::bundle::is_bundle_stem);
+            .is_some_and(crate::cache_layout::is_bundle_stem);
         if !ours || i < KEEP_NEWEST || path == keep || named.contains(&name) {
             continue;
         }

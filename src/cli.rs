@@ -7,8 +7,9 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
 use crate::failure::Failure;
-use crate::options::{Flags, TrustOptions, Truststore};
+use crate::options::{Flags, TrustOptions};
 use crate::run;
+use crate::truststore::Truststore;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -136,7 +137,7 @@ impl TrustArgs {
     }
 
     fn options(&self) -> Result<TrustOptions, Failure> {
-        TrustOptions::merge(self.flags(), &crate::config::load()?)
+        Ok(crate::settings::load(self.flags())?.options)
     }
 }
 
@@ -498,16 +499,12 @@ fn merge_args(before: &TrustArgs, after: &TrustArgs) -> Result<TrustOptions, Fai
         verbose: before.verbose || after.verbose,
         no_containers: before.no_containers || after.no_containers,
     };
-    TrustOptions::merge(flags, &crate::config::load()?)
+    Ok(crate::settings::load(flags)?.options)
 }
 
 /// The bundle and plan, for commands that have no program to run untouched when this fails.
-fn prepare_or_fail(opts: &TrustOptions) -> Result<run::Prepared> {
-    match run::prepare(opts) {
-        Ok(p) => Ok(p),
-        Err(run::PrepareError::UserCa(f)) => Err(f.into()),
-        Err(run::PrepareError::Internal(e)) => Err(e.context("cannot build the CA bundle")),
-    }
+fn prepare_or_fail(opts: &TrustOptions) -> Result<crate::prepare::Prepared> {
+    crate::prepare::prepare(opts).map_err(crate::failure::PrepareError::into_error)
 }
 
 fn env_command(opts: &TrustOptions, format: Option<crate::env_format::Format>) -> Result<()> {
@@ -531,64 +528,39 @@ fn config_path() -> Result<()> {
 }
 
 fn config_show() -> Result<()> {
-    use crate::vars;
-    let config = crate::config::load()?;
-    let opts = TrustOptions::merge(Flags::default(), &config)?;
+    let crate::settings::Resolved {
+        options: opts,
+        origins,
+        config,
+    } = crate::settings::load(Flags::default())?;
     let file = crate::config::path();
     match (&file, &config.path) {
         (Some(p), Some(_)) => crate::outln!("config file      {} (read)", p.display())?,
         (Some(p), None) => crate::outln!("config file      {} (none there)", p.display())?,
         (None, _) => crate::outln!("config file      (no config directory known)")?,
     }
-    let origin = |env: &str, configured: bool| {
-        if vars::non_empty(env).is_some() {
-            env.to_owned()
-        } else if configured {
-            "config".to_owned()
-        } else {
-            "default".to_owned()
-        }
-    };
-    let env_ca: Vec<PathBuf> = vars::non_empty(vars::TRUSTRUN_CA)
-        .map(|v| crate::sources::split_path_list(&v))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| std::path::absolute(&p).unwrap_or(p))
-        .collect();
     if opts.ca.is_empty() {
         crate::outln!("ca               (none)")?;
     }
-    for (i, ca) in opts.ca.iter().enumerate() {
-        let from = if env_ca.contains(ca) {
-            vars::TRUSTRUN_CA
-        } else {
-            "config"
-        };
+    for (i, (ca, from)) in opts.ca.iter().zip(&origins.ca).enumerate() {
         let label = if i == 0 { "ca" } else { "" };
         crate::outln!("{label:<16} {} ({from})", ca.display())?;
     }
     crate::outln!(
         "truststore       {} ({}; {} here)",
         format!("{:?}", opts.truststore).to_ascii_lowercase(),
-        origin(vars::TRUSTRUN_TRUSTSTORE, config.truststore.is_some()),
+        origins.truststore,
         if opts.truststore.enabled() {
             "on"
         } else {
             "off"
         }
     )?;
-    crate::outln!(
-        "strict           {} ({})",
-        opts.strict,
-        origin(vars::TRUSTRUN_STRICT, config.strict.is_some())
-    )?;
+    crate::outln!("strict           {} ({})", opts.strict, origins.strict)?;
     crate::outln!(
         "relax_x509_strict {} ({})",
         opts.relax_x509_strict,
-        origin(
-            vars::TRUSTRUN_RELAX_X509_STRICT,
-            config.relax_x509_strict.is_some()
-        )
+        origins.relax_x509_strict
     )?;
     let list = |v: &[String]| {
         if v.is_empty() {
@@ -602,7 +574,7 @@ fn config_show() -> Result<()> {
     crate::outln!(
         "containers       {} ({})",
         opts.containers,
-        origin(vars::TRUSTRUN_CONTAINERS, config.containers.is_some())
+        origins.containers
     )?;
     if let Ok(cache) = crate::cache::preferred_dir() {
         crate::outln!("cache            {}", cache.display())?;
@@ -623,7 +595,7 @@ fn bundle_command(opts: &TrustOptions, output: Option<PathBuf>) -> Result<()> {
             if [Some(&prepared.bundle), stable]
                 .into_iter()
                 .flatten()
-                .any(|b| crate::shim::same_file(b, &out))
+                .any(|b| crate::file_id::same_file(b, &out))
             {
                 return Err(Failure::usage(format!(
                     "--output {}: that is trustrun's bundle itself; nothing to copy",

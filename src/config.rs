@@ -2,13 +2,14 @@
 //! `TRUSTRUN_CONFIG`). Flags beat the environment, which beats the config; CA paths from all
 //! three are trusted.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::failure::Failure;
 use crate::input_file::{self, ReadError};
-use crate::options::Truststore;
+use crate::truststore::Truststore;
 use crate::vars;
 
 #[derive(Debug, Default, Clone)]
@@ -66,23 +67,26 @@ impl OneOrMany {
 
 /// `TRUSTRUN_CONFIG`, else `trustrun/config.toml` in the platform's config directory.
 pub fn path() -> Option<PathBuf> {
-    if let Some(p) = vars::non_empty(vars::TRUSTRUN_CONFIG) {
-        return Some(PathBuf::from(p));
-    }
-    dirs::config_dir().map(|d| d.join("trustrun").join("config.toml"))
+    path_from(vars::non_empty(vars::TRUSTRUN_CONFIG).as_deref())
 }
 
-/// The config in effect: empty when there is no file. A file that does not parse, has an unknown
-/// key or a bad value is an error naming the file, the line and the key.
-pub fn load() -> Result<Config, Failure> {
-    let Some(path) = path() else {
+/// `path` for a `TRUSTRUN_CONFIG` value already read (`settings::EnvironmentOptions`).
+pub fn path_from(variable: Option<&OsStr>) -> Option<PathBuf> {
+    crate::user_dirs::config_file(variable)
+}
+
+/// The config in effect, given the value of `TRUSTRUN_CONFIG`: empty when there is no file. A
+/// file that does not parse, has an unknown key or a bad value is an error naming the file, the
+/// line and the key.
+pub fn load_from(variable: Option<&OsStr>) -> Result<Config, Failure> {
+    let Some(path) = path_from(variable) else {
         return Ok(Config::default());
     };
     let bytes = match input_file::read(&path, input_file::CONFIG_LIMIT) {
         Ok(b) => b,
         Err(ReadError::NotFound) => {
             // A TRUSTRUN_CONFIG that names nothing is a mistake worth saying.
-            if vars::non_empty(vars::TRUSTRUN_CONFIG).is_some() {
+            if variable.is_some_and(|v| !v.is_empty()) {
                 return Err(Failure::usage(format!(
                     "config {} (TRUSTRUN_CONFIG): no such file",
                     path.display()

@@ -2,7 +2,6 @@
 //! printed for a shell, a CI system or a dotenv file, each value quoted by its consumer's rules.
 
 use std::ffi::OsString;
-use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::failure::Failure;
@@ -24,6 +23,8 @@ pub enum Format {
 }
 
 impl Format {
+    /// Windows picks the format of the shell it detects; Unix defaults to sh.
+    #[cfg_attr(not(windows), allow(dead_code))]
     pub fn for_shell(shell: Shell) -> Format {
         match shell {
             Shell::Sh => Format::Sh,
@@ -239,24 +240,9 @@ pub fn dotenv_quote(name: &str, v: &str) -> Result<String, Failure> {
     Ok(format!("\"{v}\""))
 }
 
+/// A JSON string literal, as serde_json writes it.
 pub fn json_string(v: &str) -> String {
-    let mut out = String::with_capacity(v.len() + 2);
-    out.push('"');
-    for c in v.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    serde_json::Value::from(v).to_string()
 }
 
 #[cfg(test)]

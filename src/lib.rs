@@ -1,39 +1,63 @@
 //! trustrun: run a program so that every TLS client in it trusts the OS trust store, Mozilla's
-//! roots and the CA files the user names. See DESIGN.md in the repository for the data flow.
+//! roots and the CA files the user names.
+//!
+//! The pipeline, one stage a module or two:
+//!
+//! ```text
+//! dispatch  cli (argv[0]: shim or trustrun; clap)  ->  settings::resolve(flags, env, config)
+//!           = options::TrustOptions (+ each one's origin)
+//! sources   sources (Inputs, fingerprint, gather) <- os_store, certs, input_file
+//! bundle    prepare -> bundle (warm: index lookup; cold: write), cache_layout (names, format),
+//!           cache (private dir), stable_bundle (current.pem), cleanup, python_support
+//! plan      plan::child_env (the child's variables) -> env_format (`trustrun env`)
+//! locate    locate (PATH, skipping trustrun and its shims) -> shim, shim_shadow
+//! launch    run::run_program -> containers::launch_hook -> launch (exec / spawn and wait)
+//! ```
+//!
+//! Beside the pipeline: `doctor` (reports on trust and hosts), `export` (`bundle --output`,
+//! `--corporate-only`), `failure` (errors and exit codes), `vars` (every variable, named once).
 
-pub mod bundle;
-pub mod cache;
+mod authority;
+pub(crate) mod bundle;
+pub(crate) mod cache;
+pub(crate) mod cache_layout;
 pub mod certs;
-pub mod cleanup;
+pub(crate) mod cleanup;
 mod cli;
-pub mod config;
+pub(crate) mod config;
 mod config_init;
-pub mod containers;
-pub mod doctor;
-pub mod env_format;
+pub(crate) mod containers;
+pub mod digest;
+pub(crate) mod doctor;
+pub(crate) mod env_format;
 mod export;
 pub mod failure;
-pub mod input_file;
-pub mod launch;
-pub mod locate;
-pub mod options;
-pub mod os_store;
-pub mod output;
-pub mod path_escape;
-pub mod plan;
-pub mod provenance;
-pub mod python_support;
-pub mod run;
-pub mod setup;
-pub mod shell;
-pub mod shim;
+mod file_id;
+pub(crate) mod input_file;
+pub(crate) mod launch;
+pub(crate) mod locate;
+pub(crate) mod options;
+pub(crate) mod os_store;
+pub(crate) mod output;
+pub(crate) mod path_escape;
+pub(crate) mod plan;
+pub(crate) mod prepare;
+pub(crate) mod provenance;
+pub(crate) mod python_support;
+pub(crate) mod run;
+pub(crate) mod settings;
+pub(crate) mod setup;
+pub(crate) mod shell;
+pub(crate) mod shim;
 mod shim_names;
-pub mod shim_shadow;
-pub mod sources;
-pub mod stable_bundle;
+pub(crate) mod shim_shadow;
+pub(crate) mod sources;
+pub(crate) mod stable_bundle;
 mod suggest;
-pub mod text;
-pub mod user_env;
+pub(crate) mod text;
+pub(crate) mod truststore;
+mod user_dirs;
+pub(crate) mod user_env;
 pub mod vars;
 
 use std::process::ExitCode;

@@ -20,28 +20,29 @@ use crate::vars;
 pub const SHIM_MARKER: &str = ".trustrun-shims";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub enum PathVerdict {
     Chosen,
     ShimDirectory,
     IsTrustrun,
     NotExecutable,
 }
 
-impl fmt::Display for Verdict {
+impl fmt::Display for PathVerdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Verdict::Chosen => "the real program",
-            Verdict::ShimDirectory => "skipped: a trustrun shim directory",
-            Verdict::IsTrustrun => "skipped: trustrun itself",
-            Verdict::NotExecutable => "skipped: not executable",
+            PathVerdict::Chosen => "the real program",
+            PathVerdict::ShimDirectory => "skipped: a trustrun shim directory",
+            PathVerdict::IsTrustrun => "skipped: trustrun itself",
+            PathVerdict::NotExecutable => "skipped: not executable",
         })
     }
 }
 
 /// Every file named `program` on PATH with what the search makes of it, up to the chosen one
 /// (or all, with `all`).
-pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, Verdict)> {
-    let me = SelfId::current();
+pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, PathVerdict)> {
+    // Hardlinks share an identity; copies are caught by the shim directory marker.
+    let me = crate::file_id::FileId::current_exe();
     let mut out = Vec::new();
     for dir in search_path() {
         // Read only where the marker is: most PATH directories cost one failed stat here.
@@ -63,15 +64,15 @@ pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, Verdict)> {
                 Some(Some(names)) => names.iter().any(|n| is_shim_file(&file, n)),
             };
             let verdict = if ours {
-                Verdict::ShimDirectory
+                PathVerdict::ShimDirectory
             } else if me.as_ref().is_some_and(|me| me.is(&file, &meta)) {
-                Verdict::IsTrustrun
+                PathVerdict::IsTrustrun
             } else if !is_executable(&file, &meta) {
-                Verdict::NotExecutable
+                PathVerdict::NotExecutable
             } else {
-                Verdict::Chosen
+                PathVerdict::Chosen
             };
-            let chosen = verdict == Verdict::Chosen;
+            let chosen = verdict == PathVerdict::Chosen;
             out.push((file, verdict));
             if chosen && !all {
                 return out;
@@ -125,10 +126,10 @@ pub fn find(program: &OsStr) -> Result<PathBuf, Failure> {
         };
     }
     let found = candidates(program, false);
-    if let Some((path, _)) = found.iter().find(|(_, v)| *v == Verdict::Chosen) {
+    if let Some((path, _)) = found.iter().find(|(_, v)| *v == PathVerdict::Chosen) {
         return Ok(path.clone());
     }
-    if let Some((path, _)) = found.iter().find(|(_, v)| *v == Verdict::NotExecutable) {
+    if let Some((path, _)) = found.iter().find(|(_, v)| *v == PathVerdict::NotExecutable) {
         return Err(Failure::new(
             EXIT_CANNOT_EXECUTE,
             format!("{shown}: {} is not executable", path.display()),
@@ -227,44 +228,6 @@ fn is_executable(_path: &Path, meta: &fs::Metadata) -> bool {
 #[cfg(windows)]
 fn is_executable(path: &Path, meta: &fs::Metadata) -> bool {
     meta.is_file() && path.extension().is_some()
-}
-
-/// The running binary's identity, to recognise links to it.
-struct SelfId {
-    #[cfg(unix)]
-    id: (u64, u64),
-    #[cfg(windows)]
-    path: PathBuf,
-}
-
-impl SelfId {
-    #[cfg(unix)]
-    fn current() -> Option<SelfId> {
-        use std::os::unix::fs::MetadataExt;
-        let meta = fs::metadata(std::env::current_exe().ok()?).ok()?;
-        Some(SelfId {
-            id: (meta.dev(), meta.ino()),
-        })
-    }
-
-    #[cfg(unix)]
-    fn is(&self, _path: &Path, meta: &fs::Metadata) -> bool {
-        use std::os::unix::fs::MetadataExt;
-        self.id == (meta.dev(), meta.ino())
-    }
-
-    #[cfg(windows)]
-    fn current() -> Option<SelfId> {
-        Some(SelfId {
-            path: std::env::current_exe().ok()?,
-        })
-    }
-
-    #[cfg(windows)]
-    fn is(&self, path: &Path, _meta: &fs::Metadata) -> bool {
-        // Hardlinks share a file index; copies are caught by the shim directory marker.
-        same_file::is_same_file(path, &self.path).unwrap_or(false)
-    }
 }
 
 #[cfg(test)]

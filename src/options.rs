@@ -1,40 +1,11 @@
-//! The options that decide what trust a program gets, merged from flags, environment and config.
+//! The options that decide what trust a program gets (dispatch stage): what the command line
+//! said (`Flags`) and what was resolved from flags, environment and config (`TrustOptions`, made
+//! by `settings::resolve`).
 
 use std::path::PathBuf;
 
-use crate::config::Config;
-use crate::failure::Failure;
-use crate::vars;
-
-/// When the child Python verifies through the OS (truststore) as well as through the bundle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Truststore {
-    /// Windows and macOS, where the OS verifier knows roots a bundle cannot hold (fetched on
-    /// demand, enterprise policy); on Linux the bundle already is what truststore would read.
-    Auto,
-    Always,
-    Never,
-}
-
-impl Truststore {
-    pub fn parse(text: &str) -> Option<Truststore> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "auto" => Some(Truststore::Auto),
-            "always" => Some(Truststore::Always),
-            "never" => Some(Truststore::Never),
-            _ => None,
-        }
-    }
-
-    /// `auto` decided for this platform.
-    pub fn enabled(self) -> bool {
-        match self {
-            Truststore::Always => true,
-            Truststore::Never => false,
-            Truststore::Auto => cfg!(any(windows, target_os = "macos")),
-        }
-    }
-}
+// Re-exported: callers name it from here as well as from its leaf module.
+pub use crate::truststore::Truststore;
 
 /// What the command line said; a shim has none.
 #[derive(Clone, Debug, Default)]
@@ -66,89 +37,4 @@ pub struct TrustOptions {
     /// Hand the bundle into containers created through docker, podman and compose (off with
     /// `--no-containers`, `TRUSTRUN_CONTAINERS=0` or config `containers = false`).
     pub containers: bool,
-}
-
-impl TrustOptions {
-    /// Options as a shim sees them: environment and config only, since a shim takes no flags.
-    pub fn from_env() -> Result<TrustOptions, Failure> {
-        TrustOptions::merge(Flags::default(), &crate::config::load()?)
-    }
-
-    /// Flags beat the environment, which beats the config; CA paths from all three are trusted.
-    pub fn merge(flags: Flags, config: &Config) -> Result<TrustOptions, Failure> {
-        vars::check_booleans()?;
-        let mut ca: Vec<PathBuf> = flags.ca;
-        if let Some(list) = vars::non_empty(vars::TRUSTRUN_CA) {
-            ca.extend(crate::sources::split_path_list(&list));
-        }
-        ca.extend(config.ca.iter().cloned());
-        let absolute = |p: PathBuf| std::path::absolute(&p).unwrap_or(p);
-        let ca = ca
-            .into_iter()
-            .map(absolute)
-            .fold(Vec::new(), |mut acc: Vec<PathBuf>, p| {
-                if !acc.contains(&p) {
-                    acc.push(p);
-                }
-                acc
-            });
-        let ca_origins: Vec<(PathBuf, String)> = config
-            .ca
-            .iter()
-            .map(|p| (absolute(p.clone()), config.ca_key.clone()))
-            .collect();
-        // Nested runs and shims get these in TRUSTRUN_CA, a path list: a name holding the list's
-        // separator cannot be carried, and would silently lose trust one level down.
-        for p in &ca {
-            if std::env::join_paths([p]).is_err() {
-                let origin = ca_origins
-                    .iter()
-                    .find(|(q, _)| q == p)
-                    .map(|(_, key)| format!("{key}: "))
-                    .unwrap_or_default();
-                let sep = if cfg!(windows) { ';' } else { ':' };
-                return Err(Failure::usage(format!(
-                    "{origin}CA file {}: its name contains '{sep}', which separates paths in {}; rename it or link to it from a name without '{sep}'",
-                    p.display(),
-                    vars::TRUSTRUN_CA
-                )));
-            }
-        }
-        let truststore = match flags.truststore {
-            Some(t) => t,
-            None => match vars::non_empty(vars::TRUSTRUN_TRUSTSTORE) {
-                Some(v) => Truststore::parse(&v.to_string_lossy()).ok_or_else(|| {
-                    Failure::usage(format!(
-                        "{}={:?}: expected auto, always or never",
-                        vars::TRUSTRUN_TRUSTSTORE,
-                        v
-                    ))
-                })?,
-                None => config.truststore.unwrap_or(Truststore::Auto),
-            },
-        };
-        let switch = |flag: bool, name: &str, configured: Option<bool>| {
-            flag || match vars::boolean(name) {
-                Ok(Some(on)) => on,
-                _ => configured.unwrap_or(false),
-            }
-        };
-        Ok(TrustOptions {
-            ca,
-            truststore,
-            strict: switch(flags.strict, vars::TRUSTRUN_STRICT, config.strict),
-            relax_x509_strict: switch(
-                flags.relax_x509_strict,
-                vars::TRUSTRUN_RELAX_X509_STRICT,
-                config.relax_x509_strict,
-            ),
-            verbose: flags.verbose || vars::flag(vars::TRUSTRUN_VERBOSE),
-            leave_alone: config.leave_alone.clone(),
-            extra_variables: config.extra_variables.clone(),
-            ca_origins,
-            containers: !flags.no_containers
-                && crate::containers::enabled_from_env()?
-                    .unwrap_or(config.containers.unwrap_or(true)),
-        })
-    }
 }

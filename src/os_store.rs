@@ -16,10 +16,12 @@ pub struct OsStore {
 
 /// What the warm path looks at to tell whether the store may have changed.
 pub enum Freshness {
-    /// Files and directories whose size and mtime change when the store does.
+    /// Files and directories whose size and mtime change when the store does. Linux and BSDs.
+    #[cfg_attr(any(windows, target_os = "macos"), allow(dead_code))]
     Paths(Vec<PathBuf>),
     /// No file to stat: the store is re-read when this number changes (hours since the epoch;
     /// on Windows mixed with the root stores' registry write times).
+    #[cfg_attr(all(unix, not(target_os = "macos")), allow(dead_code))]
     Epoch(u64),
 }
 

@@ -28,7 +28,10 @@ impl EnvPlan {
     }
 }
 
-pub fn plan(
+/// The child's environment for `bundle`: every CA variable at it (less `leave_alone`, plus
+/// `extra_variables`), our python directory first on `PYTHONPATH`, and what a nested trustrun
+/// needs to read the same trust again.
+pub fn child_env(
     bundle: &Path,
     python_dir: &Path,
     opts: &TrustOptions,

@@ -6,13 +6,13 @@ use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
 use crate::cache;
-use crate::sources::hex;
+use crate::digest::hex;
 
-/// The sources live in `shims/` so they can be read, linted and tested as Python.
-pub const SITECUSTOMIZE: &str = include_str!("../shims/sitecustomize.py");
+/// The sources live in `shims/python/` so they can be read, linted and tested as Python.
+pub const SITECUSTOMIZE: &str = include_str!("../shims/python/sitecustomize.py");
 /// What only some processes need (truststore, the strict-X.509 relaxation, bytecode caching),
 /// kept out of the file every Python start-up reads.
-pub const SUPPORT: &str = include_str!("../shims/_trustrun_support.py");
+pub const SUPPORT: &str = include_str!("../shims/python/_trustrun_support.py");
 
 /// A file in every python support directory; our sitecustomize skips directories holding it when
 /// it looks for the next sitecustomize to chain to, and `trustrun` drops them from `PYTHONPATH`.

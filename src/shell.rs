@@ -3,10 +3,16 @@
 use std::path::Path;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names, reason = "PowerShell is the shell's name")]
 pub enum Shell {
     Sh,
+    // Detected from `$SHELL`, which Windows does not read for this.
+    #[cfg_attr(windows, allow(dead_code))]
     Fish,
     PowerShell,
+    // No environment tells cmd.exe apart reliably; kept so the PATH advice and formats have a
+    // case for it when a caller knows.
+    #[allow(dead_code)]
     Cmd,
 }
 

@@ -21,15 +21,11 @@ pub const DEFAULT_NAMES: &[&str] = &["python", "python3", "pip", "pip3", "harbor
 
 /// The `.cmd` template for Windows machines where neither a hardlink nor a copy can be made.
 #[cfg(windows)]
-const CMD_TEMPLATE: &str = include_str!("../shims/shim.cmd");
+const CMD_TEMPLATE: &str = include_str!("../shims/windows/shim.cmd");
 
 /// `TRUSTRUN_SHIM_DIR`, else `shims` in the platform's per-user data directory.
 pub fn default_dir() -> Result<PathBuf> {
-    if let Some(dir) = crate::vars::non_empty(crate::vars::TRUSTRUN_SHIM_DIR) {
-        return Ok(PathBuf::from(dir));
-    }
-    dirs::data_local_dir()
-        .map(|d| d.join("trustrun").join("shims"))
+    crate::user_dirs::shims()
         .context("no per-user data directory is known here (use --dir or TRUSTRUN_SHIM_DIR)")
 }
 
@@ -129,9 +125,8 @@ pub fn listed_names(dir: &Path) -> Option<Vec<String>> {
 }
 
 fn file_digest(path: &Path) -> Option<String> {
-    use sha2::{Digest, Sha256};
     let bytes = fs::read(path).ok()?;
-    Some(crate::sources::hex(&Sha256::digest(&bytes)))
+    Some(crate::digest::sha256_hex(&bytes))
 }
 
 fn validate(name: &str) -> Result<(), Failure> {
@@ -170,21 +165,8 @@ fn current_exe() -> Result<PathBuf> {
     Ok(dunce::canonicalize(&exe).unwrap_or(exe))
 }
 
-/// Whether two paths name the same file (links followed).
-pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (fs::metadata(a), fs::metadata(b)) {
-            (Ok(x), Ok(y)) => (x.dev(), x.ino()) == (y.dev(), y.ino()),
-            _ => false,
-        }
-    }
-    #[cfg(windows)]
-    {
-        same_file::is_same_file(a, b).unwrap_or(false)
-    }
-}
+// Re-exported for callers that name it here.
+pub(crate) use crate::file_id::same_file;
 
 /// Whether the file at `path` is one of our shims: a link to this trustrun, a symlink the
 /// manifest lists, or a file whose content is what the manifest says we wrote.

@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::locate::{self, SHIM_MARKER, Verdict};
+use crate::locate::{self, PathVerdict, SHIM_MARKER};
 
 /// What running NAME from a shell reaches.
 #[derive(Debug, PartialEq, Eq)]
@@ -22,9 +22,9 @@ pub enum Reach {
 pub fn reach(name: &str) -> Reach {
     for (path, verdict) in locate::candidates(OsStr::new(name), true) {
         match verdict {
-            Verdict::ShimDirectory => return Reach::Shim,
-            Verdict::Chosen => return Reach::ShadowedBy(path),
-            Verdict::IsTrustrun | Verdict::NotExecutable => continue,
+            PathVerdict::ShimDirectory => return Reach::Shim,
+            PathVerdict::Chosen => return Reach::ShadowedBy(path),
+            PathVerdict::IsTrustrun | PathVerdict::NotExecutable => continue,
         }
     }
     Reach::NotOnPath

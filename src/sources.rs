@@ -12,19 +12,17 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::cache_layout;
 use crate::certs::{self, CaPathError, Der};
 use crate::os_store;
 use crate::vars;
-
-/// The first line of every bundle we write (what it is, for a person who opens it).
-pub const BUNDLE_HEADER: &str = "# trustrun bundle";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {
     OsStore,
     Mozilla,
     /// A CA file or directory the user named (`--ca`, `TRUSTRUN_CA`, config).
-    Extra(PathBuf),
+    Ca(PathBuf),
     /// What a CA variable in the caller's environment pointed at.
     Variable(String, PathBuf),
 }
@@ -34,7 +32,7 @@ impl fmt::Display for Origin {
         match self {
             Origin::OsStore => f.write_str("OS trust store"),
             Origin::Mozilla => f.write_str("Mozilla roots (webpki-root-certs)"),
-            Origin::Extra(p) => write!(f, "CA file {}", p.display()),
+            Origin::Ca(p) => write!(f, "CA file {}", p.display()),
             Origin::Variable(name, p) => write!(f, "{name}={}", p.display()),
         }
     }
@@ -44,7 +42,7 @@ impl fmt::Display for Origin {
 #[derive(Clone, Debug, Default)]
 pub struct Inputs {
     /// CA files and directories the user named, in order.
-    pub extra: Vec<PathBuf>,
+    pub ca: Vec<PathBuf>,
     /// The caller's CA variables that are set (and not empty), as (name, path).
     pub variables: Vec<(String, PathBuf)>,
 }
@@ -80,7 +78,10 @@ impl Inputs {
     pub fn inherited(&self) -> Vec<PathBuf> {
         let mut out: Vec<PathBuf> = Vec::new();
         for (name, path) in &self.variables {
-            if name != vars::SSL_CERT_DIR && !is_cache_bundle(path) && !out.contains(path) {
+            if name != vars::SSL_CERT_DIR
+                && !cache_layout::is_cache_bundle(path)
+                && !out.contains(path)
+            {
                 out.push(path.clone());
             }
         }
@@ -110,7 +111,7 @@ impl Inputs {
             }
         };
         h.update(b"\0extra\0");
-        for p in &self.extra {
+        for p in &self.ca {
             stat_into(&mut h, p);
             // A directory's mtime changes when files come or go, not when one is rewritten in
             // place: every entry is looked at, since every entry is read.
@@ -127,7 +128,7 @@ impl Inputs {
         let mut seen = HashSet::new();
         for (name, p) in &self.variables {
             // Our own bundles are not read (see `gather`): current.pem changing must not count.
-            if seen.insert(p) && !is_cache_bundle(p) {
+            if seen.insert(p) && !cache_layout::is_cache_bundle(p) {
                 stat_into(&mut h, p);
                 // SSL_CERT_DIR: the entries OpenSSL would look up, each (size, mtime, ctime, inode
                 // through its link), so an edit in place is seen as well as a rehash. Not when it
@@ -143,7 +144,7 @@ impl Inputs {
                 }
             }
         }
-        hex(&h.finalize()[..16])
+        crate::digest::hex(&h.finalize()[..16])
     }
 }
 
@@ -169,10 +170,6 @@ fn stat_into(h: &mut Sha256, path: &Path) {
         Err(_) => h.update(b"missing"),
     }
     h.update([0]);
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The certificates of every source, deduplicated by DER, first origin kept.
@@ -213,9 +210,9 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
     );
     add(&mut out, Origin::OsStore, os.certs);
 
-    for path in &inputs.extra {
+    for path in &inputs.ca {
         let certs = certs::read_ca_path(path)?;
-        add(&mut out, Origin::Extra(path.clone()), certs);
+        add(&mut out, Origin::Ca(path.clone()), certs);
     }
 
     // The OS store's own files (SSL_CERT_DIR=/etc/ssl/certs, say) are read already.
@@ -227,7 +224,7 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
         if !read_paths.insert(path.clone()) {
             continue;
         }
-        if is_cache_bundle(path) {
+        if cache_layout::is_cache_bundle(path) {
             continue;
         }
         // SSL_CERT_DIR is read as OpenSSL reads it: only rehashed (`<hash>.<n>`) entries.
@@ -282,61 +279,6 @@ pub fn stale_note(gathered: &Gathered, bundle: &[Der]) -> Option<String> {
     ))
 }
 
-/// Whether `path` is a bundle in a trustrun cache (`<cache>/bundles/<32 hex>.pem` beside an
-/// `index` directory), whichever cache: such a file only repeats the sources it was made from, and
-/// reading it back would keep roots the OS store has since dropped. A copy made with
-/// `trustrun bundle --output` lives elsewhere and counts as the user's own file. The stable
-/// `current.pem` that `trustrun setup` points profiles at is a bundle of ours too.
-pub fn is_cache_bundle(path: &Path) -> bool {
-    if crate::stable_bundle::is_stable_file(path) {
-        return true;
-    }
-    let Some(dir) = path.parent() else {
-        return false;
-    };
-    // The stable copy (`<cache>/current.pem`), which setup points the variables at, likewise.
-    if path.file_name() == Some(std::ffi::OsStr::new(crate::stable_bundle::FILE_NAME))
-        && dir.join("index").is_dir()
-    {
-        return true;
-    }
-    let named_like_ours = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.strip_suffix(".pem"))
-        .is_some_and(|stem| stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit()));
-    named_like_ours
-        && dir.file_name().is_some_and(|n| n == "bundles")
-        && dir.parent().is_some_and(|root| root.join("index").is_dir())
-}
-
-/// The bundle's text: a header, then each certificate with the source it came from.
-pub fn render(gathered: &Gathered) -> String {
-    let mut text = String::with_capacity(gathered.certs.len() * 2200);
-    text.push_str(BUNDLE_HEADER);
-    text.push_str(": the OS trust store, Mozilla's roots and the CA files you named.\n");
-    text.push_str("# Written by trustrun; a new file is written when the inputs change.\n");
-    for (der, origin) in &gathered.certs {
-        text.push_str("\n# from: ");
-        text.push_str(&ascii_comment(&origin.to_string()));
-        text.push('\n');
-        certs::to_pem(der, &mut text);
-    }
-    text
-}
-
-/// A comment line that keeps the bundle pure ASCII: certifi's `contents()` (which our
-/// sitecustomize serves from the bundle) and some PEM readers decode it as ASCII.
-fn ascii_comment(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' | '\r' => " ".to_owned(),
-            c if c.is_ascii() && !c.is_ascii_control() => c.to_string(),
-            c => c.escape_unicode().to_string(),
-        })
-        .collect()
-}
-
 /// Paths from a path list such as `TRUSTRUN_CA`, empty entries dropped.
 pub fn split_path_list(value: &OsString) -> Vec<PathBuf> {
     std::env::split_paths(value)
@@ -365,14 +307,6 @@ mod tests {
         assert!(
             note.contains("(1 certificates of the sources are not in it, 1 in it"),
             "{note}"
-        );
-    }
-
-    #[test]
-    fn bundle_comments_stay_ascii() {
-        assert_eq!(
-            super::ascii_comment("CA file /home/zoë/x\n"),
-            "CA file /home/zo\\u{eb}/x "
         );
     }
 }

@@ -18,8 +18,8 @@
 //! certificates only, so being readable by all is no disclosure. (On Windows the profile's ACL
 //! applies; modes do not exist there.)
 //!
-//! API for the commands that hand a bundle on: `run::stable_bundle(&TrustOptions)`, or
-//! `Prepared::stable_bundle` after `run::prepare`; `refresh(root, bundle)` below is what both use.
+//! API for the commands that hand a bundle on: `prepare::stable_bundle(&TrustOptions)`, or
+//! `Prepared::stable_bundle` after `prepare::prepare`; `refresh(root, bundle)` below is what both use.
 //!
 //! With `trustrun setup` in place (its sources recorded in `current.inputs`), the stable file
 //! holds the bundle of setup's sources, whatever options a single run had: the profiles point at
@@ -33,12 +33,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::{self, BundleError};
+use crate::bundle;
 use crate::cache::{self, Stamp};
+use crate::failure::PrepareError;
 use crate::sources::Inputs;
 
 /// The stable file's name in the cache root.
-pub const FILE_NAME: &str = "current.pem";
+pub const FILE_NAME: &str = crate::cache_layout::CURRENT;
 /// Which bundle the stable file copies, and its stamp when written.
 const SOURCE_NAME: &str = "current.source";
 /// The stable file's mode: readable by every user and container.
@@ -178,7 +179,7 @@ pub struct SetupInputs {
 impl SetupInputs {
     fn inputs(&self) -> Inputs {
         Inputs {
-            extra: self.ca.clone(),
+            ca: self.ca.clone(),
             variables: self.variables.clone(),
         }
     }
@@ -259,11 +260,11 @@ pub fn is_fresh(root: &Path) -> Result<bool> {
 fn newest_bundle(root: &Path, inputs: &SetupInputs) -> Result<PathBuf> {
     match bundle::ensure(root, &inputs.inputs()) {
         Ok(b) => Ok(b.path),
-        Err(BundleError::UserCa(e)) => Err(crate::failure::Failure::usage(format!(
-            "a CA file setup recorded is not usable: {e}"
+        Err(PrepareError::UserCa { error, .. }) => Err(crate::failure::Failure::usage(format!(
+            "a CA file setup recorded is not usable: {error}"
         ))
         .into()),
-        Err(BundleError::Internal(e)) => Err(e),
+        Err(PrepareError::Internal(e)) => Err(e),
     }
 }
 

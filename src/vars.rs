@@ -81,7 +81,15 @@ pub const BOOLEANS: &[&str] = &[
 /// error naming the variable, never a silent false (`TRUSTRUN_RELAX_X509_STRICT=false` once
 /// relaxed the checks because another reader took any value as true).
 pub fn boolean(name: &str) -> Result<Option<bool>, crate::failure::Failure> {
-    let Some(value) = non_empty(name) else {
+    parse_boolean(name, non_empty(name).as_deref())
+}
+
+/// `boolean`'s rule for a value already read (`settings::EnvironmentOptions`): empty is unset.
+pub fn parse_boolean(
+    name: &str,
+    value: Option<&std::ffi::OsStr>,
+) -> Result<Option<bool>, crate::failure::Failure> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
     match value.to_string_lossy().trim().to_ascii_lowercase().as_str() {
@@ -91,16 +99,6 @@ pub fn boolean(name: &str) -> Result<Option<bool>, crate::failure::Failure> {
             "{name}={value:?}: expected 1, true, yes, on (or 0, false, no, off)"
         ))),
     }
-}
-
-/// Every boolean variable checked at once: the first badly spelt one is the error.
-pub fn check_booleans() -> Result<(), crate::failure::Failure> {
-    BOOLEANS.iter().try_for_each(|name| boolean(name).map(drop))
-}
-
-/// A boolean switch that was checked already (`check_booleans`): true only for a true spelling.
-pub fn flag(name: &str) -> bool {
-    matches!(boolean(name), Ok(Some(true)))
 }
 
 /// What a boolean becomes in the child: `1` or `0`, never the caller's spelling.

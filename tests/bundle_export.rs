@@ -2,13 +2,10 @@
 //! private, and `--corporate-only` exports just the corporate roots, enough for a client to
 //! reach the intercepted test server and nothing of Mozilla's set.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -83,17 +80,9 @@ fn corporate_only_exports_the_corporate_roots_and_nothing_public() {
     );
 
     // The exported file is what a client needs for the intercepted server; control first.
-    let mut control = Command::new(venv_python());
-    clean(&mut control, world.cache.path())
-        .arg(client_script())
-        .args(["urllib", &world.server.url]);
-    assert_certificate_failure(&control.output().unwrap());
-    let mut with_file = Command::new(venv_python());
-    clean(&mut with_file, world.cache.path())
-        .env("SSL_CERT_FILE", &out_file)
-        .arg(client_script())
-        .args(["urllib", &world.server.url]);
-    assert_ok(&with_file.output().unwrap(), "200");
+    assert_certificate_failure(&world.control("urllib"));
+    let with_file = world.alone("urllib").env("SSL_CERT_FILE", &out_file);
+    assert_ok(&with_file.output(), "200");
 }
 
 #[test]

@@ -1,15 +1,13 @@
 //! Bad input and the command line's contract: one clear line naming the thing, the documented
 //! exit code, and the program not run when trust cannot be what the user asked for.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-use common::*;
+use crate::common::*;
 
 fn trustrun(cache: &Path) -> Command {
     let mut std_cmd = std::process::Command::new(trustrun_bin());

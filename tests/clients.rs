@@ -3,9 +3,7 @@
 //! the machine's CA presets removed) and requires the certificate error users see; then the same
 //! client through `trustrun --ca root.pem` must succeed and reach the server.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn control_fails_trustrun_succeeds(client: &str, expected: &str) {
     let world = World::new();
@@ -89,23 +87,8 @@ fn ssl_context_from_certifi() {
 #[test]
 fn isolated_python_verifies_through_the_environment() {
     let world = World::new();
-    let mut control = std::process::Command::new(venv_python());
-    clean(&mut control, world.cache.path())
-        .arg("-I")
-        .arg(client_script())
-        .args(["urllib", &world.server.url]);
-    assert_certificate_failure(&control.output().unwrap());
-
-    let out = world
-        .trustrun()
-        .arg("--ca")
-        .arg(&world.pki.root_pem)
-        .arg(venv_python())
-        .arg("-I")
-        .arg(client_script())
-        .args(["urllib", &world.server.url])
-        .output()
-        .unwrap();
+    assert_certificate_failure(&world.alone("urllib").python_arg("-I").output());
+    let out = world.client("urllib").with_root().python_arg("-I").output();
     assert_ok(&out, "200");
 }
 
@@ -143,12 +126,5 @@ fn truststore_always_still_trusts_the_corporate_root() {
 #[test]
 fn without_the_root_trustrun_does_not_trust_the_server() {
     let world = World::new();
-    let out = world
-        .trustrun()
-        .arg(venv_python())
-        .arg(client_script())
-        .args(["requests", &world.server.url])
-        .output()
-        .unwrap();
-    assert_certificate_failure(&out);
+    assert_certificate_failure(&world.client("requests").output());
 }

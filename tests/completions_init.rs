@@ -1,12 +1,10 @@
 //! `trustrun completions SHELL` prints a script the shell parses, and `trustrun config init`
 //! writes a commented template the config loader accepts, never over an existing file.
 
-mod common;
-
 use std::fs;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn completions_parse_in_their_shells() {

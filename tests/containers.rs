@@ -6,8 +6,6 @@
 //! and the test server answers on loopback for a public name mapped with `--add-host`.
 #![cfg(target_os = "linux")]
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -15,7 +13,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::*;
+use crate::common::*;
 
 const PUBLIC_NAME: &str = "api.openai.com";
 const BUNDLE_TARGET: &str = "/etc/trustrun/ca-bundle.pem";
@@ -59,8 +57,7 @@ fn image() -> &'static str {
         }
         let tag = format!(
             "trustrun-test-curl:{}",
-            &trustrun::sources::hex(&<sha2::Sha256 as sha2::Digest>::digest(stamp.as_bytes()))
-                [..12]
+            &trustrun::digest::sha256_hex(stamp.as_bytes())[..12]
         );
         if docker()
             .args(["image", "inspect", &tag])

@@ -2,13 +2,10 @@
 //! is on PATH and the root intercepting a checked host fails the strict checks (a note
 //! otherwise); every line fits 100 columns; a healthy machine ends in one line saying so.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::*;
-use rcgen::{CustomExtension, IsCa, KeyIdMethod};
+use crate::common::*;
 
 const LAX_CN: &str = "Trustrun Test Lax Advice Root CA";
 const PYTHON_313: &str = "/root/.pyenv/versions/3.13.0/bin/python3.13";
@@ -16,18 +13,7 @@ const PYTHON_311: &str = "/root/.pyenv/versions/3.11.7/bin/python3.11";
 
 /// A root whose basicConstraints is not critical: trusted by rustls, rejected by Python 3.13.
 fn lax_root_pki() -> Pki {
-    Pki::build(LAX_CN, |params| {
-        let key_id = vec![0x43; 20];
-        params.is_ca = IsCa::NoCa;
-        params.key_identifier_method = KeyIdMethod::PreSpecified(key_id.clone());
-        let mut bc =
-            CustomExtension::from_oid_content(&[2, 5, 29, 19], vec![0x30, 0x03, 0x01, 0x01, 0xff]);
-        bc.set_criticality(false);
-        let mut ski_der = vec![0x04, key_id.len() as u8];
-        ski_der.extend(&key_id);
-        let ski = CustomExtension::from_oid_content(&[2, 5, 29, 14], ski_der);
-        params.custom_extensions = vec![bc, ski];
-    })
+    Pki::lax(LAX_CN, &["localhost", "127.0.0.1"], 0x43)
 }
 
 /// A directory holding only `python3`, a link to `python`: what doctor finds on PATH.

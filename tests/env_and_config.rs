@@ -3,13 +3,11 @@
 //! root; the config file's precedence and errors.
 #![cfg(unix)]
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 
 /// A world whose cache path has a space, a `$`, a quote and a non-ASCII letter in it, so every
 /// bundle path the formats print needs real quoting.
@@ -184,15 +182,9 @@ fn github_env_rules() {
     let (world, cache) = nasty_world(true);
     let vars = parse_github_env(&env_output(&world, &cache, "github", &[]));
     // The same client in the same clean environment, without and with the variables.
-    let client = || {
-        let mut cmd = Command::new(venv_python());
-        clean(&mut cmd, world.cache.path())
-            .arg(client_script())
-            .args(["requests-certifi", &world.server.url]);
-        cmd
-    };
-    assert_certificate_failure(&client().output().unwrap());
-    let mut cmd = client();
+    let client = world.alone("requests-certifi");
+    assert_certificate_failure(&client.output());
+    let mut cmd = client.command();
     for (name, value) in &vars {
         cmd.env(name, value);
     }

@@ -2,11 +2,9 @@
 //! default on Unix is sh whatever `$SHELL` says, so `eval "$(trustrun env)"` in a bash or zsh
 //! profile works for a user whose login shell is fish.
 
-mod common;
-
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 
 /// `trustrun env [--format FORMAT] --ca ROOT` with `SHELL` set to `login_shell`.
 fn env_text(world: &World, format: Option<&str>, login_shell: &str) -> String {

@@ -4,15 +4,12 @@
 //! without bound; a CA path with the path-list separator in it; what the config may name.
 #![cfg(unix)]
 
-mod common;
-
-use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// The one line trustrun printed on stderr (asserts there is exactly one).
 fn single_line(out: &Output) -> String {
@@ -57,28 +54,6 @@ fn pem_text(world: &World) -> String {
     fs::read_to_string(&world.pki.root_pem).unwrap()
 }
 
-/// The client through trustrun with extra arguments before the program.
-fn through(world: &World, args: &[&OsStr], client: &str) -> Output {
-    world
-        .trustrun()
-        .args(args)
-        .arg(venv_python())
-        .arg(client_script())
-        .args([client, &world.server.url])
-        .output()
-        .unwrap()
-}
-
-/// The client without trustrun, cleaned, with `vars` set: what the program trusts on its own.
-fn alone(world: &World, vars: &[(&str, &Path)], client: &str) -> Output {
-    let mut cmd = Command::new(venv_python());
-    clean(&mut cmd, world.cache.path())
-        .envs(vars.iter().map(|(k, v)| (*k, *v)))
-        .arg(client_script())
-        .args([client, &world.server.url]);
-    cmd.output().unwrap()
-}
-
 fn openssl(args: &[&str]) -> Output {
     let out = Command::new("openssl")
         .args(args)
@@ -112,12 +87,12 @@ fn a_pem_with_a_utf8_bom_is_trusted() {
     let bom = world.cache.path().join("notepad.pem");
     fs::write(&bom, format!("\u{feff}{}", pem_text(&world))).unwrap();
     // Python itself loads it (the BOM is not what makes the control fail).
-    assert_ok(&alone(&world, &[("SSL_CERT_FILE", &bom)], "urllib"), "200");
-    assert_certificate_failure(&world.control("requests"));
     assert_ok(
-        &through(&world, &[OsStr::new("--ca"), bom.as_os_str()], "requests"),
+        &world.alone("urllib").env("SSL_CERT_FILE", &bom).output(),
         "200",
     );
+    assert_certificate_failure(&world.control("requests"));
+    assert_ok(&world.client("requests").ca(&bom).output(), "200");
 }
 
 #[test]
@@ -134,24 +109,13 @@ fn a_truncated_last_block_refuses_the_named_file_whole() {
     )
     .unwrap();
     // Python refuses the whole file too.
-    let python = alone(&world, &[("SSL_CERT_FILE", &cut)], "urllib");
+    let python = world.alone("urllib").env("SSL_CERT_FILE", &cut).output();
     assert_ne!(python.status.code(), Some(0), "{}", output_text(&python));
 
     let shown = cut.display().to_string();
-    let out = world
-        .trustrun()
-        .arg("--ca")
-        .arg(&cut)
-        .arg("true")
-        .output()
-        .unwrap();
+    let out = world.trustrun_ca(&cut);
     assert_refused(&out, &[&shown, "cut off"]);
-    let out = world
-        .trustrun()
-        .env("TRUSTRUN_CA", &cut)
-        .arg("true")
-        .output()
-        .unwrap();
+    let out = world.trustrun_var("TRUSTRUN_CA", &cut);
     assert_refused(&out, &[&shown]);
 }
 
@@ -162,13 +126,9 @@ fn a_broken_inherited_file_is_skipped_with_a_warning_naming_it() {
     let cut = world.cache.path().join("inherited-cut.pem");
     fs::write(&cut, format!("{root}{}", &root[..root.len() / 2])).unwrap();
     let out = world
-        .trustrun()
+        .client("requests")
         .env("REQUESTS_CA_BUNDLE", &cut)
-        .arg(venv_python())
-        .arg(client_script())
-        .args(["requests", &world.server.url])
-        .output()
-        .unwrap();
+        .output();
     // Skipped whole: the root in its first half is not trusted, and the program still ran.
     assert_certificate_failure(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -193,6 +153,21 @@ fn suggested_command(line: &str) -> String {
     line[start..end].to_owned()
 }
 
+/// trustrun refused `file` with a line naming it and `words`; the command in that line (with
+/// `extra` appended), run as given, writes `<file>.pem`, which is returned.
+fn refused_then_converted(out: &Output, file: &Path, words: &[&str], extra: &str) -> PathBuf {
+    let shown = file.display().to_string();
+    let mut needles = vec![shown.as_str()];
+    needles.extend(words);
+    let command = suggested_command(&assert_refused(out, &needles)) + extra;
+    let ran = Command::new("sh").arg("-c").arg(&command).output().unwrap();
+    assert!(ran.status.success(), "{command}:\n{}", output_text(&ran));
+    let converted = file.with_extension("pem");
+    let wrote = converted.is_file();
+    assert!(wrote, "{command} wrote no {}", converted.display());
+    converted
+}
+
 #[test]
 fn pkcs7_files_get_the_command_that_converts_them_and_it_works() {
     let world = World::new();
@@ -209,36 +184,11 @@ fn pkcs7_files_get_the_command_that_converts_them_and_it_works() {
             "-out",
             p7.to_str().unwrap(),
         ]);
-        let out = world
-            .trustrun()
-            .arg("--ca")
-            .arg(&p7)
-            .arg("true")
-            .output()
-            .unwrap();
-        let line = assert_refused(
-            &out,
-            &[&p7.display().to_string(), "PKCS#7", "openssl pkcs7"],
-        );
+        let out = world.trustrun_ca(&p7);
         // The command it names, run as given, makes a file trustrun takes and the client trusts.
-        let command = suggested_command(&line);
-        let ran = Command::new("sh").arg("-c").arg(&command).output().unwrap();
-        assert!(ran.status.success(), "{command}:\n{}", output_text(&ran));
-        let converted = p7.with_extension("pem");
-        assert!(
-            converted.is_file(),
-            "{command} wrote no {}",
-            converted.display()
-        );
+        let converted = refused_then_converted(&out, &p7, &["PKCS#7", "openssl pkcs7"], "");
         assert_certificate_failure(&world.control("requests"));
-        assert_ok(
-            &through(
-                &world,
-                &[OsStr::new("--ca"), converted.as_os_str()],
-                "requests",
-            ),
-            "200",
-        );
+        assert_ok(&world.client("requests").ca(&converted).output(), "200");
     }
 }
 
@@ -276,41 +226,13 @@ fn pkcs12_and_private_keys_are_named_for_what_they_are() {
         "-out",
         p12.to_str().unwrap(),
     ]);
-    let out = world
-        .trustrun()
-        .arg("--ca")
-        .arg(&p12)
-        .arg("true")
-        .output()
-        .unwrap();
-    let line = assert_refused(
-        &out,
-        &[&p12.display().to_string(), "PKCS#12", "openssl pkcs12"],
-    );
-    let command = suggested_command(&line);
-    let ran = Command::new("sh")
-        .arg("-c")
-        .arg(format!("{command} -passin pass:"))
-        .output()
-        .unwrap();
-    assert!(ran.status.success(), "{command}:\n{}", output_text(&ran));
-    let converted = p12.with_extension("pem");
-    let ok = world
-        .trustrun()
-        .arg("--ca")
-        .arg(&converted)
-        .arg("true")
-        .output()
-        .unwrap();
+    let out = world.trustrun_ca(&p12);
+    let converted =
+        refused_then_converted(&out, &p12, &["PKCS#12", "openssl pkcs12"], " -passin pass:");
+    let ok = world.trustrun_ca(&converted);
     assert_eq!(ok.status.code(), Some(0), "{}", output_text(&ok));
 
-    let out = world
-        .trustrun()
-        .arg("--ca")
-        .arg(&key)
-        .arg("true")
-        .output()
-        .unwrap();
+    let out = world.trustrun_ca(&key);
     assert_refused(&out, &[&key.display().to_string(), "private key"]);
 }
 
@@ -357,13 +279,7 @@ fn a_named_ca_path_with_a_colon_is_a_usage_error_naming_it() {
     let world = World::new();
     let odd = world.cache.path().join("corp:root.pem");
     fs::copy(&world.pki.root_pem, &odd).unwrap();
-    let out = world
-        .trustrun()
-        .arg("--ca")
-        .arg(&odd)
-        .arg("true")
-        .output()
-        .unwrap();
+    let out = world.trustrun_ca(&odd);
     assert_refused(&out, &[&odd.display().to_string(), "':'"]);
 }
 
@@ -375,13 +291,8 @@ fn an_inherited_ca_path_with_a_colon_is_trusted_and_reaches_nested_runs() {
     let odd = dir.join("corp.pem");
     fs::copy(&world.pki.root_pem, &odd).unwrap();
     // requests ignores SSL_CERT_FILE: alone it fails, with trustrun it trusts what the file holds.
-    assert_certificate_failure(&alone(&world, &[("SSL_CERT_FILE", &odd)], "requests"));
-    let mut cmd = world.trustrun();
-    cmd.env("SSL_CERT_FILE", &odd)
-        .arg(venv_python())
-        .arg(client_script())
-        .args(["requests", &world.server.url]);
-    let out = cmd.output().unwrap();
+    assert_certificate_failure(&world.alone("requests").env("SSL_CERT_FILE", &odd).output());
+    let out = world.client("requests").env("SSL_CERT_FILE", &odd).output();
     assert_ok(&out, "200");
     assert!(
         !String::from_utf8_lossy(&out.stderr).contains("warning"),
@@ -426,12 +337,7 @@ fn extra_variables_that_already_mean_something_are_refused() {
         "LD_LIBRARY_PATH",
     ] {
         let config = config_file(&world, &format!("\nextra_variables = [\"{name}\"]\n"));
-        let out = world
-            .trustrun()
-            .env("TRUSTRUN_CONFIG", &config)
-            .arg("true")
-            .output()
-            .unwrap();
+        let out = world.trustrun_var("TRUSTRUN_CONFIG", &config);
         assert_refused(
             &out,
             &[
@@ -461,14 +367,10 @@ fn a_single_ca_string_with_a_tilde_is_read_from_home() {
     let config = config_file(&world, "ca = \"~/corp.pem\"\n");
     assert_certificate_failure(&world.control("requests"));
     let out = world
-        .trustrun()
+        .client("requests")
         .env("HOME", &home)
         .env("TRUSTRUN_CONFIG", &config)
-        .arg(venv_python())
-        .arg(client_script())
-        .args(["requests", &world.server.url])
-        .output()
-        .unwrap();
+        .output();
     assert_ok(&out, "200");
 }
 
@@ -476,12 +378,7 @@ fn a_single_ca_string_with_a_tilde_is_read_from_home() {
 fn a_missing_ca_file_named_in_the_config_names_the_config_and_key() {
     let world = World::new();
     let config = config_file(&world, "strict = false\nca = [\"gone.pem\"]\n");
-    let out = world
-        .trustrun()
-        .env("TRUSTRUN_CONFIG", &config)
-        .arg("true")
-        .output()
-        .unwrap();
+    let out = world.trustrun_var("TRUSTRUN_CONFIG", &config);
     let gone = world.cache.path().join("gone.pem");
     assert_refused(
         &out,
@@ -503,7 +400,7 @@ fn ssl_cert_dir_counts_only_hash_named_files_as_openssl_does() {
     fs::create_dir(&plain).unwrap();
     fs::copy(&world.pki.root_pem, plain.join("corp.pem")).unwrap();
     // OpenSSL itself (urllib) does not find a certificate that was not rehashed...
-    assert_certificate_failure(&alone(&world, &[("SSL_CERT_DIR", &plain)], "urllib"));
+    assert_certificate_failure(&world.alone("urllib").env("SSL_CERT_DIR", &plain).output());
     // ...so trustrun does not trust it either.
     let mut cmd = world.trustrun();
     cmd.env("SSL_CERT_DIR", &plain)
@@ -518,10 +415,15 @@ fn ssl_cert_dir_counts_only_hash_named_files_as_openssl_does() {
     let name = format!("{}.0", subject_hash(&world.pki.root_pem));
     fs::copy(&world.pki.root_pem, hashed.join(&name)).unwrap();
     assert_ok(
-        &alone(&world, &[("SSL_CERT_DIR", &hashed)], "urllib"),
+        &world.alone("urllib").env("SSL_CERT_DIR", &hashed).output(),
         "200",
     );
-    assert_certificate_failure(&alone(&world, &[("SSL_CERT_DIR", &hashed)], "requests"));
+    assert_certificate_failure(
+        &world
+            .alone("requests")
+            .env("SSL_CERT_DIR", &hashed)
+            .output(),
+    );
     let mut cmd = world.trustrun();
     cmd.env("SSL_CERT_DIR", &hashed)
         .arg(venv_python())
@@ -530,10 +432,7 @@ fn ssl_cert_dir_counts_only_hash_named_files_as_openssl_does() {
     assert_ok(&cmd.output().unwrap(), "200");
 
     // A directory named with --ca is read whole, as documented.
-    assert_ok(
-        &through(&world, &[OsStr::new("--ca"), plain.as_os_str()], "requests"),
-        "200",
-    );
+    assert_ok(&world.client("requests").ca(&plain).output(), "200");
 }
 
 // ---- item 2: the warm path sees a file edited in place in a directory the user named ----

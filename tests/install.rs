@@ -7,16 +7,13 @@
 //! before): a missing or stale wheel is rebuilt, a failed build fails the tests.
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
-mod common;
-mod wine;
-
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use common::*;
+use crate::common::*;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -472,7 +469,7 @@ fn the_windows_wheels_exe_runs_under_wine_and_makes_a_client_trust_the_root() {
     let exe = tmp.path().join("trustrun.exe");
     fs::write(&exe, wheel_member(&wheel, &script)).unwrap();
 
-    let w = wine::Wine::lock();
+    let w = crate::wine::Wine::lock();
     let world = World::new();
     let cache = world.cache.path();
     let control = w
@@ -489,8 +486,8 @@ fn the_windows_wheels_exe_runs_under_wine_and_makes_a_client_trust_the_root() {
     let through = w
         .command(&exe, cache, &[])
         .arg("--ca")
-        .arg(wine::windows_path(&world.pki.root_pem))
-        .arg(wine::windows_path(&w.client))
+        .arg(crate::wine::windows_path(&world.pki.root_pem))
+        .arg(crate::wine::windows_path(&w.client))
         .arg(&world.server.url)
         .output()
         .unwrap();

@@ -2,12 +2,10 @@
 //! `trustrun`, another tool's CA option, options that mean nothing for a subcommand, an
 //! out-of-range timeout, and counts that read as English.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 
 fn trustrun(cache: &Path) -> Command {
     let mut cmd = Command::new(trustrun_bin());

@@ -2,11 +2,9 @@
 //! (CURL_CA_BUNDLE) and git (GIT_SSL_CAINFO). Each control runs without trustrun, the machine's CA
 //! presets removed, and must fail on the certificate.
 
-mod common;
-
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 
 /// The tool must be here: CI (.ci/run) installs it, and a test that cannot run must not pass.
 fn require(program: &str) {

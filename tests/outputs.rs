@@ -3,14 +3,12 @@
 //! suggestion, and 125 never outside `--strict`.
 #![cfg(unix)]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::*;
+use crate::common::*;
 
 /// A cache path with a space, a `$` and a non-ASCII letter, so every format must really quote.
 fn env_of(world: &World, format: &str) -> String {

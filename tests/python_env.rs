@@ -2,13 +2,11 @@
 //! certifi), chaining to an existing sitecustomize, the user's PYTHONPATH, nesting, and many cold
 //! starts at once.
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 /// A second, package-less virtualenv whose site-packages reaches the pinned clients through a
 /// `.pth` that also imports certifi (as some tools' `.pth` files do), and has its own
@@ -46,6 +44,14 @@ fn second_venv(import_certifi_in_pth: bool, sitecustomize: Option<&str>) -> Seco
     }
 }
 
+/// `requests-certifi` in `python`: fails on the certificate alone (the control, asserted), and
+/// is returned as run through `trustrun --ca root`.
+fn control_then_trustrun(world: &World, python: &Path) -> std::process::Output {
+    let client = |c: ClientRun<'_>| c.python(python).output();
+    assert_certificate_failure(&client(world.alone("requests-certifi")));
+    client(world.client("requests-certifi").with_root())
+}
+
 /// The site-packages directory of `python`.
 fn purelib(python: &Path) -> PathBuf {
     let out = Command::new(python)
@@ -58,31 +64,11 @@ fn purelib(python: &Path) -> PathBuf {
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
-fn run_client(
-    world: &World,
-    python: &Path,
-    client: &str,
-    through_trustrun: bool,
-) -> std::process::Output {
-    let mut cmd = if through_trustrun {
-        let mut cmd = world.trustrun();
-        cmd.arg("--ca").arg(&world.pki.root_pem).arg(python);
-        cmd
-    } else {
-        let mut cmd = Command::new(python);
-        clean(&mut cmd, world.cache.path());
-        cmd
-    };
-    cmd.arg(client_script()).args([client, &world.server.url]);
-    cmd.output().unwrap()
-}
-
 #[test]
 fn certifi_imported_by_a_pth_is_patched_in_place() {
     let world = World::new();
     let venv = second_venv(true, None);
-    assert_certificate_failure(&run_client(&world, &venv.python, "requests-certifi", false));
-    let out = run_client(&world, &venv.python, "requests-certifi", true);
+    let out = control_then_trustrun(&world, &venv.python);
     assert_ok(&out, "200");
 }
 
@@ -120,8 +106,7 @@ fn a_failing_sitecustomize_is_reported_as_python_would_and_trust_still_holds() {
     let world = World::new();
     let venv = second_venv(false, Some("raise RuntimeError('broken on purpose')\n"));
     // Control: the same venv and client without trustrun fail on the certificate.
-    assert_certificate_failure(&run_client(&world, &venv.python, "requests-certifi", false));
-    let out = run_client(&world, &venv.python, "requests-certifi", true);
+    let out = control_then_trustrun(&world, &venv.python);
     let text = output_text(&out);
     assert_ok(&out, "200");
     assert!(

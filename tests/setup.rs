@@ -4,8 +4,6 @@
 //! atomically while readers read it, and a failed refresh keeps it.
 #![cfg(unix)]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,7 +11,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::*;
+use crate::common::*;
 
 const BEGIN: &str = "# >>> trustrun setup >>>";
 

@@ -1,14 +1,12 @@
 //! `shim install`: a name with nothing behind it on PATH warns (usually a typo), and the default
 //! set makes a `harbor` shim only where harbor is installed, saying what it is otherwise.
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Output;
 
-use common::*;
+use crate::common::*;
 
 fn install(world: &World, path: &std::ffi::OsStr, shims: &Path, names: &[&str]) -> Output {
     let mut cmd = world.trustrun();

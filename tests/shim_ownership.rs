@@ -3,14 +3,12 @@
 //! name before touching anything.
 #![cfg(unix)]
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 
 fn shim(world: &World, dir: &Path, args: &[&str]) -> Output {
     let (verb, names) = args.split_first().unwrap();

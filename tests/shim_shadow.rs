@@ -2,12 +2,10 @@
 //! and `doctor` say so. The control: with the shim directory first, neither complains, and the
 //! venv's python through the shim directory does trust the corporate root.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 
 fn path_of(dirs: &[&Path]) -> std::ffi::OsString {
     let mut all: Vec<std::path::PathBuf> = dirs.iter().map(|d| d.to_path_buf()).collect();

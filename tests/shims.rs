@@ -2,15 +2,13 @@
 //! scripts trusted, through other managers' shims, without loops.
 #![cfg(unix)]
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 struct ShimWorld {
     world: World,
@@ -32,6 +30,16 @@ impl ShimWorld {
             .unwrap();
         assert!(out.status.success(), "{}", output_text(&out));
         ShimWorld { world, tmp, shims }
+    }
+
+    /// `trustrun shim ACTION FLAGS --dir <shims> NAMES`.
+    fn shim(&self, action: &str, flags: &[&str], names: &[&str]) -> Output {
+        let mut cmd = self.world.trustrun();
+        cmd.args(["shim", action])
+            .args(flags)
+            .arg("--dir")
+            .arg(&self.shims);
+        cmd.args(names).output().unwrap()
     }
 
     fn venv_bin(&self) -> PathBuf {
@@ -238,14 +246,7 @@ fn empty_and_relative_path_entries_are_read_as_the_shell_does() {
 #[test]
 fn install_is_idempotent_refuses_foreign_files_and_remove_keeps_them() {
     let sw = ShimWorld::new(&["python3", "pip"]);
-    let again = sw
-        .world
-        .trustrun()
-        .args(["shim", "install", "--dir"])
-        .arg(&sw.shims)
-        .args(["python3", "pip"])
-        .output()
-        .unwrap();
+    let again = sw.shim("install", &[], &["python3", "pip"]);
     assert!(again.status.success());
     assert_eq!(
         String::from_utf8_lossy(&again.stdout)
@@ -257,14 +258,7 @@ fn install_is_idempotent_refuses_foreign_files_and_remove_keeps_them() {
     );
 
     fs::write(sw.shims.join("uv"), "#!/bin/sh\necho the user's own uv\n").unwrap();
-    let refused = sw
-        .world
-        .trustrun()
-        .args(["shim", "install", "--dir"])
-        .arg(&sw.shims)
-        .args(["uv", "git"])
-        .output()
-        .unwrap();
+    let refused = sw.shim("install", &[], &["uv", "git"]);
     assert_eq!(refused.status.code(), Some(1), "{}", output_text(&refused));
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains(&format!(
@@ -304,25 +298,12 @@ fn install_is_idempotent_refuses_foreign_files_and_remove_keeps_them() {
         "{text}"
     );
 
-    let removed = sw
-        .world
-        .trustrun()
-        .args(["shim", "remove", "--dir"])
-        .arg(&sw.shims)
-        .output()
-        .unwrap();
+    let removed = sw.shim("remove", &[], &[]);
     assert!(removed.status.success(), "{}", output_text(&removed));
     assert!(!sw.shims.join("python3").exists() && !sw.shims.join("pip").exists());
     assert!(sw.shims.join("uv").exists(), "the user's file stays");
 
-    let forced = sw
-        .world
-        .trustrun()
-        .args(["shim", "install", "--force", "--dir"])
-        .arg(&sw.shims)
-        .arg("uv")
-        .output()
-        .unwrap();
+    let forced = sw.shim("install", &["--force"], &["uv"]);
     assert!(forced.status.success(), "{}", output_text(&forced));
     assert!(
         fs::symlink_metadata(sw.shims.join("uv"))
@@ -337,40 +318,20 @@ fn install_is_idempotent_refuses_foreign_files_and_remove_keeps_them() {
 #[test]
 fn a_users_file_in_place_of_a_shim_is_not_ours() {
     let sw = ShimWorld::new(&["python3", "mytool"]);
-    let hardlinked = sw
-        .world
-        .trustrun()
-        .args(["shim", "install", "--hardlink", "--dir"])
-        .arg(&sw.shims)
-        .arg("python3")
-        .output()
-        .unwrap();
+    let hardlinked = sw.shim("install", &["--hardlink"], &["python3"]);
     assert!(hardlinked.status.success(), "{}", output_text(&hardlinked));
     let user_script = "#!/bin/sh\necho the user's own mytool\n";
     fs::remove_file(sw.shims.join("mytool")).unwrap();
     fs::write(sw.shims.join("mytool"), user_script).unwrap();
 
-    let again = sw
-        .world
-        .trustrun()
-        .args(["shim", "install", "--dir"])
-        .arg(&sw.shims)
-        .args(["mytool"])
-        .output()
-        .unwrap();
+    let again = sw.shim("install", &[], &["mytool"]);
     assert_eq!(again.status.code(), Some(1), "{}", output_text(&again));
     assert_eq!(
         fs::read_to_string(sw.shims.join("mytool")).unwrap(),
         user_script
     );
 
-    let removed = sw
-        .world
-        .trustrun()
-        .args(["shim", "remove", "--dir"])
-        .arg(&sw.shims)
-        .output()
-        .unwrap();
+    let removed = sw.shim("remove", &[], &[]);
     assert_eq!(removed.status.code(), Some(1), "{}", output_text(&removed));
     assert!(
         output_text(&removed).contains("left alone"),

@@ -3,14 +3,12 @@
 //! its chain ending in the test corporate root, serving a PEP 503 simple index with one wheel
 //! built here), a fresh venv's plain pip fails on the certificate and the installer succeeds.
 
-mod common;
-
 use std::process::Command;
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use common::*;
+use crate::common::*;
 
 const PROJECT: &str = "trustrun-probe";
 const WHEEL: &str = "trustrun_probe-0.1-py3-none-any.whl";

@@ -4,16 +4,13 @@
 //! Each case has a control that fails the same way a user's would. Windows Python and PowerShell
 //! are not available here (see README, "Windows").
 
-mod common;
-mod wine;
-
 use std::fs;
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::{World, output_text};
-use wine::{Wine, windows_path};
+use crate::common::{World, output_text};
+use crate::wine::{Wine, windows_path};
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -164,7 +161,7 @@ fn the_corporate_root_from_the_group_policy_store_alone_and_doctor_names_it() {
         roots[0]["subject"]
             .as_str()
             .unwrap()
-            .contains(common::ROOT_CN),
+            .contains(crate::common::ROOT_CN),
         "{roots:?}"
     );
     assert!(
@@ -222,7 +219,7 @@ fn shims_hardlink_or_copy_dispatch_on_their_name_and_sit_on_the_user_path_until_
     w.set_user_env("Path", Some(r"C:\users-own-tools"));
 
     // The same filesystem as trustrun.exe: a hardlink. /dev/shm is another one: a copy.
-    let same_fs = tempfile::tempdir_in(common::repo().join("target")).unwrap();
+    let same_fs = tempfile::tempdir_in(crate::common::repo().join("target")).unwrap();
     let other_fs = tempfile::tempdir_in("/dev/shm").unwrap();
     for (base, kind) in [(&same_fs, "hardlink"), (&other_fs, "copy")] {
         let shims = base.path().join("shims");

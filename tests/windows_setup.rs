@@ -3,14 +3,11 @@
 //! verifies the test corporate root through it, and `--undo` removes the values again. The control
 //! is the same client before setup and after the undo.
 
-mod common;
-mod wine;
-
 use std::path::Path;
 use std::process::Output;
 
-use common::{World, output_text};
-use wine::{Wine, windows_path};
+use crate::common::{World, output_text};
+use crate::wine::{Wine, windows_path};
 
 fn client(w: &Wine, cache: &Path, url: &str) -> Output {
     w.command(&w.client, cache, &[]).arg(url).output().unwrap()

@@ -4,8 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 /// The engine endpoint a command will use, as far as trustrun can tell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
@@ -51,10 +49,7 @@ pub fn is_local_host(host: &str) -> bool {
         return false;
     };
     let authority = rest.split('/').next().unwrap_or("");
-    let hostname = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
-    };
+    let hostname = crate::authority::split_host_port(authority).map_or("", |(h, _)| h);
     is_loopback_name(hostname)
 }
 
@@ -144,7 +139,7 @@ fn current_context(config_dir: &Path) -> Option<String> {
 
 /// A named context's docker endpoint, from `contexts/meta/<sha256 of the name>/meta.json`.
 fn context_host(config_dir: &Path, name: &str) -> Option<String> {
-    let id = crate::sources::hex(&Sha256::digest(name.as_bytes()));
+    let id = crate::digest::sha256_hex(name.as_bytes());
     let meta = config_dir
         .join("contexts")
         .join("meta")
@@ -189,7 +184,7 @@ mod tests {
     #[test]
     fn precedence_of_flags_environment_and_contexts() {
         let config = tempfile::tempdir().unwrap();
-        let id = crate::sources::hex(&Sha256::digest(b"far"));
+        let id = crate::digest::sha256_hex(b"far");
         let meta = config.path().join("contexts/meta").join(id);
         std::fs::create_dir_all(&meta).unwrap();
         std::fs::write(

@@ -100,15 +100,8 @@ pub fn loopback_proxy_rewritten(value: &str) -> Option<String> {
         Some((u, h)) => (Some(u), h),
         None => (None, authority),
     };
-    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-        let (h, after) = v6.split_once(']')?;
-        (h, after)
-    } else {
-        match hostport.rsplit_once(':') {
-            Some((h, _)) if !h.contains(':') => (h, &hostport[h.len()..]),
-            _ => (hostport, ""),
-        }
-    };
+    let (host, port) = crate::authority::split_host_port(hostport).ok()?;
+    let port = port.map(|p| format!(":{p}")).unwrap_or_default();
     if host.contains(',') || !super::engine::is_loopback_name(&host.to_ascii_lowercase()) {
         return None;
     }
@@ -122,7 +115,7 @@ pub fn loopback_proxy_rewritten(value: &str) -> Option<String> {
         out.push('@');
     }
     out.push_str(GATEWAY_NAME);
-    out.push_str(port);
+    out.push_str(&port);
     out.push_str(path);
     Some(out)
 }

@@ -56,8 +56,9 @@ impl Cli {
 
 /// `TRUSTRUN_CONTAINERS`: `0`/`false`/`no`/`off` turn container handling off, `1`/`true`/`yes`/`on`
 /// keep it on; anything else is a usage error naming the variable.
-pub fn enabled_from_env() -> Result<Option<bool>, Failure> {
-    let Some(value) = vars::non_empty(vars::TRUSTRUN_CONTAINERS) else {
+/// The value comes from `settings::EnvironmentOptions`, read once.
+pub fn parse_enabled(value: Option<&std::ffi::OsStr>) -> Result<Option<bool>, Failure> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
     match value.to_string_lossy().trim().to_ascii_lowercase().as_str() {
@@ -76,7 +77,7 @@ pub fn enabled_from_env() -> Result<Option<bool>, Failure> {
 /// is told so, so that shims and nested trustruns leave containers alone too.
 pub fn launch_hook(
     opts: &TrustOptions,
-    prepared: &crate::run::Prepared,
+    prepared: &crate::prepare::Prepared,
     program: &OsStr,
     target: &Path,
     args: &[OsString],
@@ -413,7 +414,7 @@ fn rewrite_compose(
     let stable = crate::stable_bundle::for_handoff(setup.root, setup.bundle)?;
     let doc = compose::override_file(version.as_deref(), &per_service, &stable);
     let content = serde_json::to_vec_pretty(&doc)?;
-    let digest = crate::sources::hex(&<sha2::Sha256 as sha2::Digest>::digest(&content));
+    let digest = crate::digest::sha256_hex(&content);
     let file = setup
         .root
         .join("containers")

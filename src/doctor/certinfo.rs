@@ -61,10 +61,7 @@ impl Parsed<'_> {
             self_signed: self.subject_raw() == self.issuer_raw(),
             not_after: rfc3339(not_after),
             expired: not_after < now,
-            sha256: {
-                use sha2::{Digest, Sha256};
-                crate::sources::hex(&Sha256::digest(der))
-            },
+            sha256: crate::digest::sha256_hex(der),
         }
     }
 }

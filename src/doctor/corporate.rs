@@ -11,7 +11,7 @@ use super::{certinfo, trust};
 /// The roots the sources trust that neither Mozilla nor the OS distribution ships as public.
 pub fn corporate_roots(opts: &TrustOptions) -> Result<Vec<Der>, Failure> {
     let inputs = Inputs {
-        extra: opts.ca.clone(),
+        ca: opts.ca.clone(),
         variables: Inputs::caller_variables(),
     };
     let gathered = sources::gather(&inputs).map_err(|e| Failure::usage(e.to_string()))?;

@@ -24,8 +24,8 @@ use serde::Serialize;
 
 use crate::certs::Der;
 use crate::failure::Failure;
+use crate::failure::PrepareError;
 use crate::options::TrustOptions;
-use crate::run::{self, PrepareError};
 use crate::sources::{self, Inputs};
 
 use certinfo::CertInfo;
@@ -143,13 +143,13 @@ pub fn run(opts: &TrustOptions, args: &Args) -> Result<()> {
 }
 
 fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> Result<Report> {
-    let bundle_path = match run::prepare(opts) {
+    let bundle_path = match crate::prepare::prepare(opts) {
         Ok(p) => Ok(p.bundle),
-        Err(PrepareError::UserCa(f)) => return Err(f.into()),
+        Err(e @ PrepareError::UserCa { .. }) => return Err(e.into_error()),
         Err(PrepareError::Internal(e)) => Err(crate::failure::one_line(&e)),
     };
     let inputs = Inputs {
-        extra: opts.ca.clone(),
+        ca: opts.ca.clone(),
         variables: {
             let mut v = Inputs::caller_variables();
             crate::stable_bundle::add_setup_sources(&mut v);

@@ -63,17 +63,8 @@ fn parse_proxy(url: &str) -> Route {
         Some((u, h)) => (Some(u), h),
         None => (None, authority),
     };
-    let (host, port) = if let Some(after) = hostport.strip_prefix('[') {
-        match after.split_once(']') {
-            Some((h, tail)) => (h, tail.strip_prefix(':')),
-            None => (after, None),
-        }
-    } else {
-        match hostport.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (hostport, None),
-        }
-    };
+    // A URL that cannot be split is no proxy URL (the `_` arm below).
+    let (host, port) = crate::authority::split_host_port(hostport).unwrap_or(("", None));
     let port = match port.map(str::parse::<u16>) {
         None => Some(80),
         Some(Ok(p)) if p > 0 => Some(p),
@@ -157,18 +148,10 @@ pub fn bypassed(list: &str, host: &str, port: u16) -> bool {
 }
 
 fn split_port(entry: &str) -> (&str, Option<u16>) {
-    if let Some(after) = entry.strip_prefix('[') {
-        return match after.split_once(']') {
-            Some((h, tail)) => (h, tail.strip_prefix(':').and_then(|p| p.parse().ok())),
-            None => (after, None),
-        };
+    match crate::authority::split_host_port(entry) {
+        Ok((host, port)) => (host, port.and_then(|p| p.parse().ok())),
+        Err(_) => (entry.trim_start_matches('['), None),
     }
-    if entry.matches(':').count() == 1
-        && let Some((h, p)) = entry.split_once(':')
-    {
-        return (h, p.parse().ok());
-    }
-    (entry, None)
 }
 
 fn in_cidr(ip: IpAddr, net: &str, bits: &str) -> bool {
@@ -217,19 +200,19 @@ mod tests {
 
     #[test]
     fn proxy_urls() {
-        match parse_proxy("http://user:p%40ss@proxy.corp:3128/") {
-            Route::Proxy {
-                url,
-                host,
-                port,
-                authorization,
-            } => {
-                assert_eq!((host.as_str(), port), ("proxy.corp", 3128));
-                assert_eq!(url, "http://***@proxy.corp:3128/");
-                assert_eq!(authorization.as_deref(), Some("Basic dXNlcjpwQHNz"));
-            }
-            other => panic!("{other:?}"),
-        }
+        let route = parse_proxy("http://user:p%40ss@proxy.corp:3128/");
+        let Route::Proxy {
+            url,
+            host,
+            port,
+            authorization,
+        } = route
+        else {
+            panic!("{route:?}");
+        };
+        assert_eq!((host.as_str(), port), ("proxy.corp", 3128));
+        assert_eq!(url, "http://***@proxy.corp:3128/");
+        assert_eq!(authorization.as_deref(), Some("Basic dXNlcjpwQHNz"));
         assert!(matches!(
             parse_proxy("proxy:8080"),
             Route::Proxy { port: 8080, .. }

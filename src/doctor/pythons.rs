@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::locate::{self, Verdict};
+use crate::locate::{self, PathVerdict};
 
 #[derive(Debug, Serialize, Default)]
 pub struct PythonInfo {
@@ -74,7 +74,7 @@ pub fn inspect(deadline: Instant) -> Vec<PythonInfo> {
     let mut out = Vec::new();
     for name in NAMES {
         let found = locate::candidates(OsStr::new(name), false);
-        let Some((path, _)) = found.into_iter().find(|(_, v)| *v == Verdict::Chosen) else {
+        let Some((path, _)) = found.into_iter().find(|(_, v)| *v == PathVerdict::Chosen) else {
             continue;
         };
         let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());

@@ -2,6 +2,7 @@
 
 use rustls::pki_types::ServerName;
 
+use crate::authority::BadAuthority;
 use crate::failure::Failure;
 
 #[derive(Clone, Debug)]
@@ -37,27 +38,10 @@ pub fn parse(text: &str) -> Result<Target, Failure> {
     }
     let rest = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    let (host, port) = if let Some(after) = rest.strip_prefix('[') {
-        let (host, tail) = after
-            .split_once(']')
-            .ok_or_else(|| bad("unclosed '[' in an IPv6 address"))?;
-        let port = match tail {
-            "" => None,
-            t => Some(
-                t.strip_prefix(':')
-                    .ok_or_else(|| bad("expected :PORT after ']'"))?,
-            ),
-        };
-        (host, port)
-    } else if rest.matches(':').count() > 1 {
-        // A bare IPv6 address has no port.
-        (rest, None)
-    } else {
-        match rest.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (rest, None),
-        }
-    };
+    let (host, port) = crate::authority::split_host_port(rest).map_err(|e| match e {
+        BadAuthority::UnclosedBracket => bad("unclosed '[' in an IPv6 address"),
+        BadAuthority::AfterBracket => bad("expected :PORT after ']'"),
+    })?;
     if host.is_empty() {
         return Err(bad("no host name"));
     }

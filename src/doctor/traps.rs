@@ -79,7 +79,7 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
         return check("empty", true, message);
     }
     let path = PathBuf::from(value);
-    if crate::sources::is_cache_bundle(&path) {
+    if crate::cache_layout::is_cache_bundle(&path) {
         return check(
             "trustrun_bundle",
             false,

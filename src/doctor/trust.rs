@@ -86,7 +86,7 @@ pub fn source_counts(gathered: &Gathered) -> Vec<SourceCount> {
             let (kind, path, variable) = match origin {
                 Origin::OsStore => ("os_store", None, None),
                 Origin::Mozilla => ("mozilla", None, None),
-                Origin::Extra(p) => ("ca_file", Some(p.clone()), None),
+                Origin::Ca(p) => ("ca_file", Some(p.clone()), None),
                 Origin::Variable(v, p) => ("variable", Some(p.clone()), Some(v.clone())),
             };
             SourceCount {

@@ -25,16 +25,6 @@ pub enum TrustSet {
     TrustrunBundle,
 }
 
-impl TrustSet {
-    pub fn label(self) -> &'static str {
-        match self {
-            TrustSet::Mozilla => "Mozilla only (plain Python, certifi)",
-            TrustSet::OsStore => "OS trust store (browsers)",
-            TrustSet::TrustrunBundle => "trustrun's bundle",
-        }
-    }
-}
-
 #[derive(Clone, Debug, Serialize)]
 pub struct Verdict {
     pub trust_set: TrustSet,

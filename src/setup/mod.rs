@@ -75,7 +75,7 @@ fn users_own(name: &str) -> Option<String> {
             .map(|v| v.text)
             .filter(|v| !v.is_empty())
     });
-    here.filter(|v| !crate::sources::is_cache_bundle(Path::new(v)))
+    here.filter(|v| !crate::cache_layout::is_cache_bundle(Path::new(v)))
 }
 
 fn cache_root() -> Result<PathBuf> {
@@ -102,7 +102,7 @@ fn apply(opts: &TrustOptions, req: &Request) -> Result<()> {
         ca: opts.ca.clone(),
         variables: crate::sources::Inputs::caller_variables()
             .into_iter()
-            .filter(|(_, p)| !crate::sources::is_cache_bundle(p))
+            .filter(|(_, p)| !crate::cache_layout::is_cache_bundle(p))
             .collect(),
     };
     let mut values = targets::Values {

@@ -39,7 +39,7 @@ fn in_use(stable: &Path) -> String {
             None => unset += 1,
             Some(v) if Path::new(&v) == stable => {}
             // `trustrun PROGRAM` or `trustrun env` pointed it at a bundle of the same sources.
-            Some(v) if crate::sources::is_cache_bundle(Path::new(&v)) => {}
+            Some(v) if crate::cache_layout::is_cache_bundle(Path::new(&v)) => {}
             Some(v) => shadowed.push((name.to_string(), v.to_string_lossy().into_owned())),
         }
     }

@@ -2,6 +2,9 @@
 //! in shell profiles, whole files of ours, the directories made for them, and the stable bundle
 //! setup keeps fresh; plus setting a single user variable (Windows). Each change is recorded
 //! before it is made, under its owner, so `UserEnv::undo` takes back exactly that.
+// The shell profiles and files setup writes are Unix and macOS targets; Windows setup writes
+// the registry (user_env::Registry).
+#![cfg_attr(windows, allow(dead_code))]
 
 use std::fs;
 use std::path::Path;
@@ -185,6 +188,7 @@ impl UserEnv {
 
     /// Sets the user variable `name` to `value` in `store`, recording what it held before (the
     /// first time: a later setup keeps the value from before trustrun).
+    #[cfg_attr(not(windows), allow(dead_code))]
     pub fn set_variable(
         &mut self,
         store: &mut dyn Store,
@@ -290,7 +294,7 @@ pub(super) fn undo(change: &Change) -> Result<()> {
 
 fn digest(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    crate::sources::hex(&Sha256::digest(bytes))
+    crate::digest::hex(&Sha256::digest(bytes))
 }
 
 /// Replaces `path` atomically with `contents`, keeping the file's permissions (a profile may be

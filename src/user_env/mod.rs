@@ -13,7 +13,8 @@
 pub mod block;
 mod files;
 
-pub use files::{Edit, NoVariables};
+#[cfg_attr(windows, allow(unused_imports))]
+pub use files::NoVariables;
 
 use std::path::{Path, PathBuf};
 
@@ -67,6 +68,8 @@ pub enum Change {
 
 impl Change {
     /// Whether this change put `entry` on the path list `variable` (compared as the OS does).
+    // Windows only: `shim remove` undoes the user PATH entry `shim install` added.
+    #[cfg_attr(not(windows), allow(dead_code))]
     pub fn adds_path_entry(&self, variable: &str, entry: &str) -> bool {
         matches!(self, Change::PathEntryAdded { variable: v, entry: e, .. }
             if v.eq_ignore_ascii_case(variable) && same_entry(e, entry))
@@ -101,6 +104,7 @@ pub trait Store {
 
 /// What `prepend_path_entry` did.
 #[derive(Debug, PartialEq, Eq)]
+#[cfg_attr(not(windows), allow(dead_code))]
 pub enum Outcome {
     Added,
     /// The entry was there already (the user's own, or ours from before): nothing changed.
@@ -157,6 +161,7 @@ impl UserEnv {
 
     /// Puts `entry` first in the path list `variable` unless it is already in it, and records
     /// the change under `owner`.
+    #[cfg_attr(not(windows), allow(dead_code))]
     pub fn prepend_path_entry(
         &mut self,
         store: &mut dyn Store,

@@ -1,7 +1,7 @@
 //! Shared test fixtures: a test "corporate" PKI, a local HTTPS server on loopback, the pinned
 //! virtualenv of real Python clients, and child environments cleaned of this machine's CA presets.
-#![allow(dead_code)]
 
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -12,7 +12,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CertifiedIssuer, CustomExtension, DnType, IsCa,
+    KeyIdMethod, KeyPair, KeyUsagePurpose,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -20,6 +21,7 @@ pub const ROOT_CN: &str = "Trustrun Test Corporate Root CA";
 
 /// A root, an intermediate (as Zscaler and friends use) and a leaf for 127.0.0.1 and localhost.
 pub struct Pki {
+    // Kept alive: the PEM files live in it.
     pub dir: tempfile::TempDir,
     pub root_pem: PathBuf,
     pub root_der: CertificateDer<'static>,
@@ -29,6 +31,27 @@ pub struct Pki {
 impl Pki {
     pub fn corporate() -> Pki {
         Pki::build(ROOT_CN, |_| {})
+    }
+
+    /// A root whose basicConstraints is not critical and that has no keyUsage (`key_byte` fills
+    /// its key identifier): trusted by OpenSSL and rustls, rejected by Python 3.13's
+    /// VERIFY_X509_STRICT.
+    pub fn lax(root_cn: &str, names: &[&str], key_byte: u8) -> Pki {
+        Pki::build_for(root_cn, names, |params| {
+            let key_id = vec![key_byte; 20];
+            params.is_ca = IsCa::NoCa;
+            params.key_identifier_method = KeyIdMethod::PreSpecified(key_id.clone());
+            // BasicConstraints ::= SEQUENCE { cA BOOLEAN TRUE }, not critical.
+            let mut bc = CustomExtension::from_oid_content(
+                &[2, 5, 29, 19],
+                vec![0x30, 0x03, 0x01, 0x01, 0xff],
+            );
+            bc.set_criticality(false);
+            let mut ski_der = vec![0x04, key_id.len() as u8];
+            ski_der.extend(&key_id);
+            let ski = CustomExtension::from_oid_content(&[2, 5, 29, 14], ski_der);
+            params.custom_extensions = vec![bc, ski];
+        })
     }
 
     /// A PKI whose root parameters `tweak` may change (non-critical basicConstraints...).
@@ -403,22 +426,35 @@ impl World {
 
     /// `python client.py CLIENT URL` straight from the venv, without trustrun: the control.
     pub fn control(&self, client: &str) -> Output {
-        let mut cmd = Command::new(venv_python());
-        clean(&mut cmd, self.cache.path())
-            .arg(client_script())
-            .args([client, &self.server.url]);
-        cmd.output().unwrap()
+        self.alone(client).output()
     }
 
     /// The same through `trustrun --ca root.pem`.
     pub fn with_trustrun(&self, client: &str) -> Output {
+        self.client(client).with_root().output()
+    }
+
+    /// A Python client of the test venv against this world's server, through trustrun (no
+    /// `--ca` until asked for).
+    pub fn client(&self, client: &str) -> ClientRun<'_> {
+        ClientRun::new(self, client, true)
+    }
+
+    /// A Python client of the test venv against this world's server, without trustrun.
+    pub fn alone(&self, client: &str) -> ClientRun<'_> {
+        ClientRun::new(self, client, false)
+    }
+
+    /// `trustrun --ca CA true`: what trustrun makes of a CA file, with no client to run.
+    pub fn trustrun_ca(&self, ca: impl AsRef<OsStr>) -> Output {
         let mut cmd = self.trustrun();
-        cmd.arg("--ca")
-            .arg(&self.pki.root_pem)
-            .arg(venv_python())
-            .arg(client_script())
-            .args([client, &self.server.url]);
-        cmd.output().unwrap()
+        cmd.arg("--ca").arg(ca).arg("true").output().unwrap()
+    }
+
+    /// `NAME=VALUE trustrun true`: what trustrun makes of a variable, with no client to run.
+    pub fn trustrun_var(&self, name: &str, value: impl AsRef<OsStr>) -> Output {
+        let mut cmd = self.trustrun();
+        cmd.env(name, value).arg("true").output().unwrap()
     }
 
     /// A cleaned `trustrun` command using this world's cache.
@@ -426,6 +462,98 @@ impl World {
         let mut cmd = Command::new(trustrun_bin());
         clean(&mut cmd, self.cache.path());
         cmd
+    }
+}
+
+/// The one spelling of "run a Python client (tests/python/client.py) against the test server",
+/// through trustrun or alone, with the CA files, variables, trustrun options and Python flags a
+/// case needs: `world.client("requests").with_root().output()`.
+pub struct ClientRun<'w> {
+    world: &'w World,
+    client: String,
+    through_trustrun: bool,
+    python: PathBuf,
+    trustrun_args: Vec<OsString>,
+    python_args: Vec<OsString>,
+    envs: Vec<(OsString, OsString)>,
+}
+
+impl<'w> ClientRun<'w> {
+    fn new(world: &'w World, client: &str, through_trustrun: bool) -> ClientRun<'w> {
+        ClientRun {
+            world,
+            client: client.to_owned(),
+            through_trustrun,
+            python: venv_python(),
+            trustrun_args: Vec::new(),
+            python_args: Vec::new(),
+            envs: Vec::new(),
+        }
+    }
+
+    /// `--ca PATH` (through trustrun only).
+    pub fn ca(self, path: impl AsRef<OsStr>) -> Self {
+        self.trustrun_args(["--ca".as_ref(), path.as_ref()])
+    }
+
+    /// `--ca` the world's corporate root.
+    pub fn with_root(self) -> Self {
+        let root = self.world.pki.root_pem.clone();
+        self.ca(root)
+    }
+
+    /// trustrun's own options, before the program.
+    pub fn trustrun_args<I, A>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = A>,
+        A: AsRef<OsStr>,
+    {
+        assert!(
+            self.through_trustrun,
+            "trustrun options for a run without trustrun"
+        );
+        let args = args.into_iter().map(|a| a.as_ref().to_owned());
+        self.trustrun_args.extend(args);
+        self
+    }
+
+    /// Python's own options, before the client script (`-I`).
+    pub fn python_arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.python_args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    /// Another interpreter than the test venv's.
+    pub fn python(mut self, python: impl Into<PathBuf>) -> Self {
+        self.python = python.into();
+        self
+    }
+
+    pub fn env(mut self, name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+        let pair = (name.as_ref().to_owned(), value.as_ref().to_owned());
+        self.envs.push(pair);
+        self
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = if self.through_trustrun {
+            let mut cmd = self.world.trustrun();
+            cmd.args(&self.trustrun_args).arg(&self.python);
+            cmd
+        } else {
+            let mut cmd = Command::new(&self.python);
+            clean(&mut cmd, self.world.cache.path());
+            cmd
+        };
+        cmd.envs(self.envs.iter().map(|(k, v)| (k, v)))
+            .args(&self.python_args)
+            .arg(client_script())
+            .args([&self.client, &self.world.server.url]);
+        cmd
+    }
+
+    pub fn output(&self) -> Output {
+        self.command().output().unwrap()
     }
 }
 

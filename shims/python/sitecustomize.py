@@ -75,33 +75,51 @@ def _trustrun_main():
                 if spec is not None:
                     break
             loader = getattr(spec, "loader", None)
-            original = getattr(loader, "exec_module", None)
-            if original is None or getattr(original, "_trustrun_hook", False):
+            if getattr(loader, "exec_module", None) is None or isinstance(loader, HookedLoader):
                 return spec
-            hooks = self.hooks
-
-            def exec_module(module):
-                # The loader may be shared (zipimport): put its own method back first.
-                try:
-                    del loader.exec_module
-                except Exception:
-                    pass
-                original(module)
-                hook = hooks.pop(name, None)
-                if not hooks:
-                    try:
-                        sys.meta_path.remove(self)
-                    except ValueError:
-                        pass
-                if hook is not None:
-                    guarded("patching %s" % name, hook, module)
-
-            exec_module._trustrun_hook = True
             try:
-                loader.exec_module = exec_module
+                spec.loader = HookedLoader(loader, name, self)
             except Exception as exc:
                 say("cannot hook the import of %s: %s" % (name, exc))
             return spec
+
+    class HookedLoader(object):
+        """The spec's loader, wrapped for one import: runs the hook after the module executed.
+        The loader object itself is left alone (it may be shared, as zipimport's is, or a class
+        whose methods are classmethods), and the module gets its own loader back."""
+
+        def __init__(self, loader, name, finder):
+            self.loader = loader
+            self.name = name
+            self.finder = finder
+
+        def create_module(self, spec):
+            create = getattr(self.loader, "create_module", None)
+            return create(spec) if create is not None else None
+
+        def exec_module(self, module):
+            # The module and its spec name the real loader from here on.
+            try:
+                if getattr(module.__spec__, "loader", None) is self:
+                    module.__spec__.loader = self.loader
+                if getattr(module, "__loader__", None) is self:
+                    module.__loader__ = self.loader
+            except Exception:
+                pass
+            self.loader.exec_module(module)
+            hooks = self.finder.hooks
+            hook = hooks.pop(self.name, None)
+            if not hooks:
+                try:
+                    sys.meta_path.remove(self.finder)
+                except ValueError:
+                    pass
+            if hook is not None:
+                guarded("patching %s" % self.name, hook, module)
+
+        def __getattr__(self, attribute):
+            # Everything else a loader answers (get_resource_reader, is_package, get_code...).
+            return getattr(self.loader, attribute)
 
     after_import = AfterImport()
 
@@ -222,8 +240,22 @@ def _trustrun_main():
         guarded("caching bytecode", lambda: support().cache_bytecode(sources, say))
 
 
+def _trustrun_failed(exc):
+    # Quiet unless asked: a failure here must not break or clutter the user's program.
+    import os
+    import sys
+
+    if os.environ.get("TRUSTRUN_DEBUG", "") == "1":
+        sys.stderr.write(
+            "trustrun(sitecustomize): start-up failed: %s: %s\n" % (type(exc).__name__, exc)
+        )
+
+
 try:
     _trustrun_main()
-except Exception:  # the guard of last resort: start-up goes on
-    pass
-del _trustrun_main
+except Exception as _trustrun_exc:  # the guard of last resort: start-up goes on
+    try:
+        _trustrun_failed(_trustrun_exc)
+    except Exception:
+        pass
+del _trustrun_main, _trustrun_failed

@@ -1,0 +1,126 @@
+//! Preparing the trust (sources, bundle and plan stages, for every command that needs it: run,
+//! env, bundle, doctor): the bundle found or built in the cache (or the fallback), the python
+//! support directory, the stable bundle file, and the child's environment.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::bundle;
+use crate::cache;
+use crate::failure::PrepareError;
+use crate::options::TrustOptions;
+use crate::plan::{self, EnvPlan};
+use crate::python_support;
+use crate::sources::Inputs;
+
+pub struct Prepared {
+    /// The cache directory in use (the preferred one or the fallback).
+    pub root: PathBuf,
+    pub bundle: PathBuf,
+    pub python_dir: PathBuf,
+    pub plan: EnvPlan,
+    /// The cache's stable, world-readable copy of `bundle` (see `stable_bundle`), or why it could
+    /// not be written.
+    pub stable_bundle: Result<PathBuf, String>,
+}
+
+/// Builds or finds the bundle and the python support directory, and the child's environment.
+pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
+    let inputs = Inputs {
+        ca: opts.ca.clone(),
+        variables: {
+            let mut v = Inputs::caller_variables();
+            crate::stable_bundle::add_setup_sources(&mut v);
+            v
+        },
+    };
+    // No known cache directory is handled like an unusable one: the fallback still serves.
+    let attempt = cache::preferred_dir()
+        .map_err(PrepareError::Internal)
+        .and_then(|dir| Ok((prepare_in(&dir, &inputs, opts)?, dir)));
+    let ((bundle, python_dir, stable_bundle), root) = match attempt {
+        Ok(done) => done,
+        Err(PrepareError::Internal(e)) => {
+            let fallback = cache::fallback_dir().map_err(PrepareError::Internal)?;
+            eprintln!(
+                "trustrun: warning: {}; using {} instead",
+                crate::failure::one_line(&e),
+                fallback.display()
+            );
+            (prepare_in(&fallback, &inputs, opts)?, fallback)
+        }
+        Err(user) => return Err(user),
+    };
+    let plan = plan::child_env(&bundle, &python_dir, opts, &inputs.inherited())
+        .map_err(PrepareError::Internal)?;
+    Ok(Prepared {
+        root,
+        bundle,
+        python_dir,
+        plan,
+        stable_bundle,
+    })
+}
+
+/// The stable bundle file (`<cache>/current.pem`, mode 0644, replaced atomically, never removed
+/// by cleanup) holding the bundle for `opts`: for what hands the bundle to another user or keeps
+/// its path for long (containers, setup). See `stable_bundle.rs`.
+// The API of the setup work (not on this branch yet); containers use `Prepared::stable_bundle`.
+#[allow(dead_code)]
+pub fn stable_bundle(opts: &TrustOptions) -> Result<PathBuf> {
+    let prepared = prepare(opts).map_err(PrepareError::into_error)?;
+    prepared.stable_bundle.map_err(anyhow::Error::msg)
+}
+
+fn prepare_in(
+    root: &std::path::Path,
+    inputs: &Inputs,
+    opts: &TrustOptions,
+) -> Result<(PathBuf, PathBuf, Result<PathBuf, String>), PrepareError> {
+    cache::ensure_private(root)?;
+    let bundle = bundle::ensure(root, inputs).map_err(|e| match e {
+        // A file the config named says so: the user may not remember writing it there.
+        PrepareError::UserCa { error, .. } => PrepareError::UserCa {
+            named_in: opts
+                .ca_origins
+                .iter()
+                .find(|(p, _)| p == error.path())
+                .map(|(_, key)| key.clone()),
+            error,
+        },
+        internal => internal,
+    })?;
+    if let Some(built) = &bundle.built {
+        for w in &built.warnings {
+            eprintln!("trustrun: warning: {w}");
+        }
+        if opts.verbose {
+            for note in &built.verbose_notes {
+                eprintln!("trustrun: {note}");
+            }
+            for (origin, n) in &built.counts {
+                eprintln!(
+                    "trustrun: {} from {origin}",
+                    crate::text::count(*n, "certificate")
+                );
+            }
+            eprintln!(
+                "trustrun: wrote {} ({})",
+                bundle.path.display(),
+                crate::text::count(built.certs.len(), "distinct certificate")
+            );
+        }
+    } else if opts.verbose {
+        eprintln!("trustrun: using cached bundle {}", bundle.path.display());
+    }
+    let python_dir = python_support::ensure(root)?;
+    // Secondary: a program still runs with the bundle when its stable copy cannot be written.
+    // With `trustrun setup` in place the stable file follows setup's sources (see stable_bundle).
+    let stable = crate::stable_bundle::keep_fresh(root, &bundle.path)
+        .map_err(|e| crate::failure::one_line(&e));
+    if let (Err(why), true) = (&stable, opts.verbose) {
+        eprintln!("trustrun: the stable bundle file was not refreshed: {why}");
+    }
+    Ok((bundle.path, python_dir, stable))
+}
