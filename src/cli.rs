@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::failure::Failure;
 use crate::options::{Flags, TrustOptions};
+use crate::program_name::is_trustrun_name;
 use crate::run;
 use crate::truststore::Truststore;
 
@@ -277,27 +278,9 @@ fn invoked_name(argv0: Option<&OsString>) -> Option<String> {
     let exe = std::env::current_exe()
         .ok()
         .or_else(|| argv0.map(PathBuf::from))?;
-    Some(windows_program_name(&exe.file_name()?.to_string_lossy()))
-}
-
-/// A Windows exe's name as a program name: without `.exe`, in lower case (Windows names are
-/// case-insensitive). Plain logic, so it is tested on every platform.
-#[cfg_attr(not(windows), allow(dead_code))]
-fn windows_program_name(file_name: &str) -> String {
-    let name = file_name.to_ascii_lowercase();
-    match name.strip_suffix(".exe") {
-        Some(stem) => stem.to_owned(),
-        None => name,
-    }
-}
-
-/// Started as `trustrun` (or a renamed copy such as `trustrun-0.2`), not through a shim.
-pub(crate) fn is_trustrun_name(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    name == "trustrun"
-        || ["trustrun-", "trustrun_", "trustrun."]
-            .iter()
-            .any(|p| name.starts_with(p))
+    Some(crate::program_name::windows_program_name(
+        &exe.file_name()?.to_string_lossy(),
+    ))
 }
 
 pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
@@ -618,13 +601,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn windows_program_names() {
-        assert_eq!(windows_program_name("Python.EXE"), "python");
-        assert_eq!(windows_program_name("python3.12.exe"), "python3.12");
-        assert_eq!(windows_program_name("harbor"), "harbor");
-    }
-
-    #[test]
     fn clap_usage_errors_become_one_line_with_the_suggestion() {
         let err = Cli::try_parse_from(["trustrun", "--stict", "python"]).unwrap_err();
         let line = usage_line(&err.render().to_string());
@@ -639,13 +615,5 @@ mod tests {
             "{line}"
         );
         assert!(!line.contains('\n'));
-    }
-
-    #[test]
-    fn trustrun_under_its_own_names() {
-        assert!(is_trustrun_name("trustrun"));
-        assert!(is_trustrun_name("trustrun-0.2"));
-        assert!(!is_trustrun_name("python3"));
-        assert!(!is_trustrun_name("trustrunner"));
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::failure::Failure;
 use crate::plan::EnvPlan;
-use crate::shell::Shell;
+use crate::shell::{Shell, fish_quote, powershell_quote, sh_quote};
 use crate::vars;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -164,30 +164,6 @@ fn prepend_pythonpath(format: Format, dir: &str) -> Option<String> {
         }
         Format::Cmd | Format::Github | Format::Dotenv | Format::Json => return None,
     })
-}
-
-/// POSIX sh: single quotes keep everything; a single quote itself is closed, escaped, reopened.
-pub fn sh_quote(v: &str) -> String {
-    format!("'{}'", v.replace('\'', "'\\''"))
-}
-
-/// fish: inside single quotes only `\` and `'` are special, both escaped with a backslash.
-pub fn fish_quote(v: &str) -> String {
-    format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
-}
-
-/// PowerShell: single-quoted strings are verbatim; a quote is doubled. PowerShell also takes
-/// the typographic single quotes as quotes, so those are doubled too.
-pub fn powershell_quote(v: &str) -> String {
-    let mut out = String::from("'");
-    for c in v.chars() {
-        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
-            out.push(c);
-        }
-        out.push(c);
-    }
-    out.push('\'');
-    out
 }
 
 /// cmd (in a .cmd/.bat file): inside `set "NAME=value"` only `%` needs escaping (`%%`); a `"` or

@@ -14,10 +14,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::failure::{EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, Failure};
+use crate::shim_manifest::SHIM_MARKER;
 use crate::vars;
-
-/// The file `trustrun shim install` leaves in a shim directory.
-pub const SHIM_MARKER: &str = ".trustrun-shims";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathVerdict {
@@ -49,7 +47,7 @@ pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, PathVerdict)> {
         let shims = dir
             .join(SHIM_MARKER)
             .exists()
-            .then(|| crate::shim::listed_names(&dir));
+            .then(|| crate::shim_manifest::listed_names(&dir));
         for file in names_in(&dir, program) {
             let Ok(meta) = fs::metadata(&file) else {
                 continue;

@@ -52,10 +52,7 @@ impl Shell {
         match self {
             // Git Bash keeps PATH in its own /c/... form: cygpath turns the Windows path into it.
             Shell::Sh if cfg!(windows) => (
-                format!(
-                    "export PATH=\"$(cygpath -u {}):$PATH\"",
-                    crate::env_format::sh_quote(&d)
-                ),
+                format!("export PATH=\"$(cygpath -u {}):$PATH\"", sh_quote(&d)),
                 "add it to ~/.bashrc",
             ),
             Shell::Sh => (
@@ -76,4 +73,28 @@ impl Shell {
             ),
         }
     }
+}
+
+/// POSIX sh: single quotes keep everything; a single quote itself is closed, escaped, reopened.
+pub fn sh_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "'\\''"))
+}
+
+/// fish: inside single quotes only `\` and `'` are special, both escaped with a backslash.
+pub fn fish_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// PowerShell: single-quoted strings are verbatim; a quote is doubled. PowerShell also takes
+/// the typographic single quotes as quotes, so those are doubled too.
+pub fn powershell_quote(v: &str) -> String {
+    let mut out = String::from("'");
+    for c in v.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
 }

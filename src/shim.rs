@@ -7,15 +7,15 @@
 //! trustrun, or is the file the manifest says we wrote; anything else is the user's, and is
 //! neither replaced (without `--force`) nor removed.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 use crate::failure::{EXIT_FAILURE, Failure};
-use crate::locate::{self, SHIM_MARKER};
+use crate::locate;
 use crate::shell::Shell;
+use crate::shim_manifest::{Entry, Kind, Manifest, SHIM_MARKER};
 
 pub const DEFAULT_NAMES: &[&str] = &["python", "python3", "pip", "pip3", "harbor"];
 
@@ -27,101 +27,6 @@ const CMD_TEMPLATE: &str = include_str!("../shims/windows/shim.cmd");
 pub fn default_dir() -> Result<PathBuf> {
     crate::user_dirs::shims()
         .context("no per-user data directory is known here (use --dir or TRUSTRUN_SHIM_DIR)")
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Symlink,
-    Hardlink,
-    Copy,
-    Cmd,
-}
-
-impl Kind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Kind::Symlink => "symlink",
-            Kind::Hardlink => "hardlink",
-            Kind::Copy => "copy",
-            Kind::Cmd => "cmd",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Kind> {
-        [Kind::Symlink, Kind::Hardlink, Kind::Copy, Kind::Cmd]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-}
-
-/// The manifest: which names are our shims, how each was made, by which trustrun version, and
-/// the SHA-256 of what was written (`-` for a symlink). A regular file is ours only while its
-/// content still has that hash: a file the user put in its place since is theirs.
-#[derive(Default)]
-struct Manifest {
-    shims: BTreeMap<String, Entry>,
-}
-
-#[derive(Clone)]
-struct Entry {
-    kind: Kind,
-    version: String,
-    digest: String,
-}
-
-impl Manifest {
-    /// The manifest in `dir`; empty when there is none or it cannot be read.
-    fn read(dir: &Path) -> Manifest {
-        fs::read_to_string(dir.join(SHIM_MARKER))
-            .map(|text| Manifest::parse(&text))
-            .unwrap_or_default()
-    }
-
-    fn parse(text: &str) -> Manifest {
-        let mut m = Manifest::default();
-        for line in text.lines() {
-            let parts: Vec<&str> = line.split_whitespace().collect();
-            if let ["shim", name, kind, version, rest @ ..] = parts.as_slice()
-                && let Some(kind) = Kind::parse(kind)
-            {
-                let digest = rest.first().copied().unwrap_or("-").to_owned();
-                let version = version.to_string();
-                m.shims.insert(
-                    name.to_string(),
-                    Entry {
-                        kind,
-                        version,
-                        digest,
-                    },
-                );
-            }
-        }
-        m
-    }
-
-    fn write(&self, dir: &Path) -> Result<()> {
-        let mut text = String::from(
-            "# trustrun shims. trustrun skips the shims listed here when it looks for the real programs.\n\
-             # Managed by `trustrun shim install|remove`: shim NAME KIND VERSION SHA256\n",
-        );
-        for (name, e) in &self.shims {
-            text.push_str(&format!(
-                "shim {name} {} {} {}\n",
-                e.kind.as_str(),
-                e.version,
-                e.digest
-            ));
-        }
-        crate::cache::write_atomic(&dir.join(SHIM_MARKER), text.as_bytes())
-    }
-}
-
-/// The names `dir`'s manifest lists as our shims; `None` when it exists but cannot be read.
-/// `locate` skips exactly these there, so the user's other programs in the same directory stay
-/// reachable.
-pub fn listed_names(dir: &Path) -> Option<Vec<String>> {
-    let text = fs::read_to_string(dir.join(SHIM_MARKER)).ok()?;
-    Some(Manifest::parse(&text).shims.into_keys().collect())
 }
 
 fn file_digest(path: &Path) -> Option<String> {
@@ -194,7 +99,7 @@ fn links_to_a_trustrun(path: &Path) -> bool {
     let target = fs::canonicalize(path).or_else(|_| fs::read_link(path));
     target.is_ok_and(|t| {
         t.file_name()
-            .is_some_and(|n| crate::cli::is_trustrun_name(&n.to_string_lossy()))
+            .is_some_and(|n| crate::program_name::is_trustrun_name(&n.to_string_lossy()))
     })
 }
 

@@ -6,7 +6,8 @@ use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::locate::{self, PathVerdict, SHIM_MARKER};
+use crate::locate::{self, PathVerdict};
+use crate::shim_manifest::SHIM_MARKER;
 
 /// What running NAME from a shell reaches.
 #[derive(Debug, PartialEq, Eq)]

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 #[cfg(unix)]
-use crate::locate::{self, SHIM_MARKER};
+use crate::locate;
+#[cfg(unix)]
+use crate::shim_manifest::SHIM_MARKER;
 
 /// The directory of shims for the engine CLIs on PATH (`None` when there is none), made or
 /// repaired as needed: a few `readlink` calls when it is in place.

@@ -106,7 +106,7 @@ pub fn launch_agent(values: &Values) -> Result<String> {
         };
         script.push_str(&format!(
             "/bin/launchctl setenv {name} {}; ",
-            env_format::sh_quote(value)
+            crate::shell::sh_quote(value)
         ));
     }
     let xml = |t: &str| {
