@@ -17,12 +17,25 @@ pub const PYTHONHTTPSVERIFY: &str = "PYTHONHTTPSVERIFY";
 pub struct VarCheck {
     pub name: String,
     pub value: String,
-    /// `ok`, `trustrun_bundle`, `empty`, `missing`, `not_certificates`, `lacks_corporate_roots`,
-    /// `lacks_public_roots` or `no_effect`.
-    pub status: &'static str,
+    pub status: VarStatus,
     /// Whether this is a trap worth fixing.
     pub trap: bool,
     pub message: String,
+}
+
+/// What a CA variable's value amounts to; `--json` carries it as the snake_case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VarStatus {
+    Ok,
+    TrustrunBundle,
+    Empty,
+    Missing,
+    NotCertificates,
+    LacksCorporateRoots,
+    LacksPublicRoots,
+    /// Set, but nothing reads it (PYTHONHTTPSVERIFY in Python 3).
+    NoEffect,
 }
 
 /// What the checks compare a CA file with.
@@ -50,7 +63,7 @@ pub fn check_environment(expected: &Expected<'_>) -> Vec<VarCheck> {
                  it neither turns verification off nor fixes it; remove it"
             ),
             value: shown,
-            status: "no_effect",
+            status: VarStatus::NoEffect,
             trap: true,
         });
     }
@@ -76,12 +89,12 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
                 "{name} is set but empty: some clients read it as unset, others as a file that does not exist; unset it"
             )
         };
-        return check("empty", true, message);
+        return check(VarStatus::Empty, true, message);
     }
     let path = PathBuf::from(value);
     if crate::cache_layout::is_cache_bundle(&path) {
         return check(
-            "trustrun_bundle",
+            VarStatus::TrustrunBundle,
             false,
             format!("{name} points at a trustrun bundle"),
         );
@@ -90,7 +103,7 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
         Ok(found) => found,
         Err(CaPathError::Missing(_)) => {
             return check(
-                "missing",
+                VarStatus::Missing,
                 true,
                 format!(
                     "{name}={shown}: no such file; programs that read it fail to verify anything (or silently use their own roots)"
@@ -99,7 +112,7 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
         }
         Err(e) => {
             return check(
-                "not_certificates",
+                VarStatus::NotCertificates,
                 true,
                 format!("{name}: {e}; programs that read it cannot verify with it"),
             );
@@ -141,9 +154,9 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
     }
     if !findings.is_empty() {
         let status = if missing.is_empty() {
-            "lacks_public_roots"
+            VarStatus::LacksPublicRoots
         } else {
-            "lacks_corporate_roots"
+            VarStatus::LacksCorporateRoots
         };
         return check(
             status,
@@ -156,7 +169,7 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
         );
     }
     check(
-        "ok",
+        VarStatus::Ok,
         false,
         format!(
             "{name}={shown} ({})",
@@ -172,7 +185,7 @@ fn check_cert_dir(value: &OsString) -> VarCheck {
         return VarCheck {
             name,
             value: shown,
-            status: "empty",
+            status: VarStatus::Empty,
             trap: true,
             message: "SSL_CERT_DIR is set but empty: httpx 0.27 reads it as the current directory; unset it"
                 .to_owned(),
@@ -187,7 +200,7 @@ fn check_cert_dir(value: &OsString) -> VarCheck {
             name,
             message: format!("SSL_CERT_DIR={shown}"),
             value: shown,
-            status: "ok",
+            status: VarStatus::Ok,
             trap: false,
         }
     } else {
@@ -198,7 +211,7 @@ fn check_cert_dir(value: &OsString) -> VarCheck {
                 missing.join(", ")
             ),
             value: shown,
-            status: "missing",
+            status: VarStatus::Missing,
             trap: true,
         }
     }

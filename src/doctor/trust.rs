@@ -22,14 +22,23 @@ pub struct TrustSets {
 
 #[derive(Debug, Serialize)]
 pub struct SourceCount {
-    /// `os_store`, `mozilla`, `ca_file` or `variable`.
-    pub kind: &'static str,
+    pub kind: SourceKind,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub variable: Option<String>,
     pub certificates: usize,
+}
+
+/// Which kind of source a count is from; `--json` carries it as the snake_case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    OsStore,
+    Mozilla,
+    CaFile,
+    Variable,
 }
 
 #[derive(Debug, Serialize)]
@@ -84,10 +93,10 @@ pub fn source_counts(gathered: &Gathered) -> Vec<SourceCount> {
         .iter()
         .map(|(origin, n)| {
             let (kind, path, variable) = match origin {
-                Origin::OsStore => ("os_store", None, None),
-                Origin::Mozilla => ("mozilla", None, None),
-                Origin::Ca(p) => ("ca_file", Some(p.clone()), None),
-                Origin::Variable(v, p) => ("variable", Some(p.clone()), Some(v.clone())),
+                Origin::OsStore => (SourceKind::OsStore, None, None),
+                Origin::Mozilla => (SourceKind::Mozilla, None, None),
+                Origin::Ca(p) => (SourceKind::CaFile, Some(p.clone()), None),
+                Origin::Variable(v, p) => (SourceKind::Variable, Some(p.clone()), Some(v.clone())),
             };
             SourceCount {
                 kind,
