@@ -170,28 +170,21 @@ fn find_root(chain: &[Der], sets: &trust::TrustSets) -> Option<(Der, RootFound)>
     if last.subject_raw() == last.issuer_raw() {
         candidates.push(last_der);
     }
-    for der in sets
-        .mozilla
-        .iter()
-        .chain(&sets.os_store)
-        .chain(&sets.bundle)
-    {
-        if certinfo::parse(der).is_some_and(|p| p.subject_raw() == last.issuer_raw()) {
-            candidates.push(der);
-        }
-    }
+    let issuer = last.issuer_raw();
+    candidates.extend(
+        sets.mozilla
+            .named(issuer)
+            .chain(sets.os_store.named(issuer))
+            .chain(sets.bundle.named(issuer)),
+    );
     let der = (*candidates.first()?).clone();
     let parsed = certinfo::parse(&der)?;
     let key = parsed.anchor_key();
-    let holds = |set: &[Der]| {
-        set.iter()
-            .any(|d| certinfo::parse(d).is_some_and(|p| p.anchor_key() == key))
-    };
     let found = RootFound {
         cert: parsed.info(&der),
-        in_mozilla: sets.mozilla_keys.contains(&key),
-        in_os_store: holds(&sets.os_store),
-        in_bundle: holds(&sets.bundle),
+        in_mozilla: sets.mozilla.keys.contains(&key),
+        in_os_store: sets.os_store.keys.contains(&key),
+        in_bundle: sets.bundle.keys.contains(&key),
     };
     Some((der, found))
 }

@@ -95,8 +95,7 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         },
     };
     let gathered = sources::gather(&inputs).map_err(|e| Failure::usage(e.to_string()))?;
-    let mozilla = trust::mozilla();
-    let mozilla_keys = trust::keys(&mozilla);
+    let mozilla = trust::Anchors::new(trust::mozilla());
     let os_store: Vec<Der> = gathered
         .certs
         .iter()
@@ -105,12 +104,11 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         .collect();
     let (bundle_info, bundle) =
         trust::bundle(bundle_path.as_deref().map_err(Clone::clone), &gathered);
-    let (corporate, public_roots) = trust::roots_outside_mozilla(&gathered, &mozilla_keys);
+    let (corporate, public_roots) = trust::roots_outside_mozilla(&gathered, &mozilla.keys);
     let sets = trust::TrustSets {
-        os_store,
-        bundle,
+        os_store: trust::Anchors::new(os_store),
+        bundle: trust::Anchors::new(bundle),
         mozilla,
-        mozilla_keys,
     };
 
     let corporate_keys: Vec<(certinfo::AnchorKey, String)> = gathered
@@ -125,10 +123,14 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         .collect();
     let environment = traps::check_environment(&traps::Expected {
         corporate: &corporate_keys,
-        mozilla: &sets.mozilla_keys,
+        mozilla: &sets.mozilla.keys,
     });
 
-    let judges = verdict::Judges::new(&sets.mozilla, &sets.os_store, &sets.bundle);
+    let judges = verdict::Judges::new(
+        &sets.mozilla.certs,
+        &sets.os_store.certs,
+        &sets.bundle.certs,
+    );
     let (pythons, hosts) = std::thread::scope(|scope| {
         // One deadline for every Python, the same as for the hosts: doctor obeys --timeout.
         let deadline = std::time::Instant::now() + timeout;
@@ -153,7 +155,7 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
     });
 
     // The warm path's cheap OS-store signal misses edits behind a `<hash>.0` link; say so here.
-    let stale = sources::stale_note(&gathered, &sets.bundle);
+    let stale = sources::stale_note(&gathered, &sets.bundle.certs);
     let sources_report = trust::SourcesReport {
         sources: trust::source_counts(&gathered),
         bundle: bundle_info,

@@ -14,10 +14,42 @@ use crate::sources::{Gathered, Origin};
 
 /// The three trust sets a host is judged against.
 pub struct TrustSets {
-    pub mozilla: Vec<Der>,
-    pub os_store: Vec<Der>,
-    pub bundle: Vec<Der>,
-    pub mozilla_keys: HashSet<AnchorKey>,
+    pub mozilla: Anchors,
+    pub os_store: Anchors,
+    pub bundle: Anchors,
+}
+
+/// One trust set's certificates, parsed once (not once per host): each root's anchor key, which
+/// names it by subject and identifies it by subject and key.
+pub struct Anchors {
+    pub certs: Vec<Der>,
+    /// Index into `certs` and anchor key of each certificate that parses, in order.
+    parsed: Vec<(usize, AnchorKey)>,
+    pub keys: HashSet<AnchorKey>,
+}
+
+impl Anchors {
+    pub fn new(certs: Vec<Der>) -> Anchors {
+        let parsed: Vec<(usize, AnchorKey)> = certs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, der)| certinfo::parse(der).map(|p| (i, p.anchor_key())))
+            .collect();
+        let keys = parsed.iter().map(|(_, k)| k.clone()).collect();
+        Anchors {
+            certs,
+            parsed,
+            keys,
+        }
+    }
+
+    /// The roots whose subject is `name` (a chain's last issuer), in the set's order.
+    pub fn named<'a>(&'a self, name: &'a [u8]) -> impl Iterator<Item = &'a Der> + 'a {
+        self.parsed
+            .iter()
+            .filter(move |(_, k)| k.subject == name)
+            .map(|(i, _)| &self.certs[*i])
+    }
 }
 
 #[derive(Debug, Serialize)]
