@@ -2,7 +2,7 @@
 //! is offered only for a problem seen here; what could matter later is a note.
 
 use super::pythons::PythonInfo;
-use super::traps::VarCheck;
+use super::traps::{VarCheck, VarStatus};
 use super::{HostReport, certinfo, trust};
 use crate::options::TrustOptions;
 
@@ -145,26 +145,27 @@ fn is_strict_python(p: &PythonInfo) -> bool {
 fn trap_fix(v: &VarCheck) -> String {
     let name = &v.name;
     match v.status {
-        "empty" => format!(
+        VarStatus::Empty => format!(
             "Unset {name} (`unset {name}`, and remove it where your profile sets it): empty, it \
              hides OpenSSL's default CA file"
         ),
-        "missing" | "not_certificates" => format!(
+        VarStatus::Missing | VarStatus::NotCertificates => format!(
             "{name} names a file with no certificate to trust ({}): unset it, or point it at a real \
              CA file; trustrun then adds it to its bundle",
             v.value
         ),
-        "lacks_corporate_roots" => format!(
+        VarStatus::LacksCorporateRoots => format!(
             "{name} points at a bundle without the corporate roots, so programs run without \
              trustrun fail: unset it (trustrun and `trustrun env` point it at a bundle with \
              everything)"
         ),
-        "lacks_public_roots" => format!(
+        VarStatus::LacksPublicRoots => format!(
             "{name} holds (almost) only corporate roots, so public hosts fail: give that file to \
              trustrun instead (`--ca {}` or TRUSTRUN_CA) and unset {name}",
             v.value
         ),
-        "no_effect" => format!("Unset {name}: it does nothing in Python 3"),
-        _ => format!("{name}: {}", v.message),
+        VarStatus::NoEffect => format!("Unset {name}: it does nothing in Python 3"),
+        // Not traps, so never asked for; said plainly should that change.
+        VarStatus::Ok | VarStatus::TrustrunBundle => format!("{name}: {}", v.message),
     }
 }

@@ -25,10 +25,31 @@ use crate::certs::Der;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ProbeError {
-    /// `dns`, `dns_timeout`, `refused`, `connect_timeout`, `connect`, `proxy_unsupported`,
-    /// `proxy_refused`, `proxy_error`, `proxy_timeout`, `tls_timeout`, `not_tls`, `closed`, `tls`.
-    pub kind: &'static str,
+    pub kind: ProbeKind,
     pub message: String,
+}
+
+/// Where a live look stopped; `--json` carries it as the snake_case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeKind {
+    Dns,
+    DnsTimeout,
+    Refused,
+    ConnectTimeout,
+    Connect,
+    ProxyUnsupported,
+    ProxyRefused,
+    ProxyError,
+    ProxyTimeout,
+    TlsTimeout,
+    NotTls,
+    Closed,
+    Tls,
+    /// The handshake stopped because trustrun's bundle does not trust the chain.
+    Untrusted,
+    /// doctor itself failed (a probe thread, a bundle with no usable root).
+    Internal,
 }
 
 pub struct Probed {
@@ -38,7 +59,7 @@ pub struct Probed {
     pub error: Option<ProbeError>,
 }
 
-fn fail(kind: &'static str, message: String) -> ProbeError {
+fn fail(kind: ProbeKind, message: String) -> ProbeError {
     ProbeError { kind, message }
 }
 
@@ -99,13 +120,13 @@ fn resolve(
     let wait = remaining(deadline).unwrap_or_default();
     match rx.recv_timeout(wait) {
         Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
-        Ok(Ok(_)) => Err(fail("dns", format!("DNS: {host} has no address"))),
+        Ok(Ok(_)) => Err(fail(ProbeKind::Dns, format!("DNS: {host} has no address"))),
         Ok(Err(e)) => Err(fail(
-            "dns",
+            ProbeKind::Dns,
             format!("DNS: cannot resolve {host}: {}", resolver_error(&e)),
         )),
         Err(_) => Err(fail(
-            "dns_timeout",
+            ProbeKind::DnsTimeout,
             format!("DNS: no answer for {host} within {}", secs(timeout)),
         )),
     }
@@ -142,14 +163,15 @@ fn tcp(
     }
     Err(match last {
         Some(e) if e.kind() == io::ErrorKind::ConnectionRefused => fail(
-            "refused",
+            ProbeKind::Refused,
             format!("TCP: {what} refused the connection (nothing listens on that port)"),
         ),
-        Some(e) if !is_timeout(&e) => {
-            fail("connect", format!("TCP: cannot connect to {what}: {e}"))
-        }
+        Some(e) if !is_timeout(&e) => fail(
+            ProbeKind::Connect,
+            format!("TCP: cannot connect to {what}: {e}"),
+        ),
         _ => fail(
-            "connect_timeout",
+            ProbeKind::ConnectTimeout,
             format!("TCP: no answer from {what} within {}", secs(timeout)),
         ),
     })
@@ -180,9 +202,10 @@ fn connect(
             let addrs = resolve(&target.host, target.port, deadline, timeout)?;
             tcp(&target.display(), &addrs, deadline, timeout)
         }
-        Route::Unsupported { url, why } => {
-            Err(fail("proxy_unsupported", format!("proxy {url}: {why}")))
-        }
+        Route::Unsupported { url, why } => Err(fail(
+            ProbeKind::ProxyUnsupported,
+            format!("proxy {url}: {why}"),
+        )),
         Route::Proxy {
             url,
             host,
@@ -220,11 +243,11 @@ fn tunnel(
     let io_fail = |e: io::Error| {
         if is_timeout(&e) {
             fail(
-                "proxy_timeout",
+                ProbeKind::ProxyTimeout,
                 format!("proxy {url}: no answer to CONNECT within {}", secs(timeout)),
             )
         } else {
-            fail("proxy_error", format!("proxy {url}: {e}"))
+            fail(ProbeKind::ProxyError, format!("proxy {url}: {e}"))
         }
     };
     arm(stream, deadline).map_err(io_fail)?;
@@ -240,7 +263,7 @@ fn tunnel(
     while !head.ends_with(b"\r\n\r\n") && !head.ends_with(b"\n\n") {
         if head.len() > 16 * 1024 {
             return Err(fail(
-                "proxy_error",
+                ProbeKind::ProxyError,
                 format!("proxy {url}: its answer to CONNECT never ends"),
             ));
         }
@@ -248,7 +271,7 @@ fn tunnel(
         match stream.read(&mut byte) {
             Ok(0) => {
                 return Err(fail(
-                    "proxy_error",
+                    ProbeKind::ProxyError,
                     format!(
                         "proxy {url}: closed the connection without answering CONNECT {authority}"
                     ),
@@ -265,7 +288,7 @@ fn tunnel(
     let (proto, code) = (words.next().unwrap_or_default(), words.next());
     if !proto.starts_with("HTTP/") {
         return Err(fail(
-            "proxy_error",
+            ProbeKind::ProxyError,
             format!(
                 "proxy {url}: answered CONNECT with something that is not HTTP: {status_line:?}"
             ),
@@ -274,13 +297,13 @@ fn tunnel(
     match code {
         Some(c) if c.starts_with('2') => Ok(()),
         Some("407") => Err(fail(
-            "proxy_refused",
+            ProbeKind::ProxyRefused,
             format!(
                 "proxy {url}: wants credentials for CONNECT {authority} ({status_line}); put them in the proxy URL"
             ),
         )),
         _ => Err(fail(
-            "proxy_refused",
+            ProbeKind::ProxyRefused,
             format!("proxy {url}: refused CONNECT {authority}: {status_line}"),
         )),
     }
@@ -373,7 +396,7 @@ fn handshake(
     deadline: Instant,
     timeout: Duration,
 ) -> Result<Option<String>, ProbeError> {
-    let tls_fail = |e: String| fail("tls", format!("TLS: {e}"));
+    let tls_fail = |e: String| fail(ProbeKind::Tls, format!("TLS: {e}"));
     let config = ClientConfig::builder_with_provider(verdict::provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| tls_fail(e.to_string()))?
@@ -392,7 +415,7 @@ fn handshake(
     while conn.is_handshaking() {
         if remaining(deadline).is_none() {
             return Err(fail(
-                "tls_timeout",
+                ProbeKind::TlsTimeout,
                 format!("TLS: handshake not finished within {}", secs(timeout)),
             ));
         }
@@ -417,13 +440,13 @@ fn classify(e: io::Error, first: &[u8], recorder: &Recorder, timeout: Duration) 
             .take(60)
             .collect();
         return fail(
-            "not_tls",
+            ProbeKind::NotTls,
             format!("TLS: the server does not speak TLS on this port; it answered {shown:?}"),
         );
     }
     if is_timeout(&e) {
         return fail(
-            "tls_timeout",
+            ProbeKind::TlsTimeout,
             format!("TLS: handshake not finished within {}", secs(timeout)),
         );
     }
@@ -438,7 +461,7 @@ fn classify(e: io::Error, first: &[u8], recorder: &Recorder, timeout: Duration) 
         && recorded
     {
         return fail(
-            "untrusted",
+            ProbeKind::Untrusted,
             format!(
                 "TLS: handshake stopped: trustrun's bundle does not trust this chain ({})",
                 verdict::describe(&rustls::Error::InvalidCertificate(cert.clone()))
@@ -452,9 +475,9 @@ fn classify(e: io::Error, first: &[u8], recorder: &Recorder, timeout: Duration) 
             | io::ErrorKind::ConnectionAborted
     ) {
         return fail(
-            "closed",
+            ProbeKind::Closed,
             format!("TLS: the server closed the connection during the handshake ({e})"),
         );
     }
-    fail("tls", format!("TLS: {e}"))
+    fail(ProbeKind::Tls, format!("TLS: {e}"))
 }

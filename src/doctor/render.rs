@@ -138,15 +138,7 @@ fn unwrapped(r: &Report, verbose: bool) -> String {
     }
     for (names, v) in groups {
         let mark = if v.trap { "TRAP" } else { "ok  " };
-        let message = if names.len() > 1 {
-            v.message.replacen(
-                &format!("{}=", v.name),
-                &format!("{}=", names.join(", ")),
-                1,
-            )
-        } else {
-            v.message.clone()
-        };
+        let message = v.said.text(&names.join(", "), &v.value);
         let _ = writeln!(o, "  {mark} {message}");
     }
 

@@ -17,12 +17,78 @@ pub const PYTHONHTTPSVERIFY: &str = "PYTHONHTTPSVERIFY";
 pub struct VarCheck {
     pub name: String,
     pub value: String,
-    /// `ok`, `trustrun_bundle`, `empty`, `missing`, `not_certificates`, `lacks_corporate_roots`,
-    /// `lacks_public_roots` or `no_effect`.
-    pub status: &'static str,
+    pub status: VarStatus,
     /// Whether this is a trap worth fixing.
     pub trap: bool,
     pub message: String,
+    /// The message in its parts, so that render can name on one line the variables that share a
+    /// value and a finding without editing the finished text.
+    #[serde(skip)]
+    pub said: Said,
+}
+
+/// A message as how it names the variable, then what was found.
+#[derive(Clone, Debug)]
+pub struct Said {
+    head: Head,
+    rest: String,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Head {
+    /// `NAME`
+    Name,
+    /// `NAME=value`
+    Assignment,
+    /// `NAME="value"`, for values where the spelling matters (`0`, `""`).
+    QuotedAssignment,
+}
+
+impl Said {
+    /// The message naming `names` (one variable, or several joined) set to `value`.
+    pub fn text(&self, names: &str, value: &str) -> String {
+        let rest = &self.rest;
+        match self.head {
+            Head::Name => format!("{names}{rest}"),
+            Head::Assignment => format!("{names}={value}{rest}"),
+            Head::QuotedAssignment => format!("{names}={value:?}{rest}"),
+        }
+    }
+}
+
+impl VarCheck {
+    fn new(name: &str, value: String, status: VarStatus, trap: bool, said: Said) -> VarCheck {
+        VarCheck {
+            name: name.to_owned(),
+            message: said.text(name, &value),
+            value,
+            status,
+            trap,
+            said,
+        }
+    }
+}
+
+fn said(head: Head, rest: impl Into<String>) -> Said {
+    Said {
+        head,
+        rest: rest.into(),
+    }
+}
+
+/// What a CA variable's value amounts to; `--json` carries it as the snake_case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VarStatus {
+    Ok,
+    TrustrunBundle,
+    Empty,
+    Missing,
+    NotCertificates,
+    LacksCorporateRoots,
+    LacksPublicRoots,
+    /// Set, but nothing reads it (PYTHONHTTPSVERIFY in Python 3).
+    NoEffect,
 }
 
 /// What the checks compare a CA file with.
@@ -43,65 +109,61 @@ pub fn check_environment(expected: &Expected<'_>) -> Vec<VarCheck> {
     }
     if let Some(value) = std::env::var_os(PYTHONHTTPSVERIFY) {
         let shown = value.to_string_lossy().into_owned();
-        out.push(VarCheck {
-            name: PYTHONHTTPSVERIFY.to_owned(),
-            message: format!(
-                "{PYTHONHTTPSVERIFY}={shown:?} does nothing in Python 3 (only some Python 2.7 builds read it): \
-                 it neither turns verification off nor fixes it; remove it"
+        out.push(VarCheck::new(
+            PYTHONHTTPSVERIFY,
+            shown,
+            VarStatus::NoEffect,
+            true,
+            said(
+                Head::QuotedAssignment,
+                " does nothing in Python 3 (only some Python 2.7 builds read it): \
+                 it neither turns verification off nor fixes it; remove it",
             ),
-            value: shown,
-            status: "no_effect",
-            trap: true,
-        });
+        ));
     }
     out
 }
 
 fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) -> VarCheck {
     let shown = value.to_string_lossy().into_owned();
-    let check = |status, trap, message: String| VarCheck {
-        name: name.to_owned(),
-        value: shown.clone(),
-        status,
-        trap,
-        message,
-    };
+    let check = |status, trap, said: Said| VarCheck::new(name, shown.clone(), status, trap, said);
     if value.is_empty() {
-        let message = if name == "SSL_CERT_FILE" {
-            "SSL_CERT_FILE is set but empty: httpx ignores it, but OpenSSL (Python's ssl and urllib) \
+        let rest = if name == "SSL_CERT_FILE" {
+            " is set but empty: httpx ignores it, but OpenSSL (Python's ssl and urllib) \
              then loses its default CA file; unset it"
-                .to_owned()
         } else {
-            format!(
-                "{name} is set but empty: some clients read it as unset, others as a file that does not exist; unset it"
-            )
+            " is set but empty: some clients read it as unset, others as a file that does not exist; unset it"
         };
-        return check("empty", true, message);
+        return check(VarStatus::Empty, true, said(Head::Name, rest));
     }
     let path = PathBuf::from(value);
     if crate::cache_layout::is_cache_bundle(&path) {
         return check(
-            "trustrun_bundle",
+            VarStatus::TrustrunBundle,
             false,
-            format!("{name} points at a trustrun bundle"),
+            said(Head::Name, " points at a trustrun bundle"),
         );
     }
     let found = match certs::read_ca_path(&path) {
         Ok(found) => found,
         Err(CaPathError::Missing(_)) => {
             return check(
-                "missing",
+                VarStatus::Missing,
                 true,
-                format!(
-                    "{name}={shown}: no such file; programs that read it fail to verify anything (or silently use their own roots)"
+                said(
+                    Head::Assignment,
+                    ": no such file; programs that read it fail to verify anything (or silently use their own roots)",
                 ),
             );
         }
         Err(e) => {
             return check(
-                "not_certificates",
+                VarStatus::NotCertificates,
                 true,
-                format!("{name}: {e}; programs that read it cannot verify with it"),
+                said(
+                    Head::Name,
+                    format!(": {e}; programs that read it cannot verify with it"),
+                ),
             );
         }
     };
@@ -141,65 +203,103 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
     }
     if !findings.is_empty() {
         let status = if missing.is_empty() {
-            "lacks_public_roots"
+            VarStatus::LacksPublicRoots
         } else {
-            "lacks_corporate_roots"
+            VarStatus::LacksCorporateRoots
         };
         return check(
             status,
             true,
-            format!(
-                "{name}={shown} ({}) {}",
-                crate::text::count(found.len(), "certificate"),
-                findings.join("; it ")
+            said(
+                Head::Assignment,
+                format!(
+                    " ({}) {}",
+                    crate::text::count(found.len(), "certificate"),
+                    findings.join("; it ")
+                ),
             ),
         );
     }
     check(
-        "ok",
+        VarStatus::Ok,
         false,
-        format!(
-            "{name}={shown} ({})",
-            crate::text::count(found.len(), "certificate")
+        said(
+            Head::Assignment,
+            format!(" ({})", crate::text::count(found.len(), "certificate")),
         ),
     )
 }
 
 fn check_cert_dir(value: &OsString) -> VarCheck {
     let shown = value.to_string_lossy().into_owned();
-    let name = vars::SSL_CERT_DIR.to_owned();
+    let check = |status, trap, said: Said| {
+        VarCheck::new(vars::SSL_CERT_DIR, shown.clone(), status, trap, said)
+    };
     if value.is_empty() {
-        return VarCheck {
-            name,
-            value: shown,
-            status: "empty",
-            trap: true,
-            message: "SSL_CERT_DIR is set but empty: httpx 0.27 reads it as the current directory; unset it"
-                .to_owned(),
-        };
+        return check(
+            VarStatus::Empty,
+            true,
+            said(
+                Head::Name,
+                " is set but empty: httpx 0.27 reads it as the current directory; unset it",
+            ),
+        );
     }
     let missing: Vec<String> = std::env::split_paths(value)
         .filter(|p| !p.as_os_str().is_empty() && !p.is_dir())
         .map(|p| p.display().to_string())
         .collect();
     if missing.is_empty() {
-        VarCheck {
-            name,
-            message: format!("SSL_CERT_DIR={shown}"),
-            value: shown,
-            status: "ok",
-            trap: false,
-        }
+        check(VarStatus::Ok, false, said(Head::Assignment, ""))
     } else {
-        VarCheck {
-            name,
-            message: format!(
-                "SSL_CERT_DIR names {}, not a directory: OpenSSL looks up nothing there",
-                missing.join(", ")
+        check(
+            VarStatus::Missing,
+            true,
+            said(
+                Head::Name,
+                format!(
+                    " names {}, not a directory: OpenSSL looks up nothing there",
+                    missing.join(", ")
+                ),
             ),
-            value: shown,
-            status: "missing",
-            trap: true,
-        }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// render names every variable of a group through `Said`; the message is the one-name case.
+    #[test]
+    fn a_finding_names_one_variable_or_several() {
+        let (corporate, mozilla) = (Vec::new(), HashSet::new());
+        let expected = Expected {
+            corporate: &corporate,
+            mozilla: &mozilla,
+        };
+        let value = OsString::from("/nonexistent/trustrun-ca.pem");
+        let file = check_file_variable("SSL_CERT_FILE", &value, &expected);
+        assert_eq!(file.status, VarStatus::Missing);
+        assert_eq!(file.message, file.said.text("SSL_CERT_FILE", &file.value));
+        assert!(
+            file.message
+                .starts_with("SSL_CERT_FILE=/nonexistent/trustrun-ca.pem: no such file"),
+            "{}",
+            file.message
+        );
+        let both = file.said.text("SSL_CERT_FILE, PIP_CERT", &file.value);
+        assert!(
+            both.starts_with("SSL_CERT_FILE, PIP_CERT=/nonexistent/trustrun-ca.pem: no such file"),
+            "{both}"
+        );
+        // A message that names the variable without its value names all of them too.
+        let dir = check_cert_dir(&value);
+        assert_eq!(dir.message, dir.said.text("SSL_CERT_DIR", &dir.value));
+        let both = dir.said.text("SSL_CERT_DIR, X_DIR", &dir.value);
+        assert!(
+            both.starts_with("SSL_CERT_DIR, X_DIR names /nonexistent"),
+            "{both}"
+        );
     }
 }

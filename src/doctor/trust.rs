@@ -14,22 +14,63 @@ use crate::sources::{Gathered, Origin};
 
 /// The three trust sets a host is judged against.
 pub struct TrustSets {
-    pub mozilla: Vec<Der>,
-    pub os_store: Vec<Der>,
-    pub bundle: Vec<Der>,
-    pub mozilla_keys: HashSet<AnchorKey>,
+    pub mozilla: Anchors,
+    pub os_store: Anchors,
+    pub bundle: Anchors,
+}
+
+/// One trust set's certificates, parsed once (not once per host): each root's anchor key, which
+/// names it by subject and identifies it by subject and key.
+pub struct Anchors {
+    pub certs: Vec<Der>,
+    /// Index into `certs` and anchor key of each certificate that parses, in order.
+    parsed: Vec<(usize, AnchorKey)>,
+    pub keys: HashSet<AnchorKey>,
+}
+
+impl Anchors {
+    pub fn new(certs: Vec<Der>) -> Anchors {
+        let parsed: Vec<(usize, AnchorKey)> = certs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, der)| certinfo::parse(der).map(|p| (i, p.anchor_key())))
+            .collect();
+        let keys = parsed.iter().map(|(_, k)| k.clone()).collect();
+        Anchors {
+            certs,
+            parsed,
+            keys,
+        }
+    }
+
+    /// The roots whose subject is `name` (a chain's last issuer), in the set's order.
+    pub fn named<'a>(&'a self, name: &'a [u8]) -> impl Iterator<Item = &'a Der> + 'a {
+        self.parsed
+            .iter()
+            .filter(move |(_, k)| k.subject == name)
+            .map(|(i, _)| &self.certs[*i])
+    }
 }
 
 #[derive(Debug, Serialize)]
 pub struct SourceCount {
-    /// `os_store`, `mozilla`, `ca_file` or `variable`.
-    pub kind: &'static str,
+    pub kind: SourceKind,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub variable: Option<String>,
     pub certificates: usize,
+}
+
+/// Which kind of source a count is from; `--json` carries it as the snake_case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    OsStore,
+    Mozilla,
+    CaFile,
+    Variable,
 }
 
 #[derive(Debug, Serialize)]
@@ -84,10 +125,10 @@ pub fn source_counts(gathered: &Gathered) -> Vec<SourceCount> {
         .iter()
         .map(|(origin, n)| {
             let (kind, path, variable) = match origin {
-                Origin::OsStore => ("os_store", None, None),
-                Origin::Mozilla => ("mozilla", None, None),
-                Origin::Ca(p) => ("ca_file", Some(p.clone()), None),
-                Origin::Variable(v, p) => ("variable", Some(p.clone()), Some(v.clone())),
+                Origin::OsStore => (SourceKind::OsStore, None, None),
+                Origin::Mozilla => (SourceKind::Mozilla, None, None),
+                Origin::Ca(p) => (SourceKind::CaFile, Some(p.clone()), None),
+                Origin::Variable(v, p) => (SourceKind::Variable, Some(p.clone()), Some(v.clone())),
             };
             SourceCount {
                 kind,
