@@ -472,17 +472,8 @@ fn the_windows_wheels_exe_runs_under_wine_and_makes_a_client_trust_the_root() {
     let w = crate::wine::Wine::lock();
     let world = World::new();
     let cache = world.cache.path();
-    let control = w
-        .command(&w.client, cache, &[])
-        .arg(&world.server.url)
-        .output()
-        .unwrap();
-    assert_eq!(control.status.code(), Some(1), "{}", output_text(&control));
-    assert!(
-        String::from_utf8_lossy(&control.stdout).contains("CERTIFICATE_VERIFY_FAILED"),
-        "{}",
-        output_text(&control)
-    );
+    let control = w.client_alone(cache, &world.server.url);
+    assert_certificate_failure(&control);
     let through = w
         .command(&exe, cache, &[])
         .arg("--ca")
@@ -491,13 +482,6 @@ fn the_windows_wheels_exe_runs_under_wine_and_makes_a_client_trust_the_root() {
         .arg(&world.server.url)
         .output()
         .unwrap();
-    assert_eq!(through.status.code(), Some(0), "{}", output_text(&through));
-    assert!(
-        String::from_utf8_lossy(&through.stdout)
-            .lines()
-            .any(|l| l.starts_with("OK {\"ok\":true")),
-        "{}",
-        output_text(&through)
-    );
+    crate::wine::assert_client_ok(&through);
     assert_eq!(world.server.answered(), 1);
 }

@@ -10,36 +10,10 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use crate::common::{World, output_text};
-use crate::wine::{Wine, windows_path};
+use crate::wine::{Wine, assert_client_ok, windows_path};
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// The client's own certificate failure: exit 1 and the error it reports.
-fn assert_client_certificate_failure(out: &Output) {
-    let text = output_text(out);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "expected a certificate failure:\n{text}"
-    );
-    assert!(
-        stdout(out).contains("CERTIFICATE_VERIFY_FAILED"),
-        "expected CERTIFICATE_VERIFY_FAILED:\n{text}"
-    );
-}
-
-fn assert_client_ok(out: &Output) {
-    let text = output_text(out);
-    assert_eq!(out.status.code(), Some(0), "expected success:\n{text}");
-    // A line of its own: cmd echoes a script's commands around it.
-    assert!(
-        stdout(out)
-            .lines()
-            .any(|l| l.starts_with("OK {\"ok\":true")),
-        "expected OK:\n{text}"
-    );
 }
 
 /// Nothing a user reads may carry the verbatim prefix (issue 10, defect 2).
@@ -59,12 +33,8 @@ fn a_windows_client_trusts_the_corporate_root_through_trustrun_exe_by_path_and_b
     let cache = world.cache.path();
 
     // Control: the client alone does not trust the test root.
-    let control = w
-        .command(&w.client, cache, &[])
-        .arg(&world.server.url)
-        .output()
-        .unwrap();
-    assert_client_certificate_failure(&control);
+    let control = w.client_alone(cache, &world.server.url);
+    crate::common::assert_certificate_failure(&control);
 
     // By path.
     let by_path = w
@@ -113,7 +83,7 @@ fn the_corporate_root_from_the_group_policy_store_alone_and_doctor_names_it() {
         .args(["tls_client", &world.server.url])
         .output()
         .unwrap();
-    assert_client_certificate_failure(&before);
+    crate::common::assert_certificate_failure(&before);
     let doctor_before = w
         .trustrun(cache, &[])
         .args(["doctor", "--json"])
@@ -264,7 +234,7 @@ fn shims_hardlink_or_copy_dispatch_on_their_name_and_sit_on_the_user_path_until_
             .arg(&world.server.url)
             .output()
             .unwrap();
-        assert_client_certificate_failure(&control);
+        crate::common::assert_certificate_failure(&control);
 
         let list = w
             .trustrun(cache, &[&shims, client_dir(&w)])
@@ -399,7 +369,7 @@ fn env_format_cmd_called_by_wine_cmd_then_a_client_verifies() {
         .args(["/c", &format!("{client} {}", world.server.url)])
         .output()
         .unwrap();
-    assert_client_certificate_failure(&control);
+    crate::common::assert_certificate_failure(&control);
 }
 
 #[test]

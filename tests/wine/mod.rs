@@ -167,6 +167,14 @@ impl Wine {
         cmd
     }
 
+    /// The Windows test client alone (no trustrun) against `url`: the control of every case.
+    pub fn client_alone(&self, cache: &Path, url: &str) -> Output {
+        self.command(&self.client, cache, &[])
+            .arg(url)
+            .output()
+            .unwrap()
+    }
+
     /// `wine trustrun.exe ARGS...`, as `command`.
     pub fn trustrun(&self, cache: &Path, path: &[&Path]) -> Command {
         self.command(&self.trustrun, cache, path)
@@ -249,4 +257,17 @@ impl Wine {
 pub fn windows_path(p: &Path) -> String {
     let abs = std::path::absolute(p).unwrap();
     format!("Z:{}", abs.display().to_string().replace('/', "\\"))
+}
+
+/// The Windows test client reached the server and verified it.
+pub fn assert_client_ok(out: &Output) {
+    let text = common::output_text(out);
+    assert_eq!(out.status.code(), Some(0), "expected success:\n{text}");
+    // A line of its own: cmd echoes a script's commands around it.
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l.starts_with("OK {\"ok\":true")),
+        "expected OK:\n{text}"
+    );
 }
