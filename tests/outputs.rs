@@ -161,15 +161,18 @@ fn assert_one_line_error(out: &Output, code: i32, words: &str) {
     );
 }
 
+/// Commands whose main output goes to stdout, one of each way of printing it.
+const PRINTING_COMMANDS: [&[&str]; 4] = [
+    &["env"],
+    &["bundle"],
+    &["config", "show"],
+    &["shim", "list"],
+];
+
 #[test]
 fn a_full_disk_on_stdout_is_a_one_line_error() {
     let tmp = tempfile::tempdir().unwrap();
-    for args in [
-        &["env"][..],
-        &["bundle"],
-        &["config", "show"],
-        &["shim", "list"],
-    ] {
+    for args in PRINTING_COMMANDS {
         let full = fs::OpenOptions::new()
             .write(true)
             .open("/dev/full")
@@ -190,12 +193,7 @@ fn a_full_disk_on_stdout_is_a_one_line_error() {
 #[test]
 fn a_closed_pipe_ends_quietly_with_exit_0() {
     let tmp = tempfile::tempdir().unwrap();
-    for args in [
-        &["env"][..],
-        &["bundle"],
-        &["config", "show"],
-        &["shim", "list"],
-    ] {
+    for args in PRINTING_COMMANDS {
         // The reader is gone before trustrun writes, as with `| head -0`.
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);

@@ -113,14 +113,7 @@ fn bash_login_shell_trusts_after_setup_and_not_after_undo() {
 
     let root = h.world.pki.root_pem.to_str().unwrap();
     h.setup_ok(&["--ca", root]);
-    let profile = fs::read_to_string(h.path().join(".profile")).unwrap();
-    assert!(
-        profile.contains(&format!(
-            "export REQUESTS_CA_BUNDLE='{}'",
-            h.stable().display()
-        )),
-        "{profile}"
-    );
+    let profile = profile_naming_the_stable_file(&h);
     assert_ok(&h.login_shell("bash", "requests"), "200");
     // Static values: the shell never runs trustrun, so the server saw only the client's request.
     assert!(!profile.contains("trustrun env"), "{profile}");
@@ -248,14 +241,7 @@ fn a_ca_variable_the_user_set_is_kept_and_its_file_trusted_unless_force() {
 
     let forced = h.setup_with(&["--force"], &[("REQUESTS_CA_BUNDLE", &mine)]);
     assert_eq!(forced.status.code(), Some(0), "{}", output_text(&forced));
-    let profile = fs::read_to_string(h.path().join(".profile")).unwrap();
-    assert!(
-        profile.contains(&format!(
-            "export REQUESTS_CA_BUNDLE='{}'",
-            h.stable().display()
-        )),
-        "{profile}"
-    );
+    profile_naming_the_stable_file(&h);
     // Replaced, but the file it named is still trusted: never narrower than before.
     assert_ok(&h.login_shell("bash", "requests"), "200");
 }
@@ -449,4 +435,17 @@ fn trustrun_in_a_set_up_shell_trusts_what_the_shell_trusts() {
         .output()
         .unwrap();
     assert_certificate_failure(&control);
+}
+
+/// `~/.profile`, checked to point REQUESTS_CA_BUNDLE at the stable file.
+fn profile_naming_the_stable_file(h: &Home) -> String {
+    let profile = fs::read_to_string(h.path().join(".profile")).unwrap();
+    assert!(
+        profile.contains(&format!(
+            "export REQUESTS_CA_BUNDLE='{}'",
+            h.stable().display()
+        )),
+        "{profile}"
+    );
+    profile
 }
