@@ -1,5 +1,5 @@
 //! The cache's layout and the bundle file's format (bundle stage): the names of `bundles/`,
-//! `index/` and `current.pem`, a bundle's content-addressed name, its header and text, and
+//! `index/`, `public/` and `current.pem`, a bundle's content-addressed name, its header and text, and
 //! whether a path is one of them. The one module that knows these; `bundle`, `stable_bundle` and
 //! `cleanup` write and remove by it, `sources` and doctor recognise a bundle of ours by it. A
 //! leaf: `sources` asks it, so it cannot ask `sources`.
@@ -15,8 +15,11 @@ use crate::certs::{self, Der};
 pub const BUNDLES: &str = "bundles";
 /// `index/<fingerprint of the inputs>`, holding `<bundle file name> <stamp>`.
 pub const INDEX: &str = "index";
-/// The stable copy of the newest bundle (see `stable_bundle`).
+/// The stable file `trustrun setup` points the profiles at (see `stable_bundle`).
 pub const CURRENT: &str = "current.pem";
+/// World-readable copies of bundles handed to container engines: `public/<bundle name>` (see
+/// `containers::handoff`).
+pub const PUBLIC: &str = "public";
 
 /// The first line of every bundle we write (what it is, for a person who opens it).
 pub const BUNDLE_HEADER: &str = "# trustrun bundle";
@@ -31,8 +34,9 @@ pub fn bundle_stem(text: &[u8]) -> String {
     crate::digest::hex(&Sha256::digest(text)[..16])
 }
 
-/// Whether `path` is a bundle in a trustrun cache (`<cache>/bundles/<32 hex>.pem` beside an
-/// `index` directory, or `<cache>/current.pem`), whichever cache: such a file only repeats the
+/// Whether `path` is a bundle in a trustrun cache (`<cache>/bundles/<32 hex>.pem` or its public
+/// copy `<cache>/public/<32 hex>.pem` beside an `index` directory, or `<cache>/current.pem`),
+/// whichever cache: such a file only repeats the
 /// sources it was made from, and reading it back would keep roots the OS store has since dropped. A copy made with
 /// `trustrun bundle --output` lives elsewhere and counts as the user's own file.
 pub fn is_cache_bundle(path: &Path) -> bool {
@@ -49,7 +53,7 @@ pub fn is_cache_bundle(path: &Path) -> bool {
         .and_then(|n| n.strip_suffix(".pem"))
         .is_some_and(|stem| stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit()));
     named_like_ours
-        && dir.file_name().is_some_and(|n| n == BUNDLES)
+        && dir.file_name().is_some_and(|n| n == BUNDLES || n == PUBLIC)
         && dir.parent().is_some_and(|root| root.join(INDEX).is_dir())
 }
 

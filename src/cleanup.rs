@@ -9,7 +9,9 @@
 //!   `KEEP_NEWEST` newest bundles whatever their age;
 //! - this trustrun's python support directory, and any other one written within `GRACE` (a
 //!   trustrun of that version that still runs writes its directory again when it is gone);
-//! - the stable bundle file (`current.pem`) and anything this module does not know.
+//! - the stable bundle file (`current.pem`), the public copies handed to container engines
+//!   (`public/`: `containers::handoff` cleans those, asking the engines what their containers
+//!   mount), and anything this module does not know.
 //!
 //! At most `MAX_REMOVALS` entries go per run, so a cache that grew for years costs one slow run
 //! spread over several, never one long stall. Errors are ignored: cleanup is housekeeping.

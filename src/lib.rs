@@ -11,7 +11,8 @@
 //!           cache (private dir), stable_bundle (current.pem), cleanup, python_support
 //! plan      plan::child_env (the child's variables) -> env_format (`trustrun env`)
 //! locate    locate (PATH, skipping trustrun and its shims) -> shim, shim_shadow
-//! launch    run::run_program -> containers::launch_hook -> launch (exec / spawn and wait)
+//! launch    run::run_program -> containers::launch_hook (-> handoff: the engine's public copy)
+//!           -> launch (exec / spawn and wait)
 //! ```
 //!
 //! Beside the pipeline: `doctor` (reports on trust and hosts), `export` (`bundle --output`,

@@ -12,20 +12,17 @@
 //!   and one `stat` (`current.source` records which bundle it copies and what it looked like).
 //!
 //! Why 0644 inside a 0700 cache: the cache root keeps other users from reaching anything in it
-//! on this host. A container engine bind-mounts the file as root (docker) or as the user
-//! (rootless engines), so the directories above it need no opening; inside the container only the
-//! file's own mode counts, and the container's user is often another uid. The file holds public
-//! certificates only, so being readable by all is no disclosure. (On Windows the profile's ACL
-//! applies; modes do not exist there.)
+//! on this host. Containers created by earlier trustruns bind-mount the file (containers are now
+//! handed a content-named copy of their own run's bundle instead, see `containers::handoff`);
+//! inside a container only the file's own mode counts. The file holds public certificates only,
+//! so being readable by all is no disclosure. (On Windows the profile's ACL applies; modes do not
+//! exist there.)
 //!
-//! API for the commands that hand a bundle on: `prepare::stable_bundle(&TrustOptions)`, or
-//! `Prepared::stable_bundle` after `prepare::prepare`; `refresh(root, bundle)` below is what both use.
+//! API: `Prepared::stable_bundle` after `prepare::prepare`; `refresh(root, bundle)` below.
 //!
 //! With `trustrun setup` in place (its sources recorded in `current.inputs`), the stable file
 //! holds the bundle of setup's sources, whatever options a single run had: the profiles point at
 //! it, and one `trustrun --ca x` must not widen every shell nor a run elsewhere narrow them.
-//! A run whose own bundle differs is then not handed the stable file as its bundle
-//! (`keep_fresh`), so nothing mounts less than that run asked for.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -99,32 +96,6 @@ pub fn keep_fresh(root: &Path, bundle: &Path) -> Result<PathBuf> {
     }
     Ok(stable)
 }
-
-/// A world-readable file holding exactly `bundle`, for a container that will read it long after
-/// this run (the containers hand-off). That is the stable file, unless `trustrun setup` keeps it
-/// on setup's own sources and this run's differ (another `--ca`): then a content-addressed public
-/// copy, `public/<bundle name>`, 0644, which cleanup never removes either (a container created
-/// today may be started next week). Never the stable file with other trust than the run asked for.
-pub fn for_handoff(root: &Path, bundle: &Path) -> Result<PathBuf> {
-    if let Ok(stable) = keep_fresh(root, bundle) {
-        return Ok(stable);
-    }
-    let name = bundle.file_name().context("the bundle has no file name")?;
-    let copy = root.join(PUBLIC_DIR).join(name);
-    let text = fs::read(bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
-    if text.is_empty() {
-        bail!("{} is empty", bundle.display());
-    }
-    let current = fs::metadata(&copy).ok();
-    if !(current.as_ref().is_some_and(has_mode) && fs::read(&copy).is_ok_and(|old| old == text)) {
-        cache::write_atomic_mode(&copy, &text, MODE)
-            .with_context(|| format!("cannot write {}", copy.display()))?;
-    }
-    Ok(copy)
-}
-
-/// Where `for_handoff` keeps public copies of bundles that are not the stable file's.
-const PUBLIC_DIR: &str = "public";
 
 /// Whether the stable file copies the bundle `name` and is as it was written (mode included).
 fn up_to_date(stable: &Path, source: &Path, name: &str) -> bool {

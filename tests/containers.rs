@@ -255,12 +255,18 @@ fn a_non_root_container_user_reads_the_bundle() {
     let mut tr = b.trustrun();
     tr.arg("docker");
     assert_curl_ok(&b.run_curl(tr, &user));
-    let stable = b.cache.path().join("current.pem");
-    let mode = fs::metadata(&stable).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o644, "{}", stable.display());
-    // Why the copy: the cache's own bundle (0600) cannot be read by that user.
+    // What it read: the public copy of the run's bundle, named like it, 0644.
     let private = run_ok(b.trustrun().arg("bundle"));
     let private = private.trim();
+    let copy = b
+        .cache
+        .path()
+        .join("public")
+        .join(Path::new(private).file_name().unwrap());
+    let mode = fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "{}", copy.display());
+    assert_eq!(fs::read(&copy).unwrap(), fs::read(private).unwrap());
+    // Why the copy: the cache's own bundle (0600) cannot be read by that user.
     assert_eq!(
         fs::metadata(private).unwrap().permissions().mode() & 0o777,
         0o600
@@ -739,12 +745,16 @@ fn docker_compose_v2_gets_the_same_extra_file() {
         "the user's environment: wins"
     );
     assert_eq!(web["environment"]["REQUESTS_CA_BUNDLE"], BUNDLE_TARGET);
+    // The public copy of the run's bundle, never the cache's current.pem.
+    let bundle = run_ok(b.trustrun().arg("bundle"));
+    let copy = b
+        .cache
+        .path()
+        .join("public")
+        .join(Path::new(bundle.trim()).file_name().unwrap());
     assert_eq!(
         web["volumes"][0],
-        format!(
-            "{}:{BUNDLE_TARGET}:ro",
-            b.cache.path().join("current.pem").display()
-        )
+        format!("{}:{BUNDLE_TARGET}:ro", copy.display())
     );
 
     // COMPOSE_FILE: passed as -f, since -f makes compose ignore it.
@@ -808,4 +818,131 @@ fn doctor_says_what_trustrun_would_do_for_containers() {
         "{}",
         output_text(&text)
     );
+}
+
+// ---- which file a container gets: exactly its own run's bundle, kept while it is mounted ------
+
+impl Lab {
+    /// trustrun with no CA of the test's own (no `TRUSTRUN_CA`): only what `args` name.
+    fn trustrun_bare(&self) -> Command {
+        let mut cmd = self.trustrun();
+        cmd.env_remove("TRUSTRUN_CA");
+        cmd
+    }
+
+    /// `[trustrun --ca CA] docker create --name NAME <net> IMAGE curl URL` (plain docker when
+    /// `runner` is docker itself); the container's name.
+    fn create_curl(&mut self, what: &str, runner: Command, ca: Option<&Path>) -> String {
+        let name = self.name(what);
+        let mut runner = runner;
+        if let Some(ca) = ca {
+            runner.arg("--ca").arg(ca);
+        }
+        if runner.get_program() != "docker" {
+            runner.arg("docker");
+        }
+        runner
+            .args(["create", "--name", &name])
+            .args(self.net())
+            .arg(image())
+            .args(self.curl());
+        run_ok(&mut runner);
+        name
+    }
+
+    /// The host file a container has at the bundle's target.
+    fn mounted_bundle(&self, container: &str) -> PathBuf {
+        let format = format!(
+            "{{{{range .Mounts}}}}{{{{if eq .Destination \"{BUNDLE_TARGET}\"}}}}{{{{.Source}}}}{{{{end}}}}{{{{end}}}}"
+        );
+        let out = run_ok(docker().args(["inspect", "--format", &format, container]));
+        PathBuf::from(out.trim())
+    }
+}
+
+/// `docker start -a NAME`: the container's curl run again, as a restart runs it.
+fn start(container: &str) -> Output {
+    docker().args(["start", "-a", container]).output().unwrap()
+}
+
+fn set_age(path: &Path, days: u64) {
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(days * 86400))
+        .unwrap();
+}
+
+#[test]
+fn a_container_created_with_a_ca_keeps_it_after_a_later_plain_run() {
+    let mut b = Lab::new();
+    // The control: the same container created without trustrun does not trust the server.
+    let plain = b.create_curl("plain", docker(), None);
+    assert_curl_certificate_failure(&start(&plain));
+    let root = b.pki.root_pem.clone();
+    let corp = b.create_curl("corp", b.trustrun_bare(), Some(&root));
+    assert_curl_ok(&start(&corp));
+    // A later run without the CA file (any program, no container involved).
+    run_ok(b.trustrun_bare().arg("true"));
+    // Restarted, the container still trusts what it was created with.
+    assert_curl_ok(&start(&corp));
+    assert_eq!(b.server.answered(), 2);
+}
+
+#[test]
+fn a_later_run_with_another_ca_does_not_widen_a_containers_trust() {
+    let mut b = Lab::new();
+    let plain = b.create_curl("plain", b.trustrun_bare(), None);
+    assert_curl_certificate_failure(&start(&plain));
+    // A run with the corporate root: its own containers trust the server...
+    let root = b.pki.root_pem.clone();
+    let corp = b.create_curl("corp", b.trustrun_bare(), Some(&root));
+    assert_curl_ok(&start(&corp));
+    run_ok(
+        b.trustrun_bare()
+            .arg("--ca")
+            .arg(&b.pki.root_pem)
+            .arg("true"),
+    );
+    // ...and the container created before it without that root still does not.
+    assert_curl_certificate_failure(&start(&plain));
+    assert_eq!(b.server.answered(), 1);
+}
+
+#[test]
+fn cleanup_never_removes_a_public_copy_a_container_mounts() {
+    let mut b = Lab::new();
+    let public = b.cache.path().join("public");
+    let root = b.pki.root_pem.clone();
+    let corp = b.create_curl("corp", b.trustrun_bare(), Some(&root));
+    let mounted = b.mounted_bundle(&corp);
+    assert_eq!(
+        mounted.parent(),
+        Some(public.as_path()),
+        "{}",
+        mounted.display()
+    );
+    let mode = fs::metadata(&mounted).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o644, "{}", mounted.display());
+    // Both last handed out 60 days ago; nothing mounts the second one.
+    let unused = public.join(format!("{:032x}.pem", 7));
+    fs::write(&unused, "# trustrun bundle\n").unwrap();
+    set_age(&unused, 60);
+    set_age(&mounted, 60);
+
+    // A hand-off of another bundle writes a new copy, and cleans.
+    b.create_curl("plain", b.trustrun_bare(), None);
+    assert!(!unused.exists(), "an old copy nothing mounts stayed");
+    assert!(
+        mounted.is_file(),
+        "the copy a stopped container mounts went"
+    );
+    assert_curl_ok(&start(&corp));
+
+    // The control: once that container is gone, the next new copy's cleanup removes it too.
+    run_ok(docker().args(["rm", &corp]));
+    let other = Pki::build("Trustrun Test Other Root", |_| {});
+    b.create_curl("other", b.trustrun_bare(), Some(&other.root_pem));
+    assert!(!mounted.exists(), "an old copy no container mounts stayed");
 }

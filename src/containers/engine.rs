@@ -111,6 +111,59 @@ pub fn podman(sel: &Selection, env: &dyn Fn(&str) -> Option<String>) -> Endpoint
     Endpoint::Local("the local podman".to_owned())
 }
 
+/// docker's global options that reach the engine `docker` would reach now again later, whatever
+/// the environment and the config's current context are then (cleanup asks that engine which
+/// files its containers mount, see `handoff`). Same precedence as `docker` above; the default
+/// engine is pinned as `--context default`, so a context chosen later does not stand in for it.
+pub fn docker_pin(sel: &Selection, env: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    let host = |h: &str| vec!["-H".to_owned(), h.to_owned()];
+    if let Some(h) = &sel.host {
+        return host(h);
+    }
+    let context = match &sel.context {
+        Some(c) => c.clone(),
+        None => {
+            if let Some(h) = env("DOCKER_HOST") {
+                return host(&h);
+            }
+            env("DOCKER_CONTEXT")
+                .or_else(|| current_context(&config_dir(sel, env)?))
+                .unwrap_or_else(|| "default".to_owned())
+        }
+    };
+    if context == "default" {
+        if let Some(h) = env("DOCKER_HOST") {
+            return host(&h);
+        }
+        return vec!["--context".to_owned(), context];
+    }
+    let mut pin = Vec::new();
+    // A named context is looked up in the config directory this command used.
+    if let Some(dir) = sel.config_dir.clone().or_else(|| env("DOCKER_CONFIG")) {
+        pin.extend(["--config".to_owned(), dir]);
+    }
+    pin.extend(["--context".to_owned(), context]);
+    pin
+}
+
+/// podman's counterpart of `docker_pin`: the local podman of this user, or the local socket
+/// `CONTAINER_HOST` named. (podman's storage options, `--root` and the like, are not carried.)
+pub fn podman_pin(env: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    match env("CONTAINER_HOST") {
+        Some(h) => vec!["--url".to_owned(), h],
+        None => Vec::new(),
+    }
+}
+
+/// The variables that choose an endpoint behind the command line's back: removed from the
+/// environment of a command that carries a pin, so the pin alone decides.
+pub const SELECTING_VARIABLES: &[&str] = &[
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "CONTAINER_HOST",
+    "CONTAINER_CONNECTION",
+];
+
 fn from_host(host: &str, from: &str) -> Endpoint {
     let text = format!("{from}={host}");
     if is_local_host(host) {
@@ -226,5 +279,54 @@ mod tests {
             ..Default::default()
         };
         assert!(docker(&sel, &none).is_local());
+    }
+
+    #[test]
+    fn a_pin_names_the_endpoint_the_command_reached() {
+        let config = tempfile::tempdir().unwrap();
+        std::fs::write(
+            config.path().join("config.json"),
+            r#"{"currentContext":"rootless"}"#,
+        )
+        .unwrap();
+        let dir = config.path().to_str().unwrap();
+        let pin = |sel: &Selection, pairs: &[(&str, &str)]| docker_pin(sel, &env_of(pairs));
+        let none = Selection::default();
+        // Nothing chosen: the default engine, by name, not whatever is current later.
+        let empty = tempfile::tempdir().unwrap();
+        let home_config = [("DOCKER_CONFIG", empty.path().to_str().unwrap())];
+        assert_eq!(pin(&none, &home_config), ["--context", "default"]);
+        // The config's current context, with the config it came from.
+        assert_eq!(
+            pin(&none, &[("DOCKER_CONFIG", dir)]),
+            ["--config", dir, "--context", "rootless"]
+        );
+        // DOCKER_HOST beats the config; -H beats everything.
+        let sock = "unix:///run/user/1000/docker.sock";
+        assert_eq!(
+            pin(&none, &[("DOCKER_CONFIG", dir), ("DOCKER_HOST", sock)]),
+            ["-H", sock]
+        );
+        let sel = Selection {
+            host: Some("unix:///x.sock".into()),
+            context: Some("far".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            pin(&sel, &[("DOCKER_HOST", sock)]),
+            ["-H", "unix:///x.sock"]
+        );
+        // --context beats DOCKER_HOST, except the default context, which means DOCKER_HOST.
+        let sel = Selection {
+            context: Some("far".into()),
+            ..Default::default()
+        };
+        assert_eq!(pin(&sel, &[("DOCKER_HOST", sock)]), ["--context", "far"]);
+        let sel = Selection {
+            context: Some("default".into()),
+            ..Default::default()
+        };
+        assert_eq!(pin(&sel, &[("DOCKER_HOST", sock)]), ["-H", sock]);
+        assert_eq!(podman_pin(&env_of(&[])), Vec::<String>::new());
     }
 }

@@ -1,14 +1,16 @@
 //! Containers (launch stage): a container sees only what its engine hands it, not the host's
 //! environment. When trustrun runs a container engine's CLI (`docker`, `podman`,
 //! `docker-compose`), the commands that create containers (`run`, `create`, compose `up`, `run`,
-//! `create`) get the bundle as a read-only bind mount at `/etc/trustrun/ca-bundle.pem` and the CA
-//! variables pointing at it, so every later `docker exec` inherits them. Everything else passes
+//! `create`) get the bundle as a read-only bind mount at `/etc/trustrun/ca-bundle.pem` (a public,
+//! content-named copy of exactly this run's bundle, see `handoff`) and the CA variables pointing
+//! at it, so every later `docker exec` inherits them. Everything else passes
 //! through byte for byte, and so does every command trustrun cannot make better without making
 //! something worse: a remote engine, a Windows container, an option it does not know.
 
 pub mod compose;
 pub mod docker;
 pub mod engine;
+pub mod handoff;
 pub mod inject;
 pub mod shimdir;
 
@@ -207,8 +209,18 @@ fn rewrite(
                     }
                     let mut ours: Vec<OsString> = Vec::new();
                     if !create.mounts_target {
-                        let stable = crate::stable_bundle::for_handoff(setup.root, setup.bundle)?;
-                        ours.extend(mount_option(&stable)?);
+                        let engine = match cli {
+                            Cli::Podman => handoff::Engine {
+                                cli: "podman".to_owned(),
+                                options: engine::podman_pin(env),
+                            },
+                            _ => handoff::Engine {
+                                cli: "docker".to_owned(),
+                                options: engine::docker_pin(&sel, env),
+                            },
+                        };
+                        let copy = handoff::handoff_copy(setup.root, setup.bundle, &engine)?;
+                        ours.extend(mount_option(&copy)?);
                     }
                     for (k, v) in &injection.env {
                         ours.push("-e".into());
@@ -252,9 +264,9 @@ fn local(cli: Cli, sel: &engine::Selection, env: &dyn Fn(&str) -> Option<String>
     true
 }
 
-/// `--mount` for the stable copy (`-v` when the path holds a comma, which `--mount` cannot carry).
-fn mount_option(stable: &Path) -> Result<Vec<OsString>> {
-    let path = stable.to_string_lossy();
+/// `--mount` for the public copy (`-v` when the path holds a comma, which `--mount` cannot carry).
+fn mount_option(copy: &Path) -> Result<Vec<OsString>> {
+    let path = copy.to_string_lossy();
     if !path.contains(',') {
         return Ok(vec![
             "--mount".into(),
@@ -411,8 +423,13 @@ fn rewrite_compose(
     if per_service.is_empty() {
         return Ok(None);
     }
-    let stable = crate::stable_bundle::for_handoff(setup.root, setup.bundle)?;
-    let doc = compose::override_file(version.as_deref(), &per_service, &stable);
+    // Compose has the docker engine create the containers.
+    let engine = handoff::Engine {
+        cli: "docker".to_owned(),
+        options: engine::docker_pin(&sel, env),
+    };
+    let copy = handoff::handoff_copy(setup.root, setup.bundle, &engine)?;
+    let doc = compose::override_file(version.as_deref(), &per_service, &copy);
     let content = serde_json::to_vec_pretty(&doc)?;
     let digest = crate::digest::sha256_hex(&content);
     let file = setup
