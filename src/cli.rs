@@ -572,13 +572,16 @@ fn bundle_command(opts: &TrustOptions, output: Option<PathBuf>) -> Result<()> {
     let prepared = prepare_or_fail(opts)?;
     match output {
         Some(out) => {
-            // In a shell set up by `trustrun env`, `--output "$SSL_CERT_FILE"` names the bundle
-            // itself: writing a file onto itself would empty it.
-            let stable = prepared.stable_bundle.as_ref().ok();
-            if [Some(&prepared.bundle), stable]
-                .into_iter()
-                .flatten()
-                .any(|b| crate::file_id::same_file(b, &out))
+            // In a shell set up by `trustrun env` or `trustrun setup`, `--output "$SSL_CERT_FILE"`
+            // names the bundle itself (or its stable or public copy): writing a file onto itself
+            // would empty it.
+            let copies = [
+                Some(crate::stable_bundle::path(&prepared.root)),
+                crate::containers::handoff::copy_path(&prepared.root, &prepared.bundle),
+            ];
+            if std::iter::once(prepared.bundle.clone())
+                .chain(copies.into_iter().flatten())
+                .any(|b| crate::file_id::same_file(&b, &out))
             {
                 return Err(Failure::usage(format!(
                     "--output {}: that is trustrun's bundle itself; nothing to copy",

@@ -8,7 +8,7 @@
 //!           = options::TrustOptions (+ each one's origin)
 //! sources   sources (Inputs, fingerprint, gather) <- os_store, certs, input_file
 //! bundle    prepare -> bundle (warm: index lookup; cold: write), cache_layout (names, format),
-//!           cache (private dir), stable_bundle (current.pem), cleanup, python_support
+//!           cache (private dir), stable_bundle (setup's current.pem), cleanup, python_support
 //! plan      plan::child_env (the child's variables) -> env_format (`trustrun env`)
 //! locate    locate (PATH, skipping trustrun and its shims) -> shim, shim_shadow
 //! launch    run::run_program -> containers::launch_hook (-> handoff: the engine's public copy)

@@ -1,6 +1,9 @@
 //! Preparing the trust (sources, bundle and plan stages, for every command that needs it: run,
 //! env, bundle, doctor): the bundle found or built in the cache (or the fallback), the python
-//! support directory, the stable bundle file, and the child's environment.
+//! support directory, and the child's environment; with `trustrun setup` in place, its stable
+//! bundle file refreshed. What later stages need flows from here one way: containers hand an
+//! engine a public copy of `Prepared::bundle` (made lazily, by the run that hands it on, see
+//! `containers::handoff`), and come back to nothing here.
 
 use std::path::PathBuf;
 
@@ -20,9 +23,6 @@ pub struct Prepared {
     pub bundle: PathBuf,
     pub python_dir: PathBuf,
     pub plan: EnvPlan,
-    /// The cache's stable, world-readable copy of `bundle` (see `stable_bundle`), or why it could
-    /// not be written.
-    pub stable_bundle: Result<PathBuf, String>,
 }
 
 /// Builds or finds the bundle and the python support directory, and the child's environment.
@@ -39,7 +39,7 @@ pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
     let attempt = cache::preferred_dir()
         .map_err(PrepareError::Internal)
         .and_then(|dir| Ok((prepare_in(&dir, &inputs, opts)?, dir)));
-    let ((bundle, python_dir, stable_bundle), root) = match attempt {
+    let ((bundle, python_dir), root) = match attempt {
         Ok(done) => done,
         Err(PrepareError::Internal(e)) => {
             let fallback = cache::fallback_dir().map_err(PrepareError::Internal)?;
@@ -59,25 +59,14 @@ pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
         bundle,
         python_dir,
         plan,
-        stable_bundle,
     })
-}
-
-/// The stable bundle file (`<cache>/current.pem`, mode 0644, replaced atomically, never removed
-/// by cleanup) holding the bundle for `opts`: for what hands the bundle to another user or keeps
-/// its path for long (containers, setup). See `stable_bundle.rs`.
-// The API of the setup work (not on this branch yet); containers use `Prepared::stable_bundle`.
-#[allow(dead_code)]
-pub fn stable_bundle(opts: &TrustOptions) -> Result<PathBuf> {
-    let prepared = prepare(opts).map_err(PrepareError::into_error)?;
-    prepared.stable_bundle.map_err(anyhow::Error::msg)
 }
 
 fn prepare_in(
     root: &std::path::Path,
     inputs: &Inputs,
     opts: &TrustOptions,
-) -> Result<(PathBuf, PathBuf, Result<PathBuf, String>), PrepareError> {
+) -> Result<(PathBuf, PathBuf), PrepareError> {
     cache::ensure_private(root)?;
     let bundle = bundle::ensure(root, inputs).map_err(|e| match e {
         // A file the config named says so: the user may not remember writing it there.
@@ -115,12 +104,13 @@ fn prepare_in(
         eprintln!("trustrun: using cached bundle {}", bundle.path.display());
     }
     let python_dir = python_support::ensure(root)?;
-    // Secondary: a program still runs with the bundle when its stable copy cannot be written.
-    // With `trustrun setup` in place the stable file follows setup's sources (see stable_bundle).
-    let stable = crate::stable_bundle::keep_fresh(root, &bundle.path)
-        .map_err(|e| crate::failure::one_line(&e));
-    if let (Err(why), true) = (&stable, opts.verbose) {
-        eprintln!("trustrun: the stable bundle file was not refreshed: {why}");
+    // Secondary: a program still runs with the bundle when setup's stable file cannot be
+    // refreshed. Without setup in place this is one failed `open`, and nothing is written.
+    if let (Err(why), true) = (crate::stable_bundle::refresh_if_set_up(root), opts.verbose) {
+        eprintln!(
+            "trustrun: the stable bundle file was not refreshed: {}",
+            crate::failure::one_line(&why)
+        );
     }
-    Ok((bundle.path, python_dir, stable))
+    Ok((bundle.path, python_dir))
 }

@@ -1,28 +1,25 @@
-//! The stable bundle file: `<cache>/current.pem`, a world-readable copy (mode 0644) of the
-//! newest bundle trustrun built or found, at a path that never changes.
+//! The stable bundle file: `<cache>/current.pem`, a world-readable copy (mode 0644) of the bundle
+//! of the sources `trustrun setup` recorded, at a path that never changes: the shell profiles
+//! setup writes point the CA variables at it.
 //!
-//! The content-addressed bundles (`bundles/<hash>.pem`, 0600) change name when the trust
-//! changes; what keeps a path for long (a container created today and started next week, a
-//! profile written by setup) needs one that does not. This file is:
+//! It exists for setup alone. A run without setup in place neither reads nor writes it (one
+//! failed `open` of `current.inputs`); containers are handed a content-named copy of their own
+//! run's bundle instead (`containers::handoff`), since a path shared by several bundles would give
+//! a stopped container whatever it holds when the container is started again. This file is:
 //! - replaced atomically (a temporary file renamed over it): a reader sees the old bundle or the
 //!   new one, never an empty or partial file;
 //! - never empty: it is only written from a verified, non-empty bundle;
-//! - never removed by cleanup;
-//! - refreshed whenever trustrun prepares a bundle, checked on the warm path with one small read
-//!   and one `stat` (`current.source` records which bundle it copies and what it looked like).
+//! - never removed by cleanup (nor by `setup --undo`: processes started before may still read it;
+//!   nor when setup is not in place: containers created by older trustruns may mount it);
+//! - with setup in place, refreshed from setup's sources by every run (`refresh_if_set_up`, from
+//!   `prepare`), whatever options that run had: one `trustrun --ca x` must not widen every shell
+//!   nor a run elsewhere narrow them. Checked on the warm path with one small read and one `stat`
+//!   (`current.source` records which bundle it copies and what it looked like).
 //!
-//! Why 0644 inside a 0700 cache: the cache root keeps other users from reaching anything in it
-//! on this host. Containers created by earlier trustruns bind-mount the file (containers are now
-//! handed a content-named copy of their own run's bundle instead, see `containers::handoff`);
-//! inside a container only the file's own mode counts. The file holds public certificates only,
-//! so being readable by all is no disclosure. (On Windows the profile's ACL applies; modes do not
-//! exist there.)
-//!
-//! API: `Prepared::stable_bundle` after `prepare::prepare`; `refresh(root, bundle)` below.
-//!
-//! With `trustrun setup` in place (its sources recorded in `current.inputs`), the stable file
-//! holds the bundle of setup's sources, whatever options a single run had: the profiles point at
-//! it, and one `trustrun --ca x` must not widen every shell nor a run elsewhere narrow them.
+//! Why 0644 inside a 0700 cache: no other user of this host reaches it (the cache root is 0700);
+//! the mode serves a file bound into a container, where only the file's own mode counts, and
+//! containers created by trustruns from before the content-named copies mount this file. It holds
+//! public certificates only. (On Windows the profile's ACL applies; modes do not exist there.)
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -49,7 +46,7 @@ pub fn path(root: &Path) -> PathBuf {
 
 /// Makes the stable file of the cache at `root` a copy of `bundle` (a bundle of that cache) and
 /// returns its path. Cheap when it already is.
-pub fn refresh(root: &Path, bundle: &Path) -> Result<PathBuf> {
+fn refresh(root: &Path, bundle: &Path) -> Result<PathBuf> {
     let stable = path(root);
     let source = root.join(SOURCE_NAME);
     let name = bundle
@@ -77,23 +74,6 @@ pub fn refresh(root: &Path, bundle: &Path) -> Result<PathBuf> {
         format!("{name} {}\n", Stamp::of(&meta).to_text()).as_bytes(),
     )
     .with_context(|| format!("cannot write {}", source.display()))?;
-    Ok(stable)
-}
-
-/// What every run calls (`run::prepare`): keeps the stable file fresh and says whether it holds
-/// this run's `bundle`.
-pub fn keep_fresh(root: &Path, bundle: &Path) -> Result<PathBuf> {
-    let Some(inputs) = recorded(root)? else {
-        return refresh(root, bundle);
-    };
-    let setups = newest_bundle(root, &inputs)?;
-    let stable = refresh(root, &setups)?;
-    if setups.file_name() != bundle.file_name() {
-        bail!(
-            "{} holds the sources `trustrun setup` recorded, not this run's (other --ca files or CA variables)",
-            stable.display()
-        );
-    }
     Ok(stable)
 }
 
@@ -198,7 +178,8 @@ pub fn recorded(root: &Path) -> Result<Option<SetupInputs>> {
     }
 }
 
-/// `trustrun setup --refresh`: the stable file from setup's sources, now.
+/// `trustrun setup --refresh`, and every run (`prepare`): the stable file from setup's sources,
+/// now; `None` when setup is not in place (then nothing is touched).
 pub fn refresh_if_set_up(root: &Path) -> Result<Option<Refreshed>> {
     match recorded(root)? {
         Some(inputs) => refresh_with(root, &inputs).map(Some),

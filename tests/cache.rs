@@ -365,8 +365,17 @@ fn bundle_output_onto_the_bundle_itself_is_refused() {
     let whole = fs::read(&bundle).unwrap();
     let link = world.cache.path().join("link.pem");
     std::os::unix::fs::symlink(&bundle, &link).unwrap();
+    // Its stable copy (as setup writes it) and its public copy (as a container hand-off does).
     let stable = world.cache.path().join("current.pem");
-    for target in [&bundle, &link, &stable] {
+    fs::copy(&bundle, &stable).unwrap();
+    let public = world
+        .cache
+        .path()
+        .join("public")
+        .join(bundle.file_name().unwrap());
+    fs::create_dir(public.parent().unwrap()).unwrap();
+    fs::copy(&bundle, &public).unwrap();
+    for target in [&bundle, &link, &stable, &public] {
         let out = world
             .trustrun()
             .args(["bundle", "--output"])
@@ -378,6 +387,7 @@ fn bundle_output_onto_the_bundle_itself_is_refused() {
         assert!(line.contains("bundle itself"), "{line}");
         assert_eq!(fs::read(&bundle).unwrap(), whole);
         assert_eq!(fs::read(&stable).unwrap(), whole);
+        assert_eq!(fs::read(&public).unwrap(), whole);
     }
 }
 
@@ -506,7 +516,11 @@ fn unused_bundles_and_index_entries_are_cleaned_within_bounds() {
         set_age(&entry.path(), DAY * 90);
     }
     set_age(&first_bundle, DAY * 90);
-    set_age(&root.join("current.pem"), DAY * 90);
+    // The stable file as setup (or an older trustrun) left it, unused for 90 days.
+    let stable = root.join("current.pem");
+    fs::copy(&first_bundle, &stable).unwrap();
+    set_age(&stable, DAY * 90);
+    let stable_before = fs::read(&stable).unwrap();
     let old_python = root.join("python-000000000000");
     fs::create_dir(&old_python).unwrap();
     fs::write(old_python.join("sitecustomize.py"), "").unwrap();
@@ -541,11 +555,8 @@ fn unused_bundles_and_index_entries_are_cleaned_within_bounds() {
     assert_eq!(left.len(), 4, "{left:?}");
     assert!(old[0].is_file() && old[1].is_file(), "{left:?}");
     assert!(!old[9].exists() && !first_bundle.exists(), "{left:?}");
-    // The stable file is never cleaned, and holds the newest bundle.
-    assert_eq!(
-        fs::read(root.join("current.pem")).unwrap(),
-        fs::read(&new_bundle).unwrap()
-    );
+    // The stable file is never cleaned (and, setup not being in place, not rewritten).
+    assert_eq!(fs::read(&stable).unwrap(), stable_before);
 }
 
 #[test]
@@ -600,66 +611,41 @@ fn the_same_inputs_give_the_same_bundle_bytes() {
 
 // ---- the stable bundle file -------------------------------------------------------------------
 
+/// The stable file is setup's (its atomic replacement and mode are tested in `setup`): a run
+/// without setup in place neither creates nor changes it, whatever its CA files.
 #[test]
-fn the_stable_bundle_is_world_readable_and_replaced_atomically() {
+fn without_setup_no_run_writes_or_changes_the_stable_file() {
     let world = World::new();
-    let root = world.cache.path();
-    let stable = root.join("current.pem");
-    let bundle_for = |with_ca: bool| {
-        let mut cmd = under_umask(&world, "077");
+    let stable = world.cache.path().join("current.pem");
+    let bundle = |ca: bool| {
+        let mut cmd = world.trustrun();
         cmd.arg("bundle");
-        if with_ca {
+        if ca {
             cmd.arg("--ca").arg(&world.pki.root_pem);
         }
         let out = cmd.output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
-        fs::read(stdout(&out)).unwrap()
+        PathBuf::from(stdout(&out))
     };
-    let plain = bundle_for(false);
-    let with_ca = bundle_for(true);
-    assert_ne!(plain, with_ca);
-    assert_eq!(fs::read(&stable).unwrap(), with_ca);
-    assert_eq!(mode(&stable), 0o644);
-
-    // Readers read while trustrun flips the file between the two bundles.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let readers: Vec<_> = (0..3)
-        .map(|_| {
-            let (stable, stop) = (stable.clone(), stop.clone());
-            let (plain, with_ca) = (plain.clone(), with_ca.clone());
-            std::thread::spawn(move || {
-                let mut reads = 0;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let seen = fs::read(&stable).unwrap();
-                    assert!(
-                        seen == plain || seen == with_ca,
-                        "a reader saw {} bytes, neither bundle",
-                        seen.len()
-                    );
-                    reads += 1;
-                }
-                reads
-            })
-        })
-        .collect();
-    for i in 0..20 {
-        bundle_for(i % 2 == 0);
-    }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let reads: usize = readers.into_iter().map(|r| r.join().unwrap()).sum();
-    assert!(reads > 50, "only {reads} reads");
-    assert_eq!(fs::read(&stable).unwrap(), plain);
-    assert_eq!(mode(&stable), 0o644);
-
-    // A client that is only given the stable path trusts the corporate root; without it, not.
-    bundle_for(true);
-    let mut cmd = Command::new(venv_python());
-    clean(&mut cmd, root)
-        .env("REQUESTS_CA_BUNDLE", &stable)
-        .arg(client_script())
-        .args(["requests", &world.server.url]);
-    assert_ok(&cmd.output().unwrap(), "200");
-    assert_certificate_failure(&world.control("requests"));
+    let plain = bundle(false);
+    assert!(
+        !stable.exists(),
+        "a run without setup wrote {}",
+        stable.display()
+    );
+    // One an older trustrun left (a container it created may mount it) stays as it is.
+    fs::copy(&plain, &stable).unwrap();
+    let before = fs::metadata(&stable).unwrap();
+    let with_ca = bundle(true);
+    assert_ne!(fs::read(&with_ca).unwrap(), fs::read(&plain).unwrap());
+    let run = world.trustrun().arg("true").output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", output_text(&run));
+    let after = fs::metadata(&stable).unwrap();
+    assert_eq!(fs::read(&stable).unwrap(), fs::read(&plain).unwrap());
+    assert_eq!(
+        (after.ino(), after.mtime(), after.mtime_nsec()),
+        (before.ino(), before.mtime(), before.mtime_nsec())
+    );
 }
 
 /// setup points the CA variables at the stable file: trustrun treats it as its own bundle, like
@@ -674,7 +660,9 @@ fn the_stable_bundle_in_the_callers_variables_is_not_read_back() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    // The stable file as setup writes it: a copy of a bundle of this cache.
     let stable = world.cache.path().join("current.pem");
+    fs::copy(stdout(&out), &stable).unwrap();
     let out = world
         .trustrun()
         .env("SSL_CERT_FILE", &stable)
@@ -682,7 +670,12 @@ fn the_stable_bundle_in_the_callers_variables_is_not_read_back() {
         .output()
         .unwrap();
     assert_eq!(stdout(&out), "[]", "{}", output_text(&out));
-    // And its changing (the run above made it the plain bundle) does not make the next run cold.
+    // And its changing (here: now the plain bundle) does not make the next run cold.
+    fs::copy(
+        stdout(&world.trustrun().arg("bundle").output().unwrap()),
+        &stable,
+    )
+    .unwrap();
     let again = world
         .trustrun()
         .env("SSL_CERT_FILE", &stable)
