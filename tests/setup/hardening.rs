@@ -57,6 +57,7 @@ fn assert_root(why: &str) {
 
 /// Whether the unprivileged user `nobody` can create the file `path` (as a shell redirection).
 fn nobody_can_create(path: &Path) -> bool {
+    assert_root("it writes as `nobody`, another user");
     Command::new("/bin/sh")
         .arg("-c")
         .arg(": > \"$0\"")
@@ -160,6 +161,7 @@ fn a_stable_path_below_a_directory_others_can_write_is_refused() {
     let h = Home::new();
     // Control: another user really can create a directory in /tmp (sticky or not), which is all
     // it takes once the cache there is gone after a reboot.
+    assert_root("it creates a directory as `nobody`, another user");
     let squat = Path::new("/tmp").join(format!("trustrun-test-squat-{}", std::process::id()));
     let made = Command::new("mkdir")
         .arg(&squat)
