@@ -344,12 +344,11 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
         },
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "trustrun",
-                &mut std::io::stdout(),
-            );
+            // Into memory first: clap_complete panics when its writer fails (`| head -0`); the
+            // one output path turns that into an error `main` knows.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "trustrun", &mut script);
+            crate::out!("{}", String::from_utf8_lossy(&script))?;
             Ok(())
         }
         Some(Command::Shim { action }) => match action {

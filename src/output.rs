@@ -41,10 +41,35 @@ pub fn is_closed_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// `println!` that returns an `OutputError` instead of panicking.
+/// Output of a command that changes things (`setup`): a write error must not stop the change
+/// half-way, so the first one is kept and later lines are dropped; `finish` hands it over once
+/// the change is done, for `main` to end with (a closed pipe quietly).
+#[derive(Debug, Default)]
+pub struct Deferred {
+    failed: Option<OutputError>,
+}
+
+impl Deferred {
+    pub fn line(&mut self, args: fmt::Arguments<'_>) {
+        if self.failed.is_none()
+            && let Err(e) = write(format_args!("{args}\n"))
+        {
+            self.failed = Some(e);
+        }
+    }
+
+    /// The first write error, if there was one.
+    pub fn finish(self) -> Result<(), OutputError> {
+        self.failed.map_or(Ok(()), Err)
+    }
+}
+
+/// `println!` that returns an `OutputError` instead of panicking; `outln!(out => ...)` writes
+/// through a `Deferred` instead, which keeps the error for later.
 #[macro_export]
 macro_rules! outln {
     () => { $crate::output::write(format_args!("\n")) };
+    ($sink:ident => $($arg:tt)*) => { $sink.line(format_args!($($arg)*)) };
     ($($arg:tt)*) => { $crate::output::write(format_args!("{}\n", format_args!($($arg)*))) };
 }
 

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
@@ -13,23 +14,38 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::common::*;
 
+// Setup against hostile neighbours, sudo, dotfiles repositories and closed pipes (issue 17).
+mod hardening;
+
 const BEGIN: &str = "# >>> trustrun setup >>>";
 
 struct Home {
     world: World,
-    home: tempfile::TempDir,
+    home: PathBuf,
+    cache: PathBuf,
+    // Under target/tmp, not /tmp: setup refuses a stable path below a directory other users can
+    // write (a sticky /tmp included), and the default cache is in HOME.
+    _base: tempfile::TempDir,
 }
 
 impl Home {
     fn new() -> Home {
+        let base = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        // As a home directory usually is: others may enter it (the tests as `nobody` do).
+        fs::set_permissions(base.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        let home = base.path().join("home");
+        fs::create_dir(&home).unwrap();
+        fs::set_permissions(&home, fs::Permissions::from_mode(0o755)).unwrap();
         Home {
             world: World::new(),
-            home: tempfile::tempdir().unwrap(),
+            cache: base.path().join("cache"),
+            home,
+            _base: base,
         }
     }
 
     fn path(&self) -> &Path {
-        self.home.path()
+        &self.home
     }
 
     /// `trustrun setup ARGS` as this user, with none of the machine's CA presets.
@@ -54,6 +70,7 @@ impl Home {
 
     fn user<'a>(&self, cmd: &'a mut Command) -> &'a mut Command {
         cmd.env("HOME", self.path())
+            .env("TRUSTRUN_CACHE_DIR", &self.cache)
             .env_remove("XDG_CONFIG_HOME")
             .env_remove("XDG_DATA_HOME")
             .env_remove("ZDOTDIR")
@@ -84,7 +101,7 @@ impl Home {
     }
 
     fn stable(&self) -> PathBuf {
-        self.world.cache.path().join("current.pem")
+        self.cache.join("current.pem")
     }
 
     /// Every file under HOME with its bytes (directories are not compared).
@@ -184,7 +201,6 @@ fn undo_restores_every_file_byte_for_byte_and_dry_run_changes_nothing() {
     .unwrap();
     fs::create_dir_all(h.path().join(".config/fish")).unwrap();
     fs::write(h.path().join(".config/fish/config.fish"), "set -g x 1\n").unwrap();
-    use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(h.path().join(".bashrc"), fs::Permissions::from_mode(0o600)).unwrap();
     let before = h.snapshot();
 
@@ -294,7 +310,6 @@ fn the_stable_bundle_is_replaced_atomically_while_readers_read_it() {
         assert_eq!(versions, 2, "readers should have seen both bundles");
     }
     let mode = fs::metadata(&stable).unwrap().permissions();
-    use std::os::unix::fs::PermissionsExt;
     assert_eq!(mode.mode() & 0o777, 0o644);
 }
 

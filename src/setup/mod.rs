@@ -6,6 +6,7 @@
 //! Never worse than before: a CA variable the user set already is kept (and its file read into
 //! the stable bundle) unless `--force`; the stable file exists before anything points at it.
 
+mod guard;
 pub mod status;
 mod targets;
 
@@ -15,8 +16,10 @@ use anyhow::{Context, Result};
 
 use crate::failure::{EXIT_FAILURE, Failure};
 use crate::options::TrustOptions;
+use crate::outln;
+use crate::output::{Deferred, OutputError};
 use crate::stable_bundle::{self, Refreshed, SetupInputs};
-use crate::user_env::UserEnv;
+use crate::user_env::{LeftAlone, UserEnv};
 #[cfg(windows)]
 use crate::user_env::{Scope, Store};
 
@@ -33,18 +36,26 @@ pub struct Request {
 }
 
 pub fn run(opts: &TrustOptions, req: &Request) -> Result<()> {
+    // Every line goes through one `Deferred`: stdout going away (`| head -0`) must not stop a
+    // change half-way; its error comes after the work is done.
+    let mut out = Deferred::default();
     let result = if req.undo {
-        undo(req.dry_run)
+        undo(opts, req.dry_run, &mut out)
     } else if req.refresh {
-        refresh()
+        refresh(&mut out)
     } else {
-        apply(opts, req)
+        apply(opts, req, &mut out)
     };
     // Anything not already a usage or CA-file error means setup could not do what was asked.
-    result.map_err(|e| match e.downcast_ref::<Failure>() {
-        Some(_) => e,
-        None => Failure::new(EXIT_FAILURE, crate::failure::one_line(&e)).into(),
-    })
+    result.map_err(|e| {
+        if e.downcast_ref::<Failure>().is_some() || e.downcast_ref::<OutputError>().is_some() {
+            e
+        } else {
+            Failure::new(EXIT_FAILURE, crate::failure::one_line(&e)).into()
+        }
+    })?;
+    out.finish()?;
+    Ok(())
 }
 
 /// The CA variables setup sets: the table less `leave_alone`, plus `extra_variables`.
@@ -78,15 +89,49 @@ fn users_own(name: &str) -> Option<String> {
     here.filter(|v| !crate::cache_layout::is_cache_bundle(Path::new(v)))
 }
 
-fn cache_root() -> Result<PathBuf> {
+fn home() -> Result<PathBuf> {
+    let home = dirs::home_dir().context("no home directory is known here")?;
+    guard::home_is_ours(&home)?;
+    Ok(home)
+}
+
+/// The cache whose stable file the profiles will name, checked; created unless `dry_run`.
+fn cache_root(dry_run: bool) -> Result<PathBuf> {
     let root = crate::cache::preferred_dir()?;
+    // Before anything is created there.
+    guard::stable_path_is_safe(&root)?;
     // No temporary fallback here: the profiles would point into a directory that goes away.
-    crate::cache::ensure_private(&root)?;
+    if !dry_run || root.exists() {
+        crate::cache::ensure_private(&root)?;
+    }
     Ok(root)
 }
 
-fn apply(opts: &TrustOptions, req: &Request) -> Result<()> {
-    let root = cache_root()?;
+/// Files left alone (each with its warning printed) end setup with exit code 1 once the rest is
+/// done.
+fn left_alone_failure(count: usize, what: &str) -> anyhow::Error {
+    let files = if count == 1 { "file" } else { "files" };
+    Failure::new(
+        EXIT_FAILURE,
+        format!("{count} {files} left alone (see the warnings above); {what}"),
+    )
+    .into()
+}
+
+/// One warning for a file setup leaves alone; other errors are returned.
+fn warn_or_fail(e: anyhow::Error) -> Result<()> {
+    match e.downcast_ref::<LeftAlone>() {
+        Some(left) => {
+            eprintln!("trustrun: warning: {left}");
+            Ok(())
+        }
+        None => Err(e),
+    }
+}
+
+fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
+    let home = home()?;
+    let root = cache_root(req.dry_run)?;
     let stable = stable_bundle::path(&root);
     let names = variable_names(opts);
     let kept: Vec<(String, String)> = if req.force {
@@ -114,7 +159,11 @@ fn apply(opts: &TrustOptions, req: &Request) -> Result<()> {
         python_dir: None,
     };
     if req.python {
-        let dir = crate::python_support::ensure(&root)?;
+        let dir = if req.dry_run {
+            root.join(crate::python_support::dir_name())
+        } else {
+            crate::python_support::ensure(&root)?
+        };
         values
             .vars
             .push((vars::TRUSTRUN_BUNDLE.to_owned(), stable.clone()));
@@ -130,12 +179,17 @@ fn apply(opts: &TrustOptions, req: &Request) -> Result<()> {
         values.python_dir = Some(dir);
     }
 
-    let mut record = UserEnv::open()?;
+    // Locked from here to the end: a setup running at the same time waits for this one.
+    let mut record = if req.dry_run {
+        UserEnv::read()?
+    } else {
+        UserEnv::open()?
+    };
     if req.dry_run {
         for ca in &opts.ca {
             crate::certs::read_ca_path(ca).map_err(|e| Failure::usage(e.to_string()))?;
         }
-        println!("would write  {} (the stable bundle)", stable.display());
+        outln!(out => "would write  {} (the stable bundle)", stable.display());
     } else {
         // First the file, then what points at it.
         let done = stable_bundle::install(&root, &inputs)?;
@@ -144,54 +198,90 @@ fn apply(opts: &TrustOptions, req: &Request) -> Result<()> {
             Refreshed::Written => "wrote     ",
             Refreshed::Unchanged => "unchanged ",
         };
-        println!("{verb}  {} (the stable bundle)", stable.display());
+        outln!(out => "{verb}  {} (the stable bundle)", stable.display());
     }
     for (names, value) in by_value(&kept) {
-        println!(
+        outln!(out =>
             "kept         {names}={value} (yours: its certificates go into the stable bundle; --force points it there instead)"
         );
     }
-    write_values(&mut record, &values, req.dry_run)?;
+    let left = write_values(&home, &mut record, opts, &values, req.dry_run, out)?;
+    if left > 0 {
+        return Err(left_alone_failure(left, "setup is in place in the others"));
+    }
     if req.dry_run {
-        println!("(dry run: nothing was changed)");
+        outln!(out => "(dry run: nothing was changed)");
     } else {
-        println!(
+        outln!(out =>
             "New shells and the programs started from them now trust the stable bundle; open a new terminal (or log in again for the desktop). `trustrun setup --undo` takes this back."
         );
     }
     Ok(())
 }
 
+/// Which lines may stand between our markers in a file (see `targets::is_setup_line`).
+fn setup_lines(opts: &TrustOptions) -> impl Fn(&Path, &str) -> bool {
+    let names = targets::block_names(&opts.extra_variables);
+    move |path, line| targets::is_setup_line(targets::syntax_of(path), &names, line)
+}
+
+/// Writes the values where this platform keeps them; the number of files left alone.
 #[cfg(unix)]
-fn write_values(record: &mut UserEnv, values: &targets::Values, dry_run: bool) -> Result<()> {
-    let home = dirs::home_dir().context("no home directory is known here")?;
+fn write_values(
+    home: &Path,
+    record: &mut UserEnv,
+    opts: &TrustOptions,
+    values: &targets::Values,
+    dry_run: bool,
+    out: &mut Deferred,
+) -> Result<usize> {
     let config = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
-    for target in targets::unix_targets(&home, &config) {
+    let lines = setup_lines(opts);
+    let mut left = 0;
+    for target in targets::unix_targets(home, &config) {
         let body = targets::body(target.syntax, values)?;
-        let outcome = record.put_block(OWNER, &target.path, &body, dry_run)?;
-        println!("{:<12} {}", outcome.verb(dry_run), target.path.display());
+        let is_ours = |line: &str| lines(&target.path, line);
+        match record.put_block(OWNER, &target.path, &body, &is_ours, dry_run) {
+            Ok(edit) => outln!(out => "{:<12} {}", edit.verb(dry_run), target.path.display()),
+            Err(e) => {
+                warn_or_fail(e)?;
+                left += 1;
+            }
+        }
     }
     // cfg!, not #[cfg]: the macOS branch is compiled (and type-checked) everywhere.
     if cfg!(target_os = "macos") {
-        let agent = targets::launch_agent_path(&home);
-        let outcome = record.put_file(OWNER, &agent, &targets::launch_agent(values)?, dry_run)?;
-        println!(
-            "{:<12} {} (apps started from the Dock get the values from your next login)",
-            outcome.verb(dry_run),
-            agent.display()
-        );
+        let agent = targets::launch_agent_path(home);
+        match record.put_file(OWNER, &agent, &targets::launch_agent(values)?, dry_run) {
+            Ok(edit) => outln!(out =>
+                "{:<12} {} (apps started from the Dock get the values from your next login)",
+                edit.verb(dry_run),
+                agent.display()
+            ),
+            Err(e) => {
+                warn_or_fail(e)?;
+                left += 1;
+            }
+        }
     }
-    Ok(())
+    Ok(left)
 }
 
 #[cfg(windows)]
-fn write_values(record: &mut UserEnv, values: &targets::Values, dry_run: bool) -> Result<()> {
+fn write_values(
+    _home: &Path,
+    record: &mut UserEnv,
+    _opts: &TrustOptions,
+    values: &targets::Values,
+    dry_run: bool,
+    out: &mut Deferred,
+) -> Result<usize> {
     let store = &mut crate::user_env::Registry;
     let scope = Scope::UserRegistry;
     for (name, value) in &values.vars {
         let text = value.to_str().context("a path that is not valid Unicode")?;
         let edit = record.set_variable(store, OWNER, scope, name, text, dry_run)?;
-        println!("{:<12} HKCU\\Environment\\{name}", edit.verb(dry_run));
+        outln!(out => "{:<12} HKCU\\Environment\\{name}", edit.verb(dry_run));
     }
     if let Some(dir) = &values.python_dir {
         // PYTHONPATH as a whole: our directory first, the user's value after it.
@@ -205,45 +295,114 @@ fn write_values(record: &mut UserEnv, values: &targets::Values, dry_run: bool) -
             None => mine.to_owned(),
         };
         let edit = record.set_variable(store, OWNER, scope, vars::PYTHONPATH, &value, dry_run)?;
-        println!("{:<12} HKCU\\Environment\\PYTHONPATH", edit.verb(dry_run));
+        outln!(out => "{:<12} HKCU\\Environment\\PYTHONPATH", edit.verb(dry_run));
     }
     let shims = crate::shim::default_dir()?;
     let shims = shims.to_str().context("a path that is not valid Unicode")?;
     if dry_run {
-        println!("would put    {shims} on the user PATH (unless it is there)");
+        outln!(out => "would put    {shims} on the user PATH (unless it is there)");
     } else {
         let outcome = record.prepend_path_entry(store, OWNER, scope, "Path", shims)?;
         let verb = match outcome {
             crate::user_env::Outcome::Added => "added",
             crate::user_env::Outcome::AlreadyThere => "unchanged",
         };
-        println!("{verb:<12} {shims} on the user PATH");
+        outln!(out => "{verb:<12} {shims} on the user PATH");
         store.announce();
     }
-    Ok(())
+    Ok(0)
 }
 
-fn undo(dry_run: bool) -> Result<()> {
-    let mut record = UserEnv::open()?;
-    if !record.has_owner(OWNER) {
-        println!("trustrun setup is not in place; nothing to undo");
-        return Ok(());
-    }
-    if dry_run {
-        for r in record.changes().iter().rev().filter(|r| r.owner == OWNER) {
-            println!("would undo   {}", describe(&r.change));
+/// The profiles that hold a block of ours the record does not know (a profile synced from a
+/// dotfiles repository, a record lost to an older trustrun's race), adopted into `record` so
+/// that undo takes them back (unless `dry_run`); and the files whose markers are not ours.
+#[cfg(unix)]
+fn adopt_unrecorded(
+    home: &Path,
+    record: &mut UserEnv,
+    lines: &dyn Fn(&Path, &str) -> bool,
+    dry_run: bool,
+) -> Result<(Vec<PathBuf>, Vec<anyhow::Error>)> {
+    let config = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
+    let mut found = Vec::new();
+    let mut left = Vec::new();
+    for target in targets::unix_targets(home, &config) {
+        if record.has_block(&target.path) {
+            continue;
         }
-        println!("(dry run: nothing was changed)");
-        return Ok(());
+        let is_ours = |line: &str| lines(&target.path, line);
+        match record.adopt_block(OWNER, &target.path, &is_ours, dry_run) {
+            Ok(true) => found.push(target.path),
+            Ok(false) => {}
+            Err(e) if e.downcast_ref::<LeftAlone>().is_some() => left.push(e),
+            Err(e) => return Err(e),
+        }
     }
+    Ok((found, left))
+}
+
+#[cfg(windows)]
+fn adopt_unrecorded(
+    _home: &Path,
+    _record: &mut UserEnv,
+    _lines: &dyn Fn(&Path, &str) -> bool,
+    _dry_run: bool,
+) -> Result<(Vec<PathBuf>, Vec<anyhow::Error>)> {
+    Ok((Vec::new(), Vec::new()))
+}
+
+fn undo(opts: &TrustOptions, dry_run: bool, out: &mut Deferred) -> Result<()> {
+    let home = home()?;
+    let lines = setup_lines(opts);
+    // A look first, without the lock: an undo with nothing to do creates nothing.
+    let mut record = UserEnv::read()?;
+    let (unrecorded, problems) = adopt_unrecorded(&home, &mut record, &lines, true)?;
+    if dry_run || (!record.has_owner(OWNER) && unrecorded.is_empty()) {
+        if !record.has_owner(OWNER) && unrecorded.is_empty() {
+            outln!(out => "trustrun setup is not in place; nothing to undo");
+        } else {
+            for r in record.changes().iter().rev().filter(|r| r.owner == OWNER) {
+                outln!(out => "would undo   {}", describe(&r.change));
+            }
+            for path in &unrecorded {
+                outln!(out => "would undo   block in {} (not in the record: found by its markers)", path.display());
+            }
+            outln!(out => "(dry run: nothing was changed)");
+        }
+        let left = problems.len();
+        for e in problems {
+            warn_or_fail(e)?;
+        }
+        return match left {
+            0 => Ok(()),
+            n => Err(left_alone_failure(n, "nothing was changed in them")),
+        };
+    }
+    // Locked from here, and read again: a setup that ran meanwhile is in it.
+    let mut record = UserEnv::open()?;
+    let (_, problems) = adopt_unrecorded(&home, &mut record, &lines, false)?;
     #[cfg(windows)]
     let store = &mut crate::user_env::Registry;
     #[cfg(not(windows))]
     let store = &mut crate::user_env::NoVariables;
-    for change in record.undo(store, OWNER, |_| true)? {
-        println!("undone       {}", describe(&change));
+    let undone = record.undo_each(store, OWNER, |_| true, &lines)?;
+    for change in &undone.done {
+        outln!(out => "undone       {}", describe(change));
     }
-    println!(
+    let left = problems.len() + undone.left.len();
+    for e in problems
+        .into_iter()
+        .chain(undone.left.into_iter().map(|(_, e)| e))
+    {
+        warn_or_fail(e)?;
+    }
+    if left > 0 {
+        return Err(left_alone_failure(
+            left,
+            "the rest is undone; run `trustrun setup --undo` again once they are fixed",
+        ));
+    }
+    outln!(out =>
         "trustrun setup is undone: new shells start without it (shells open now keep their values)."
     );
     Ok(())
@@ -267,8 +426,8 @@ fn describe(change: &crate::user_env::Change) -> String {
     }
 }
 
-fn refresh() -> Result<()> {
-    let record = UserEnv::open()?;
+fn refresh(out: &mut Deferred) -> Result<()> {
+    let record = UserEnv::read()?;
     let Some(root) = record.stable_bundle_cache() else {
         return Err(Failure::new(
             EXIT_FAILURE,
@@ -278,8 +437,8 @@ fn refresh() -> Result<()> {
     };
     let stable = stable_bundle::path(root);
     match stable_bundle::refresh_if_set_up(root)? {
-        Some(Refreshed::Written) => println!("refreshed  {}", stable.display()),
-        Some(Refreshed::Unchanged) => println!("unchanged  {} (up to date)", stable.display()),
+        Some(Refreshed::Written) => outln!(out => "refreshed  {}", stable.display()),
+        Some(Refreshed::Unchanged) => outln!(out => "unchanged  {} (up to date)", stable.display()),
         None => {
             return Err(Failure::new(
                 EXIT_FAILURE,

@@ -9,7 +9,7 @@ use crate::user_env::UserEnv;
 use crate::vars;
 
 pub fn doctor_line() -> String {
-    let record = match UserEnv::open() {
+    let record = match UserEnv::read() {
         Ok(r) => r,
         Err(e) => return format!("setup: {}", crate::failure::one_line(&e)),
     };

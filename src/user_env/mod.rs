@@ -14,7 +14,7 @@ pub mod block;
 mod files;
 
 #[cfg_attr(windows, allow(unused_imports))]
-pub use files::NoVariables;
+pub use files::{LeftAlone, LineCheck, NoVariables};
 
 use std::path::{Path, PathBuf};
 
@@ -111,10 +111,13 @@ pub enum Outcome {
     AlreadyThere,
 }
 
-/// The record of changes, and the file it lives in.
+/// The record of changes, and the file it lives in. Opened for changing (`open`), it holds the
+/// record's lock until dropped: runs of setup at the same time would otherwise each read the
+/// record, add their change and write it back, and all but the last change would be lost.
 pub struct UserEnv {
     path: PathBuf,
     changes: Vec<Recorded>,
+    lock: Option<RecordLock>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -125,6 +128,8 @@ struct RecordFile {
 
 const RECORD_VERSION: u32 = 1;
 const RECORD_NAME: &str = "user-env.json";
+/// Beside the record: held (`File::lock`) by every run that changes it, from read to last write.
+const LOCK_NAME: &str = "user-env.lock";
 
 /// The record file: trustrun's per-user data directory (next to the shims by default).
 pub fn record_path() -> Result<PathBuf> {
@@ -133,25 +138,39 @@ pub fn record_path() -> Result<PathBuf> {
         .context("no per-user data directory is known here, so changes to the user environment cannot be recorded")
 }
 
+/// What `UserEnv::undo_each` did: the changes taken back, and those left in the record with why.
+pub struct Undone {
+    pub done: Vec<Change>,
+    pub left: Vec<(Change, anyhow::Error)>,
+}
+
 impl UserEnv {
+    /// The record, locked for changing until the value is dropped.
     pub fn open() -> Result<UserEnv> {
         UserEnv::open_at(&record_path()?)
     }
 
+    /// The record, only to read: nothing is locked or created (`doctor`, `--dry-run`).
+    pub fn read() -> Result<UserEnv> {
+        UserEnv::read_at(&record_path()?)
+    }
+
     pub fn open_at(path: &Path) -> Result<UserEnv> {
-        let changes = match std::fs::read_to_string(path) {
-            Ok(text) => {
-                let file: RecordFile = serde_json::from_str(&text).with_context(|| {
-                    format!("{}: not a record of trustrun's changes", path.display())
-                })?;
-                file.changes
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-        };
+        let dir = path.parent().context("the record has no directory")?;
+        private_dir(dir)?;
+        let lock = RecordLock::take(&dir.join(LOCK_NAME))?;
         Ok(UserEnv {
             path: path.to_owned(),
-            changes,
+            changes: read_changes(path)?,
+            lock: Some(lock),
+        })
+    }
+
+    pub fn read_at(path: &Path) -> Result<UserEnv> {
+        Ok(UserEnv {
+            path: path.to_owned(),
+            changes: read_changes(path)?,
+            lock: None,
         })
     }
 
@@ -205,15 +224,37 @@ impl UserEnv {
     }
 
     /// Undoes the recorded changes of `owner` that `which` selects, newest first, and forgets
-    /// them. Returns what was undone. A change the user has since undone by hand is forgotten
-    /// without touching anything; a variable the user changed since is not put back.
+    /// them. Returns what was undone; the first change that could not be undone is the error
+    /// (the others are undone all the same, and it stays in the record).
+    #[cfg_attr(not(windows), allow(dead_code))]
     pub fn undo(
         &mut self,
         store: &mut dyn Store,
         owner: &str,
         which: impl Fn(&Change) -> bool,
     ) -> Result<Vec<Change>> {
-        let mut undone = Vec::new();
+        let undone = self.undo_each(store, owner, which, &|_, _| false)?;
+        match undone.left.into_iter().next() {
+            Some((_, e)) => Err(e),
+            None => Ok(undone.done),
+        }
+    }
+
+    /// `undo`, going on past a change that cannot be undone (a profile whose block `lines` does
+    /// not recognise, a file turned read-only): that one stays in the record, to be undone once
+    /// its problem is fixed. A change the user has since undone by hand is forgotten without
+    /// touching anything; a variable the user changed since is not put back.
+    pub fn undo_each(
+        &mut self,
+        store: &mut dyn Store,
+        owner: &str,
+        which: impl Fn(&Change) -> bool,
+        lines: LineCheck,
+    ) -> Result<Undone> {
+        let mut undone = Undone {
+            done: Vec::new(),
+            left: Vec::new(),
+        };
         let mut kept = Vec::new();
         let mut touched = false;
         for recorded in std::mem::take(&mut self.changes).into_iter().rev() {
@@ -221,8 +262,16 @@ impl UserEnv {
                 kept.push(recorded);
                 continue;
             }
-            touched |= undo_one(store, &recorded.change)?;
-            undone.push(recorded.change);
+            match undo_one(store, &recorded.change, lines) {
+                Ok(wrote) => {
+                    touched |= wrote;
+                    undone.done.push(recorded.change);
+                }
+                Err(e) => {
+                    undone.left.push((recorded.change.clone(), e));
+                    kept.push(recorded);
+                }
+            }
         }
         kept.reverse();
         self.changes = kept;
@@ -234,6 +283,9 @@ impl UserEnv {
     }
 
     fn save(&self) -> Result<()> {
+        if self.lock.is_none() {
+            anyhow::bail!("{}: opened only to read, not written", self.path.display());
+        }
         if self.changes.is_empty() {
             return match std::fs::remove_file(&self.path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -241,10 +293,6 @@ impl UserEnv {
                 }
                 _ => Ok(()),
             };
-        }
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
         }
         let file = RecordFile {
             version: RECORD_VERSION,
@@ -255,8 +303,161 @@ impl UserEnv {
     }
 }
 
+impl Drop for UserEnv {
+    /// A record left empty takes its lock file and directory with it (`--undo` leaves nothing
+    /// behind), unless something else lives there (the shims).
+    fn drop(&mut self) {
+        let Some(lock) = self.lock.take() else {
+            return;
+        };
+        if self.changes.is_empty() && cfg!(unix) {
+            // Removed while still held: a run waiting for it finds the name gone when it gets
+            // the lock, and takes a new one (`RecordLock::take`).
+            let _ = std::fs::remove_file(&lock.path);
+            if let Some(dir) = self.path.parent() {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+        drop(lock);
+    }
+}
+
+/// The record's changes, or none when there is no record. A record that is not a regular file
+/// of ours is refused: undo follows it to rewrite and delete files.
+fn read_changes(path: &Path) -> Result<Vec<Recorded>> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) => {
+            if !meta.is_file() {
+                anyhow::bail!(
+                    "{}: not a regular file; refusing to follow it",
+                    path.display()
+                );
+            }
+            if let Some(owner) = foreign_uid(&meta) {
+                anyhow::bail!(
+                    "{} belongs to uid {owner}, not to us; refusing to follow it",
+                    path.display()
+                );
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file: RecordFile = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a record of trustrun's changes", path.display()))?;
+    Ok(file.changes)
+}
+
+#[cfg(unix)]
+fn foreign_uid(meta: &std::fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    (meta.uid() != me).then_some(meta.uid())
+}
+
+#[cfg(windows)]
+fn foreign_uid(_meta: &std::fs::Metadata) -> Option<u32> {
+    None
+}
+
+/// The record's directory, trustrun's own: 0700, ours, writable by nobody else (another user
+/// who could write there could forge the record that `--undo` follows). Missing parents
+/// (`~/.local`, `~/.local/share`) are shared with other programs: 0755. A directory of ours
+/// that an older trustrun made under a permissive umask is made private again.
+#[cfg(unix)]
+fn private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    if let Some(parent) = dir.parent()
+        && !parent.exists()
+    {
+        files::shell_dir_builder()
+            .recursive(true)
+            .create(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            return Err(e).with_context(|| format!("cannot create {}", dir.display()));
+        }
+        _ => {}
+    }
+    let meta = std::fs::metadata(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    if !meta.is_dir() {
+        anyhow::bail!("{} is not a directory", dir.display());
+    }
+    if let Some(owner) = foreign_uid(&meta) {
+        anyhow::bail!(
+            "{} belongs to uid {owner}, not to us; refusing to keep trustrun's record there",
+            dir.display()
+        );
+    }
+    if meta.mode() & 0o077 != 0 {
+        crate::cache::set_mode(dir, 0o700)?;
+    }
+    Ok(())
+}
+
+#[cfg(windows)]
+fn private_dir(dir: &Path) -> Result<()> {
+    // Directories under the user's profile inherit an ACL that admits only the user, SYSTEM and
+    // administrators.
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
+}
+
+/// The record's lock: an exclusive `File::lock` on the lock file, released when dropped.
+struct RecordLock {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+impl RecordLock {
+    fn take(path: &Path) -> Result<RecordLock> {
+        let context = || format!("cannot lock {}", path.display());
+        loop {
+            let mut options = std::fs::OpenOptions::new();
+            options.read(true).write(true).create(true).truncate(false);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let file = options.open(path).with_context(context)?;
+            file.lock().with_context(context)?;
+            // The run before may have removed the file as it ended (`Drop for UserEnv`): a lock
+            // on a file no longer at the path shuts nobody else out.
+            if still_at(&file, path) {
+                return Ok(RecordLock {
+                    file,
+                    path: path.to_owned(),
+                });
+            }
+        }
+    }
+}
+
+impl Drop for RecordLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+#[cfg(unix)]
+fn still_at(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(windows)]
+fn still_at(_file: &std::fs::File, _path: &Path) -> bool {
+    // The lock file is never removed on Windows.
+    true
+}
+
 /// Undoes one change; whether the store was written.
-fn undo_one(store: &mut dyn Store, change: &Change) -> Result<bool> {
+fn undo_one(store: &mut dyn Store, change: &Change, lines: LineCheck) -> Result<bool> {
     match change {
         Change::PathEntryAdded {
             variable,
@@ -315,7 +516,7 @@ fn undo_one(store: &mut dyn Store, change: &Change) -> Result<bool> {
         | Change::BlockAdded { .. }
         | Change::FileWritten { .. }
         | Change::StableBundle { .. } => {
-            files::undo(change)?;
+            files::undo(change, lines)?;
             Ok(false)
         }
     }
@@ -555,6 +756,7 @@ mod tests {
         assert_eq!(store.1, 1, "the change is announced");
 
         // A second run finds it and records nothing more.
+        drop(env);
         let mut env = UserEnv::open_at(&record).unwrap();
         let again =
             env.prepend_path_entry(&mut store, "shim", Scope::UserRegistry, "Path", "/shims");
@@ -604,11 +806,13 @@ mod tests {
         env.prepend_path_entry(&mut store, "shim", Scope::UserRegistry, "Path", "/shims")
             .unwrap();
         assert_eq!(text(&store, "Path").unwrap(), "/shims");
+        drop(env);
         let mut env = UserEnv::open_at(&record).unwrap();
         env.undo(&mut store, "shim", |_| true).unwrap();
         assert_eq!(text(&store, "Path"), None);
 
         // The user added an entry after ours: undoing keeps theirs.
+        drop(env);
         let mut env = UserEnv::open_at(&record).unwrap();
         env.prepend_path_entry(&mut store, "shim", Scope::UserRegistry, "Path", "/shims")
             .unwrap();
@@ -651,6 +855,59 @@ mod tests {
             .unwrap();
         env.undo(&mut store, "setup", |_| true).unwrap();
         assert_eq!(text(&store, "SSL_CERT_FILE").unwrap(), "theirs.pem");
+    }
+
+    #[test]
+    fn changes_made_at_the_same_time_are_all_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = dir.path().join("trustrun").join("user-env.json");
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let record = record.clone();
+                std::thread::spawn(move || {
+                    let mut env = UserEnv::open_at(&record).unwrap();
+                    env.note_stable_bundle("setup", Path::new(&format!("/cache/{i}")))
+                        .unwrap();
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let env = UserEnv::read_at(&record).unwrap();
+        assert_eq!(env.changes().len(), 8, "{:?}", env.changes());
+    }
+
+    #[test]
+    fn a_record_emptied_takes_its_lock_and_directory_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir.path().join("trustrun");
+        let mut env = UserEnv::open_at(&own.join("user-env.json")).unwrap();
+        env.note_stable_bundle("setup", Path::new("/cache"))
+            .unwrap();
+        assert!(own.join(LOCK_NAME).exists());
+        let undone = env
+            .undo(&mut Map::default(), "setup", |c| {
+                !matches!(c, Change::StableBundle { .. })
+            })
+            .unwrap();
+        assert!(undone.is_empty());
+        drop(env);
+        assert!(own.join("user-env.json").exists(), "a change is left");
+        let mut env = UserEnv::open_at(&own.join("user-env.json")).unwrap();
+        env.changes.clear();
+        env.save().unwrap();
+        drop(env);
+        assert!(!own.exists(), "an empty record left its directory behind");
+    }
+
+    #[test]
+    fn a_record_opened_to_read_is_never_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = dir.path().join("trustrun").join("user-env.json");
+        let mut env = UserEnv::read_at(&record).unwrap();
+        assert!(env.note_stable_bundle("setup", Path::new("/c")).is_err());
+        assert!(!dir.path().join("trustrun").exists());
     }
 
     #[test]
