@@ -1,8 +1,12 @@
 //! The documentation's promises that code can check: the reference page's variable and exit-code
-//! tables are the code's tables.
+//! tables are the code's tables, its option tables are what `--help` lists, and every relative link
+//! in the README, CONTRIBUTING.md, BENCHMARKS.md and docs/ leads to a file and, for `#anchor`, to a
+//! heading there.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -118,5 +122,213 @@ fn the_documented_exit_codes_are_the_codes_in_use() {
     assert_eq!(
         rows, code,
         "docs/reference.md's exit-code table and failure::EXIT_CODES differ"
+    );
+}
+
+/// The long options `trustrun ARGS --help` lists, less `--help` and `--version`.
+fn help_options(args: &[&str]) -> BTreeSet<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_trustrun"))
+        .args(args)
+        .arg("--help")
+        .env_remove("TRUSTRUN_CONFIG")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "trustrun {args:?} --help failed");
+    let help = String::from_utf8(out.stdout).unwrap();
+    help.lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with('-'))
+        .filter_map(|l| {
+            long_options(l.split("  ").next().unwrap())
+                .into_iter()
+                .next()
+        })
+        .filter(|o| o != "--help" && o != "--version")
+        .collect()
+}
+
+/// Every `--name` in `text`.
+fn long_options(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("--") {
+        let name: String = rest[at + 2..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        if name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            found.push(format!("--{name}"));
+        }
+        rest = &rest[at + 2 + name.len()..];
+    }
+    found
+}
+
+/// The options the reference documents under `title`: the first cell of each table row.
+fn documented_options(text: &str, title: &str) -> BTreeSet<String> {
+    section(text, title)
+        .into_iter()
+        .filter(|l| l.starts_with("| `-"))
+        .flat_map(|l| long_options(&cells(l)[0]))
+        .collect()
+}
+
+#[test]
+fn the_reference_lists_each_commands_options_as_help_does() {
+    let text = reference();
+    let commands: &[(&[&str], &str)] = &[
+        (&[], "`trustrun PROGRAM`"),
+        (&["bundle"], "`trustrun bundle`"),
+        (&["env"], "`trustrun env`"),
+        (&["doctor"], "`trustrun doctor`"),
+        (&["setup"], "`trustrun setup`"),
+        (&["shim", "install"], "`trustrun shim install`"),
+        (&["shim", "list"], "`trustrun shim list`"),
+        (&["shim", "remove"], "`trustrun shim remove`"),
+        (&["config", "path"], "`trustrun config`"),
+        (&["config", "show"], "`trustrun config`"),
+        (&["config", "init"], "`trustrun config`"),
+        (&["completions"], "`trustrun completions`"),
+    ];
+    let mut differ = Vec::new();
+    for (args, title) in commands {
+        let help = help_options(args);
+        let documented = documented_options(&text, title);
+        if help != documented {
+            differ.push(format!(
+                "{title}: --help lists {help:?}, docs/reference.md {documented:?}"
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    // The check reads real tables: the run's own options are there.
+    assert!(documented_options(&text, "`trustrun PROGRAM`").contains("--ca"));
+}
+
+/// The pages that link to each other.
+fn pages() -> Vec<PathBuf> {
+    let mut pages = vec![
+        repo().join("README.md"),
+        repo().join("CONTRIBUTING.md"),
+        repo().join("BENCHMARKS.md"),
+    ];
+    let mut docs: Vec<PathBuf> = fs::read_dir(repo().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    pages.extend(docs);
+    pages
+}
+
+/// The targets of the inline links `[text](target)` on a line, outside code spans.
+fn link_targets(line: &str) -> Vec<String> {
+    let mut plain = String::new();
+    for (i, part) in line.split('`').enumerate() {
+        // Odd parts are inside code spans: a rough cut (a ``double`` span's inside counts as plain
+        // text), enough for links, which never sit inside one.
+        plain.push_str(if i % 2 == 0 { part } else { " " });
+    }
+    let mut targets = Vec::new();
+    let mut rest = plain.as_str();
+    while let Some(at) = rest.find("](") {
+        let after = &rest[at + 2..];
+        let end = after.find(')').unwrap_or(after.len());
+        let target = after[..end].split_whitespace().next().unwrap_or("");
+        targets.push(target.to_owned());
+        rest = &after[end..];
+    }
+    targets
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens.
+fn slug(title: &str) -> String {
+    title
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every anchor a page has, with GitHub's `-1`, `-2` for repeated headings.
+fn anchors(text: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    for (_, line) in prose(text) {
+        if let Some((_, title)) = heading(line) {
+            let base = slug(title);
+            let mut anchor = base.clone();
+            let mut n = 0;
+            while seen.contains(&anchor) {
+                n += 1;
+                anchor = format!("{base}-{n}");
+            }
+            seen.insert(anchor);
+        }
+    }
+    seen
+}
+
+#[test]
+fn every_relative_link_leads_to_a_file_and_heading() {
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for page in pages() {
+        let text = read(&page);
+        for (number, line) in prose(&text) {
+            for target in link_targets(line) {
+                if target.contains("://") || target.starts_with("mailto:") {
+                    continue;
+                }
+                checked += 1;
+                let (file, anchor) = match target.split_once('#') {
+                    Some((file, anchor)) => (file, Some(anchor)),
+                    None => (target.as_str(), None),
+                };
+                let at = format!(
+                    "{}:{number}: {target}",
+                    page.strip_prefix(repo()).unwrap().display()
+                );
+                let file = if file.is_empty() {
+                    page.clone()
+                } else {
+                    page.parent().unwrap().join(file)
+                };
+                if !file.exists() {
+                    broken.push(format!("{at}: no such file"));
+                    continue;
+                }
+                if let Some(anchor) = anchor
+                    && !anchors(&read(&file)).contains(anchor)
+                {
+                    broken.push(format!("{at}: no such heading"));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+    assert!(
+        checked > 50,
+        "only {checked} relative links found: the scan is broken"
+    );
+}
+
+#[test]
+fn the_link_check_sees_what_github_sees() {
+    assert_eq!(
+        slug("Make it permanent: `trustrun setup`"),
+        "make-it-permanent-trustrun-setup"
+    );
+    assert_eq!(slug("`trustrun PROGRAM`"), "trustrun-program");
+    assert_eq!(
+        link_targets("see [a](b.md#c), `[x](not-a-link)` and [d](../e.md)"),
+        ["b.md#c", "../e.md"]
+    );
+    assert_eq!(
+        anchors("# A\n```\n# not a heading\n```\n## A\n"),
+        BTreeSet::from(["a".to_owned(), "a-1".to_owned()])
     );
 }
