@@ -137,11 +137,12 @@ fn the_namespace_server_answers_only_inside_the_namespace() {
         }
         cmd.output().unwrap()
     };
+    // From the host the port is closed (curl's exit 7), or at worst some host service's: never
+    // this server.
     let outside = curl(false);
-    assert_eq!(
-        outside.status.code(),
-        Some(7),
-        "expected curl's connection refused from the host:\n{}",
+    assert!(
+        !outside.status.success() && server.answered() == 0,
+        "the namespace's server answered from the host:\n{}",
         output_text(&outside)
     );
     let inside = curl(true);
