@@ -17,6 +17,9 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
+// The private Debian 13 engine for the tests that build images (.ci/engine).
+pub mod engine;
+
 pub const ROOT_CN: &str = "Trustrun Test Corporate Root CA";
 
 /// A root, an intermediate (as Zscaler and friends use) and a leaf for 127.0.0.1 and localhost.
