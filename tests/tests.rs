@@ -20,6 +20,7 @@ mod doctor_limits;
 mod engine_smoke;
 mod env_and_config;
 mod env_eval;
+mod harbor;
 mod inputs;
 mod install;
 mod mistakes;
