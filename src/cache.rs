@@ -24,7 +24,7 @@ pub fn preferred_dir() -> Result<PathBuf> {
         may_create(&dir)?;
         return Ok(dir);
     }
-    let default = crate::user_dirs::cache()
+    let default = crate::util::user_dirs::cache()
         .context("no per-user cache directory is known here (set TRUSTRUN_CACHE_DIR)")?;
     if in_a_home_of_ours(&default).is_ok() && may_create(&default).is_ok() {
         return Ok(default);

@@ -31,7 +31,7 @@ pub fn is_bundle_stem(stem: &str) -> bool {
 
 /// A bundle's name: the first 32 hex digits of the SHA-256 of its text.
 pub fn bundle_stem(text: &[u8]) -> String {
-    crate::digest::hex(&Sha256::digest(text)[..16])
+    crate::util::digest::hex(&Sha256::digest(text)[..16])
 }
 
 /// Whether `path` is a bundle in a trustrun cache (`<cache>/bundles/<32 hex>.pem` or its public

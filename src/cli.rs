@@ -580,7 +580,7 @@ fn bundle_command(opts: &TrustOptions, output: Option<PathBuf>) -> Result<()> {
             ];
             if std::iter::once(prepared.bundle.clone())
                 .chain(copies.into_iter().flatten())
-                .any(|b| crate::file_id::same_file(&b, &out))
+                .any(|b| crate::util::file_id::same_file(&b, &out))
             {
                 return Err(Failure::usage(format!(
                     "--output {}: that is trustrun's bundle itself; nothing to copy",

@@ -72,7 +72,7 @@ pub fn path() -> Option<PathBuf> {
 
 /// `path` for a `TRUSTRUN_CONFIG` value already read (`settings::EnvironmentOptions`).
 pub fn path_from(variable: Option<&OsStr>) -> Option<PathBuf> {
-    crate::user_dirs::config_file(variable)
+    crate::util::user_dirs::config_file(variable)
 }
 
 /// The config in effect, given the value of `TRUSTRUN_CONFIG`: empty when there is no file. A

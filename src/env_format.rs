@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::failure::Failure;
 use crate::plan::EnvPlan;
-use crate::shell::{Shell, fish_quote, powershell_quote, sh_quote};
+use crate::util::shell::{Shell, fish_quote, powershell_quote, sh_quote};
 use crate::vars;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -59,7 +59,7 @@ pub fn corporate_only(opts: &TrustOptions, output: Option<&Path>) -> Result<()> 
     if opts.verbose {
         eprintln!(
             "trustrun: exported {}",
-            crate::text::count(roots.len(), "corporate root")
+            crate::util::text::count(roots.len(), "corporate root")
         );
     }
     Ok(())

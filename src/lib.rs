@@ -18,7 +18,6 @@
 //! Beside the pipeline: `doctor` (reports on trust and hosts), `export` (`bundle --output`,
 //! `--corporate-only`), `failure` (errors and exit codes), `vars` (every variable, named once).
 
-mod authority;
 pub(crate) mod bundle;
 pub(crate) mod cache;
 pub(crate) mod cache_layout;
@@ -28,18 +27,15 @@ mod cli;
 pub(crate) mod config;
 mod config_init;
 pub(crate) mod containers;
-pub mod digest;
 pub(crate) mod doctor;
 pub(crate) mod env_format;
 mod export;
 pub mod failure;
-mod file_id;
 pub(crate) mod input_file;
 pub(crate) mod launch;
 pub(crate) mod locate;
 pub(crate) mod options;
 pub(crate) mod os_store;
-pub(crate) mod output;
 pub(crate) mod path_escape;
 pub(crate) mod plan;
 pub(crate) mod prepare;
@@ -49,7 +45,6 @@ pub(crate) mod python_support;
 pub(crate) mod run;
 pub(crate) mod settings;
 pub(crate) mod setup;
-pub(crate) mod shell;
 pub(crate) mod shim;
 pub(crate) mod shim_manifest;
 mod shim_names;
@@ -57,11 +52,13 @@ pub(crate) mod shim_shadow;
 pub(crate) mod sources;
 pub(crate) mod stable_bundle;
 mod suggest;
-pub(crate) mod text;
 pub(crate) mod truststore;
-mod user_dirs;
 pub(crate) mod user_env;
+pub(crate) mod util;
 pub mod vars;
+
+// Paths the integration tests name.
+pub use util::digest;
 
 use std::process::ExitCode;
 
@@ -70,7 +67,7 @@ pub fn main() -> ExitCode {
     match cli::dispatch(std::env::args_os().collect()) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of our output went away (`| head`): it wanted no more, so no error.
-        Err(err) if output::is_closed_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if util::output::is_closed_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("trustrun: {}", failure::one_line(&err));
             ExitCode::from(failure::exit_code_of(&err))

@@ -40,7 +40,7 @@ impl fmt::Display for PathVerdict {
 /// (or all, with `all`).
 pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, PathVerdict)> {
     // Hardlinks share an identity; copies are caught by the shim directory marker.
-    let me = crate::file_id::FileId::current_exe();
+    let me = crate::util::file_id::FileId::current_exe();
     let mut out = Vec::new();
     for dir in search_path() {
         // Read only where the marker is: most PATH directories cost one failed stat here.

@@ -91,13 +91,13 @@ fn prepare_in(
             for (origin, n) in &built.counts {
                 eprintln!(
                     "trustrun: {} from {origin}",
-                    crate::text::count(*n, "certificate")
+                    crate::util::text::count(*n, "certificate")
                 );
             }
             eprintln!(
                 "trustrun: wrote {} ({})",
                 bundle.path.display(),
-                crate::text::count(built.certs.len(), "distinct certificate")
+                crate::util::text::count(built.certs.len(), "distinct certificate")
             );
         }
     } else if opts.verbose {

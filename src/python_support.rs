@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
 use crate::cache;
-use crate::digest::hex;
+use crate::util::digest::hex;
 
 /// The sources live in `shims/python/` so they can be read, linted and tested as Python.
 pub const SITECUSTOMIZE: &str = include_str!("../shims/python/sitecustomize.py");

@@ -14,8 +14,8 @@ use anyhow::{Context, Result};
 
 use crate::failure::{EXIT_FAILURE, Failure};
 use crate::locate;
-use crate::shell::Shell;
 use crate::shim_manifest::{Entry, Kind, Manifest, SHIM_MARKER};
+use crate::util::shell::Shell;
 
 pub const DEFAULT_NAMES: &[&str] = &["python", "python3", "pip", "pip3", "harbor"];
 
@@ -25,13 +25,13 @@ const CMD_TEMPLATE: &str = include_str!("../shims/windows/shim.cmd");
 
 /// `TRUSTRUN_SHIM_DIR`, else `shims` in the platform's per-user data directory.
 pub fn default_dir() -> Result<PathBuf> {
-    crate::user_dirs::shims()
+    crate::util::user_dirs::shims()
         .context("no per-user data directory is known here (use --dir or TRUSTRUN_SHIM_DIR)")
 }
 
 fn file_digest(path: &Path) -> Option<String> {
     let bytes = fs::read(path).ok()?;
-    Some(crate::digest::sha256_hex(&bytes))
+    Some(crate::util::digest::sha256_hex(&bytes))
 }
 
 fn validate(name: &str) -> Result<(), Failure> {
@@ -71,7 +71,7 @@ fn current_exe() -> Result<PathBuf> {
 }
 
 // Re-exported for callers that name it here.
-pub(crate) use crate::file_id::same_file;
+pub(crate) use crate::util::file_id::same_file;
 
 /// Whether the file at `path` is one of our shims: a link to this trustrun, a symlink the
 /// manifest lists, or a file whose content is what the manifest says we wrote.

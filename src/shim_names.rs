@@ -15,7 +15,7 @@ const ONLY_WHEN_PRESENT: &[(&str, &str)] = &[(
 
 /// The default set (python python3 pip pip3 harbor), less the optional ones not on PATH, each
 /// skipped one said on stdout with what it is.
-pub fn defaults(all: &[&str]) -> Result<Vec<String>, crate::output::OutputError> {
+pub fn defaults(all: &[&str]) -> Result<Vec<String>, crate::util::output::OutputError> {
     let mut names = Vec::new();
     for name in all {
         match ONLY_WHEN_PRESENT.iter().find(|(n, _)| n == name) {

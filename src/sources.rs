@@ -144,7 +144,7 @@ impl Inputs {
                 }
             }
         }
-        crate::digest::hex(&h.finalize()[..16])
+        crate::util::digest::hex(&h.finalize()[..16])
     }
 }
 

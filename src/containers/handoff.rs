@@ -138,7 +138,7 @@ fn engines_dir(root: &Path) -> PathBuf {
 /// Records `engine` (one small file per engine, named by its content: a `stat` when known).
 fn record(root: &Path, engine: &Engine) -> Result<()> {
     let text = serde_json::to_vec(engine).context("cannot record the engine")?;
-    let digest = crate::digest::sha256_hex(&text);
+    let digest = crate::util::digest::sha256_hex(&text);
     let file = engines_dir(root).join(format!("{}.json", &digest[..16]));
     if fs::metadata(&file).is_ok_and(|m| m.is_file()) {
         return Ok(());

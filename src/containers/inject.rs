@@ -100,7 +100,7 @@ pub fn loopback_proxy_rewritten(value: &str) -> Option<String> {
         Some((u, h)) => (Some(u), h),
         None => (None, authority),
     };
-    let (host, port) = crate::authority::split_host_port(hostport).ok()?;
+    let (host, port) = crate::util::authority::split_host_port(hostport).ok()?;
     let port = port.map(|p| format!(":{p}")).unwrap_or_default();
     if host.contains(',') || !super::engine::is_loopback_name(&host.to_ascii_lowercase()) {
         return None;

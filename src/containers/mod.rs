@@ -431,7 +431,7 @@ fn rewrite_compose(
     let copy = handoff::handoff_copy(setup.root, setup.bundle, &engine)?;
     let doc = compose::override_file(version.as_deref(), &per_service, &copy);
     let content = serde_json::to_vec_pretty(&doc)?;
-    let digest = crate::digest::sha256_hex(&content);
+    let digest = crate::util::digest::sha256_hex(&content);
     let file = setup
         .root
         .join("containers")

@@ -61,7 +61,7 @@ impl Parsed<'_> {
             self_signed: self.subject_raw() == self.issuer_raw(),
             not_after: rfc3339(not_after),
             expired: not_after < now,
-            sha256: crate::digest::sha256_hex(der),
+            sha256: crate::util::digest::sha256_hex(der),
         }
     }
 }

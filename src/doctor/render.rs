@@ -34,7 +34,7 @@ fn unwrapped(r: &Report, verbose: bool) -> String {
                 o,
                 "  bundle: {} ({}, written {age})",
                 path.display(),
-                crate::text::count(b.certificates, "certificate")
+                crate::util::text::count(b.certificates, "certificate")
             );
         }
         (None, _) => {

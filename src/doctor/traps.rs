@@ -214,7 +214,7 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
                 Head::Assignment,
                 format!(
                     " ({}) {}",
-                    crate::text::count(found.len(), "certificate"),
+                    crate::util::text::count(found.len(), "certificate"),
                     findings.join("; it ")
                 ),
             ),
@@ -225,7 +225,10 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
         false,
         said(
             Head::Assignment,
-            format!(" ({})", crate::text::count(found.len(), "certificate")),
+            format!(
+                " ({})",
+                crate::util::text::count(found.len(), "certificate")
+            ),
         ),
     )
 }

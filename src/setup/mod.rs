@@ -17,11 +17,11 @@ use anyhow::{Context, Result};
 use crate::failure::{EXIT_FAILURE, Failure};
 use crate::options::TrustOptions;
 use crate::outln;
-use crate::output::{Deferred, OutputError};
 use crate::stable_bundle::{self, Refreshed, SetupInputs};
 use crate::user_env::{LeftAlone, UserEnv};
 #[cfg(windows)]
 use crate::user_env::{Scope, Store};
+use crate::util::output::{Deferred, OutputError};
 
 /// The owner of setup's changes in the user-environment record (`shim` owns its own).
 const OWNER: &str = "setup";

@@ -106,7 +106,7 @@ pub fn launch_agent(values: &Values) -> Result<String> {
         };
         script.push_str(&format!(
             "/bin/launchctl setenv {name} {}; ",
-            crate::shell::sh_quote(value)
+            crate::util::shell::sh_quote(value)
         ));
     }
     let xml = |t: &str| {
@@ -249,9 +249,9 @@ fn value_in(syntax: Syntax, name: &str, line: &str) -> Option<PathBuf> {
 
 fn quote(syntax: Syntax, value: &str) -> String {
     match syntax {
-        Syntax::Sh => crate::shell::sh_quote(value),
-        Syntax::Fish => crate::shell::fish_quote(value),
-        Syntax::PowerShell => crate::shell::powershell_quote(value),
+        Syntax::Sh => crate::util::shell::sh_quote(value),
+        Syntax::Fish => crate::util::shell::fish_quote(value),
+        Syntax::PowerShell => crate::util::shell::powershell_quote(value),
         Syntax::EnvironmentD => value.to_owned(),
     }
 }

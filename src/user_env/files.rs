@@ -432,7 +432,7 @@ pub(super) fn undo(change: &Change, lines: LineCheck) -> Result<()> {
 
 fn digest(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    crate::digest::hex(&Sha256::digest(bytes))
+    crate::util::digest::hex(&Sha256::digest(bytes))
 }
 
 /// A text file of the user's (a shell profile) as found before anything is written.

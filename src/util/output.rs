@@ -68,13 +68,13 @@ impl Deferred {
 /// through a `Deferred` instead, which keeps the error for later.
 #[macro_export]
 macro_rules! outln {
-    () => { $crate::output::write(format_args!("\n")) };
+    () => { $crate::util::output::write(format_args!("\n")) };
     ($sink:ident => $($arg:tt)*) => { $sink.line(format_args!($($arg)*)) };
-    ($($arg:tt)*) => { $crate::output::write(format_args!("{}\n", format_args!($($arg)*))) };
+    ($($arg:tt)*) => { $crate::util::output::write(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
 /// `print!` that returns an `OutputError` instead of panicking.
 #[macro_export]
 macro_rules! out {
-    ($($arg:tt)*) => { $crate::output::write(format_args!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::util::output::write(format_args!($($arg)*)) };
 }
