@@ -85,7 +85,7 @@ fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
     if bytes.is_empty() || cache_layout::bundle_stem(&bytes) != stem {
         return None;
     }
-    let _ = cache::write_atomic(index, entry(name, &path).as_bytes());
+    let _ = crate::util::fs::write_atomic(index, entry(name, &path).as_bytes());
     Some(path)
 }
 
@@ -105,9 +105,10 @@ fn write(bundles: &Path, gathered: &Gathered, index: &Path) -> Result<PathBuf> {
     // (which is how a stale index entry can lead here): then it is written again.
     let intact = fs::read(&path).is_ok_and(|existing| existing == text.as_bytes());
     if !intact {
-        cache::write_atomic(&path, text.as_bytes()).context("cannot write the CA bundle")?;
+        crate::util::fs::write_atomic(&path, text.as_bytes())
+            .context("cannot write the CA bundle")?;
     }
-    cache::write_atomic(index, entry(&name, &path).as_bytes())
+    crate::util::fs::write_atomic(index, entry(&name, &path).as_bytes())
         .context("cannot write the bundle index")?;
     Ok(path)
 }

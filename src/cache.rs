@@ -42,7 +42,7 @@ pub fn preferred_dir() -> Result<PathBuf> {
 /// The cache under the home directory of our passwd entry, whatever `HOME` says.
 #[cfg(unix)]
 fn own_cache_dir() -> Option<PathBuf> {
-    let home = passwd_home(unsafe { libc::geteuid() })?;
+    let home = crate::util::unix::passwd_home(crate::util::unix::euid())?;
     let base = if cfg!(target_os = "macos") {
         home.join("Library").join("Caches")
     } else {
@@ -56,23 +56,6 @@ fn own_cache_dir() -> Option<PathBuf> {
     None
 }
 
-/// The home directory of `uid` in the passwd database (getpwuid_r: not the environment).
-#[cfg(unix)]
-fn passwd_home(uid: libc::uid_t) -> Option<PathBuf> {
-    use std::ffi::CStr;
-    use std::os::unix::ffi::OsStrExt;
-
-    let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut found: *mut libc::passwd = std::ptr::null_mut();
-    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut found) };
-    if rc != 0 || found.is_null() || pwd.pw_dir.is_null() {
-        return None;
-    }
-    let dir = unsafe { CStr::from_ptr(pwd.pw_dir) };
-    Some(PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())))
-}
-
 /// A default cache below `HOME` is only ours to use when `HOME` is ours.
 #[cfg(unix)]
 fn in_a_home_of_ours(dir: &Path) -> Result<()> {
@@ -84,7 +67,7 @@ fn in_a_home_of_ours(dir: &Path) -> Result<()> {
         return Ok(());
     }
     let owner = fs::metadata(&home).map(|m| m.uid()).unwrap_or(u32::MAX);
-    let me = unsafe { libc::geteuid() };
+    let me = crate::util::unix::euid();
     if owner != me {
         bail!(
             "home directory {} belongs to uid {owner}, not to us (uid {me})",
@@ -104,7 +87,7 @@ fn in_a_home_of_ours(_dir: &Path) -> Result<()> {
 #[cfg(unix)]
 fn may_create(dir: &Path) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
-    let me = unsafe { libc::geteuid() };
+    let me = crate::util::unix::euid();
     for ancestor in dir.ancestors() {
         let Ok(meta) = fs::symlink_metadata(ancestor) else {
             continue;
@@ -159,7 +142,7 @@ pub fn fallback_dir() -> Result<PathBuf> {
         .tempdir()
         .context("cannot create a temporary directory")?
         .keep();
-    set_mode(&fresh, 0o700)?;
+    crate::util::fs::set_mode(&fresh, 0o700)?;
     ensure_private(&fresh)?;
     Ok(fresh)
 }
@@ -171,7 +154,7 @@ fn is_private(dir: &Path) -> bool {
 
 #[cfg(unix)]
 fn fallback_name() -> String {
-    format!("trustrun-{}", unsafe { libc::geteuid() })
+    format!("trustrun-{}", crate::util::unix::euid())
 }
 
 #[cfg(windows)]
@@ -194,7 +177,7 @@ pub fn ensure_private(dir: &Path) -> Result<()> {
                 .create(dir)
                 .with_context(|| format!("cannot create cache directory {}", dir.display()))?;
             // The mode given to mkdir is masked by the umask: set it outright.
-            set_mode(dir, 0o700)?;
+            crate::util::fs::set_mode(dir, 0o700)?;
             fs::symlink_metadata(dir)
                 .with_context(|| format!("cannot read cache directory {}", dir.display()))?
         }
@@ -203,7 +186,7 @@ pub fn ensure_private(dir: &Path) -> Result<()> {
                 .with_context(|| format!("cannot read cache directory {}", dir.display()));
         }
     };
-    let me = unsafe { libc::geteuid() };
+    let me = crate::util::unix::euid();
     // A link planted by someone else (in /tmp, say) could be pointed elsewhere at any time; a
     // link of our own (a cache moved to another disk) is followed.
     let meta = if meta.file_type().is_symlink() {
@@ -272,7 +255,7 @@ pub fn private_subdir(root: &Path, name: &str) -> Result<PathBuf> {
                     return Err(e).with_context(|| format!("cannot create {}", dir.display()));
                 }
             }
-            set_mode(&dir, 0o700)?;
+            crate::util::fs::set_mode(&dir, 0o700)?;
             fs::symlink_metadata(&dir).with_context(|| format!("cannot read {}", dir.display()))?
         }
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
@@ -280,7 +263,7 @@ pub fn private_subdir(root: &Path, name: &str) -> Result<PathBuf> {
     if !meta.is_dir() {
         bail!("{} is not a directory", dir.display());
     }
-    let me = unsafe { libc::geteuid() };
+    let me = crate::util::unix::euid();
     if meta.uid() != me {
         bail!(
             "{} belongs to uid {}, not to us (uid {me}); refusing to use it",
@@ -289,7 +272,7 @@ pub fn private_subdir(root: &Path, name: &str) -> Result<PathBuf> {
         );
     }
     if meta.mode() & 0o077 != 0 {
-        set_mode(&dir, 0o700)?;
+        crate::util::fs::set_mode(&dir, 0o700)?;
     }
     Ok(dir)
 }
@@ -302,19 +285,6 @@ pub fn private_subdir(root: &Path, name: &str) -> Result<PathBuf> {
         bail!("{} is not a directory", dir.display());
     }
     Ok(dir)
-}
-
-/// Sets `path`'s permission bits outright, whatever the umask.
-#[cfg(unix)]
-pub fn set_mode(path: &Path, mode: u32) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(mode))
-        .with_context(|| format!("cannot set the mode of {}", path.display()))
-}
-
-#[cfg(windows)]
-pub fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
-    Ok(())
 }
 
 /// What a file looked like when we wrote or last verified it: size, modification time, and on
@@ -371,60 +341,5 @@ impl Stamp {
             ino: parts.next()?.parse().ok()?,
         };
         parts.next().is_none().then_some(stamp)
-    }
-}
-
-/// Creates `dir` and any missing parents with mode 0700 (the umask can only narrow it), so a
-/// directory of the cache is never group- or world-writable, whatever the umask.
-pub fn create_private_dirs(dir: &Path) -> Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
-        .with_context(|| format!("cannot create {}", dir.display()))
-}
-
-/// Writes `contents` to `path` atomically (mode 0600): readers see the old file, no file, or the
-/// whole new one. A concurrent writer of the same content-addressed path may win the race; that
-/// is success too.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    write_atomic_mode(path, contents, 0o600)
-}
-
-/// `write_atomic` with the file's mode given: set on the open file before it gets its name, so
-/// the name never shows a file with the umask's mode.
-pub fn write_atomic_mode(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
-    use std::io::Write;
-
-    let dir = path
-        .parent()
-        .context("a cache file has no parent directory")?;
-    create_private_dirs(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(fs::Permissions::from_mode(mode))
-            .with_context(|| format!("cannot write in {}", dir.display()))?;
-    }
-    #[cfg(windows)]
-    let _ = mode;
-    tmp.write_all(contents)
-        .and_then(|_| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    match tmp.persist(path) {
-        Ok(_) => Ok(()),
-        // Windows refuses to replace a file another process has open; ours is identical.
-        Err(_) if fs::read(path).is_ok_and(|existing| existing == contents) => Ok(()),
-        Err(e) => Err(e.error).with_context(|| format!("cannot write {}", path.display())),
     }
 }

@@ -37,7 +37,7 @@ pub fn init() -> Result<()> {
         .ok_or_else(|| Failure::usage("no config directory is known here (set TRUSTRUN_CONFIG)"))?;
     if let Some(dir) = path.parent() {
         // 0700 whatever the umask: the config names what is trusted.
-        crate::cache::create_private_dirs(dir)?;
+        crate::util::fs::create_dirs(dir, 0o700)?;
     }
     // create_new: an existing config is the user's, never overwritten.
     let mut file = match std::fs::OpenOptions::new()

@@ -46,7 +46,7 @@ pub fn ensure(root: &Path) -> Result<PathBuf> {
         if std::fs::read(&path).is_ok_and(|have| have == text.as_bytes()) {
             continue;
         }
-        cache::write_atomic(&path, text.as_bytes())
+        crate::util::fs::write_atomic(&path, text.as_bytes())
             .context("cannot write the python support directory")?;
     }
     Ok(dir)

@@ -139,7 +139,9 @@ pub fn install(req: InstallRequest) -> Result<()> {
         validate(n)?;
     }
     let exe = current_exe()?;
-    create_shim_dir(&dir)?;
+    // 0755: a directory on PATH that others could write to would let them plant a `python`
+    // of their own.
+    crate::util::fs::create_dirs(&dir, 0o755)?;
     let dir = dunce::canonicalize(&dir).unwrap_or(dir);
     sweep_removed(&dir);
     let mut manifest = Manifest::read(&dir);
@@ -332,21 +334,6 @@ fn create(tmp: &Path, _kind: Kind, exe: &Path, name: &str) -> Result<Kind> {
 #[cfg(not(windows))]
 fn remove_shim_file(path: &Path) -> std::io::Result<()> {
     fs::remove_file(path)
-}
-
-/// Creates the shim directory (and missing parents) 0755 whatever the umask: a directory on
-/// PATH that others could write to would let them plant a `python` of their own.
-fn create_shim_dir(dir: &Path) -> Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o755);
-    }
-    builder
-        .create(dir)
-        .with_context(|| format!("cannot create {}", dir.display()))
 }
 
 /// Suffix of a shim moved aside because Windows would not delete it yet.

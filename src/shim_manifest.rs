@@ -95,7 +95,7 @@ impl Manifest {
                 e.digest
             ));
         }
-        crate::cache::write_atomic(&dir.join(SHIM_MARKER), text.as_bytes())
+        crate::util::fs::write_atomic(&dir.join(SHIM_MARKER), text.as_bytes())
     }
 }
 

@@ -28,7 +28,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::bundle;
-use crate::cache::{self, Stamp};
+use crate::cache::Stamp;
 use crate::failure::PrepareError;
 use crate::sources::Inputs;
 
@@ -65,11 +65,11 @@ fn refresh(root: &Path, bundle: &Path) -> Result<PathBuf> {
             stable.display()
         );
     }
-    cache::write_atomic_mode(&stable, &text, MODE)
+    crate::util::fs::write_atomic_mode(&stable, &text, MODE)
         .with_context(|| format!("cannot write {}", stable.display()))?;
     let meta =
         fs::metadata(&stable).with_context(|| format!("cannot read {}", stable.display()))?;
-    cache::write_atomic(
+    crate::util::fs::write_atomic(
         &source,
         format!("{name} {}\n", Stamp::of(&meta).to_text()).as_bytes(),
     )
@@ -91,18 +91,7 @@ fn up_to_date(stable: &Path, source: &Path, name: &str) -> bool {
     recorded_name == name
         && Stamp::parse(stamp) == Some(Stamp::of(&meta))
         && meta.len() > 0
-        && has_mode(&meta)
-}
-
-#[cfg(unix)]
-fn has_mode(meta: &fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o7777 == MODE
-}
-
-#[cfg(windows)]
-fn has_mode(_meta: &fs::Metadata) -> bool {
-    true
+        && crate::util::fs::has_mode(&meta, MODE)
 }
 
 /// The setup record's name in the cache root: setup's sources, read by every run.
@@ -150,7 +139,8 @@ pub enum Refreshed {
 pub fn install(root: &Path, inputs: &SetupInputs) -> Result<Refreshed> {
     let refreshed = refresh_with(root, inputs)?;
     let text = serde_json::to_vec_pretty(inputs).context("cannot record setup's inputs")?;
-    cache::write_atomic(&root.join(INPUTS_NAME), &text).context("cannot record setup's inputs")?;
+    crate::util::fs::write_atomic(&root.join(INPUTS_NAME), &text)
+        .context("cannot record setup's inputs")?;
     Ok(refreshed)
 }
 

@@ -107,7 +107,7 @@ pub fn handoff_copy(root: &Path, file: &Path, engine: &Engine) -> Result<PathBuf
         }
         _ => {}
     }
-    cache::write_atomic_mode(&copy, &text, MODE)
+    crate::util::fs::write_atomic_mode(&copy, &text, MODE)
         .with_context(|| format!("cannot write {}", copy.display()))?;
     clean(&dir, &copy, &|| mounted_names(root));
     Ok(copy)
@@ -115,19 +115,9 @@ pub fn handoff_copy(root: &Path, file: &Path, engine: &Engine) -> Result<PathBuf
 
 /// Whether the copy is exactly `text` with its mode.
 fn intact(copy: &Path, meta: &fs::Metadata, text: &[u8]) -> bool {
-    has_mode(meta) && meta.len() == text.len() as u64 && fs::read(copy).is_ok_and(|c| c == text)
-}
-
-#[cfg(unix)]
-fn has_mode(meta: &fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o7777 == MODE
-}
-
-/// Windows files take their directory's ACL; there is no mode to compare.
-#[cfg(windows)]
-fn has_mode(_meta: &fs::Metadata) -> bool {
-    true
+    crate::util::fs::has_mode(meta, MODE)
+        && meta.len() == text.len() as u64
+        && fs::read(copy).is_ok_and(|c| c == text)
 }
 
 /// The engine records' directory.
@@ -143,7 +133,8 @@ fn record(root: &Path, engine: &Engine) -> Result<()> {
     if fs::metadata(&file).is_ok_and(|m| m.is_file()) {
         return Ok(());
     }
-    cache::write_atomic(&file, &text).with_context(|| format!("cannot write {}", file.display()))
+    crate::util::fs::write_atomic(&file, &text)
+        .with_context(|| format!("cannot write {}", file.display()))
 }
 
 /// The engines copies were handed to.

@@ -438,7 +438,7 @@ fn rewrite_compose(
         .join("compose")
         .join(format!("trustrun-{}.yml", &digest[..16]));
     if std::fs::read(&file).ok().as_deref() != Some(content.as_slice()) {
-        crate::cache::write_atomic(&file, &content)?;
+        crate::util::fs::write_atomic(&file, &content)?;
     }
     let mut new = args[..sub_at].to_vec();
     new.extend(file_options);

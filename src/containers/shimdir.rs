@@ -35,8 +35,8 @@ pub fn ensure(root: &Path) -> Result<Option<PathBuf>> {
     let exe = fs::canonicalize(&exe).unwrap_or(exe);
     let marker = dir.join(SHIM_MARKER);
     if !marker.is_file() {
-        crate::cache::create_private_dirs(&dir)?;
-        crate::cache::write_atomic(
+        crate::util::fs::create_dirs(&dir, 0o700)?;
+        crate::util::fs::write_atomic(
             &marker,
             b"# trustrun: the container engine shims it puts first on the PATH of the programs it runs.\n",
         )?;

@@ -260,13 +260,7 @@ fn read_in_background<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiv
 /// Kills the probe and whatever it started (it leads its own process group), then reaps it.
 fn kill_all(child: &mut std::process::Child) {
     #[cfg(unix)]
-    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
-        // SAFETY: kill(2) with a negative pid signals that process group only; it is the group
-        // the child was started in, so nothing else is touched.
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
-        }
-    }
+    crate::util::unix::kill_group(child.id());
     let _ = child.kill();
     let _ = child.wait();
 }

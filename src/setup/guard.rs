@@ -14,7 +14,7 @@ pub fn home_is_ours(home: &Path) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(home)
         .with_context(|| format!("cannot read the home directory {}", home.display()))?;
-    let me = euid();
+    let me = crate::util::unix::euid();
     if meta.uid() != me {
         anyhow::bail!(
             "the home directory {} belongs to uid {}, not to us (uid {me}): run `trustrun setup` as that user (under sudo, not with -E)",
@@ -38,7 +38,7 @@ pub fn home_is_ours(_home: &Path) -> Result<()> {
 #[cfg(unix)]
 pub fn stable_path_is_safe(root: &Path) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
-    let me = euid();
+    let me = crate::util::unix::euid();
     let mut above: Vec<&Path> = root.ancestors().skip(1).collect();
     // The directories the path leads through when it holds a symbolic link, too.
     let real = std::fs::canonicalize(root).ok();
@@ -72,10 +72,4 @@ pub fn stable_path_is_safe(root: &Path) -> Result<()> {
 pub fn stable_path_is_safe(_root: &Path) -> Result<()> {
     // The cache is under the user's profile, whose ACL admits only the user and administrators.
     Ok(())
-}
-
-#[cfg(unix)]
-fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
 }

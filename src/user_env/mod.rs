@@ -299,7 +299,7 @@ impl UserEnv {
             changes: self.changes.clone(),
         };
         let text = serde_json::to_string_pretty(&file)?;
-        crate::cache::write_atomic(&self.path, text.as_bytes())
+        crate::util::fs::write_atomic(&self.path, text.as_bytes())
     }
 }
 
@@ -353,8 +353,7 @@ fn read_changes(path: &Path) -> Result<Vec<Recorded>> {
 #[cfg(unix)]
 fn foreign_uid(meta: &std::fs::Metadata) -> Option<u32> {
     use std::os::unix::fs::MetadataExt;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
+    let me = crate::util::unix::euid();
     (meta.uid() != me).then_some(meta.uid())
 }
 
@@ -373,10 +372,7 @@ fn private_dir(dir: &Path) -> Result<()> {
     if let Some(parent) = dir.parent()
         && !parent.exists()
     {
-        files::shell_dir_builder()
-            .recursive(true)
-            .create(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
+        crate::util::fs::create_dirs(parent, files::SHELL_DIR_MODE)?;
     }
     match std::fs::DirBuilder::new().mode(0o700).create(dir) {
         Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
@@ -395,7 +391,7 @@ fn private_dir(dir: &Path) -> Result<()> {
         );
     }
     if meta.mode() & 0o077 != 0 {
-        crate::cache::set_mode(dir, 0o700)?;
+        crate::util::fs::set_mode(dir, 0o700)?;
     }
     Ok(())
 }
