@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::vars;
+use crate::settings::vars;
 
 /// Where the cache should be: `TRUSTRUN_CACHE_DIR`, else the platform's per-user cache directory.
 ///

@@ -7,10 +7,10 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
 use crate::failure::Failure;
-use crate::options::{Flags, TrustOptions};
 use crate::program_name::is_trustrun_name;
 use crate::run;
-use crate::truststore::Truststore;
+use crate::settings::options::{Flags, TrustOptions};
+use crate::settings::truststore::Truststore;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -498,7 +498,7 @@ fn env_command(opts: &TrustOptions, format: Option<crate::env_format::Format>) -
 }
 
 fn config_path() -> Result<()> {
-    match crate::config::path() {
+    match crate::settings::config::path() {
         Some(p) => crate::outln!("{}", p.display())?,
         None => {
             return Err(
@@ -515,7 +515,7 @@ fn config_show() -> Result<()> {
         origins,
         config,
     } = crate::settings::load(Flags::default())?;
-    let file = crate::config::path();
+    let file = crate::settings::config::path();
     match (&file, &config.path) {
         (Some(p), Some(_)) => crate::outln!("config file      {} (read)", p.display())?,
         (Some(p), None) => crate::outln!("config file      {} (none there)", p.display())?,

@@ -33,7 +33,7 @@ const TEMPLATE: &str = r#"# trustrun config (see `trustrun config show` for what
 "#;
 
 pub fn init() -> Result<()> {
-    let path = crate::config::path()
+    let path = crate::settings::config::path()
         .ok_or_else(|| Failure::usage("no config directory is known here (set TRUSTRUN_CONFIG)"))?;
     if let Some(dir) = path.parent() {
         // 0700 whatever the umask: the config names what is trusted.

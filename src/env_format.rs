@@ -6,8 +6,8 @@ use std::path::Path;
 
 use crate::failure::Failure;
 use crate::plan::EnvPlan;
+use crate::settings::vars;
 use crate::util::shell::{Shell, fish_quote, powershell_quote, sh_quote};
-use crate::vars;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::failure::{EXIT_FAILURE, Failure};
-use crate::options::TrustOptions;
+use crate::settings::options::TrustOptions;
 
 /// Writes `bytes` to `path` readable by everyone (0644 on Unix, whatever the umask or an
 /// existing file's mode said): certificates are public, and a reader under another uid must get

@@ -24,7 +24,6 @@ pub(crate) mod cache_layout;
 pub mod certs;
 pub(crate) mod cleanup;
 mod cli;
-pub(crate) mod config;
 mod config_init;
 pub(crate) mod containers;
 pub(crate) mod doctor;
@@ -34,7 +33,6 @@ pub mod failure;
 pub(crate) mod input_file;
 pub(crate) mod launch;
 pub(crate) mod locate;
-pub(crate) mod options;
 pub(crate) mod os_store;
 pub(crate) mod path_escape;
 pub(crate) mod plan;
@@ -52,12 +50,11 @@ pub(crate) mod shim_shadow;
 pub(crate) mod sources;
 pub(crate) mod stable_bundle;
 mod suggest;
-pub(crate) mod truststore;
 pub(crate) mod user_env;
 pub(crate) mod util;
-pub mod vars;
 
 // Paths the integration tests name.
+pub use settings::vars;
 pub use util::digest;
 
 use std::process::ExitCode;

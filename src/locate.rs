@@ -14,8 +14,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::failure::{EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, Failure};
+use crate::settings::vars;
 use crate::shim_manifest::SHIM_MARKER;
-use crate::vars;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathVerdict {

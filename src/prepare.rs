@@ -12,9 +12,9 @@ use anyhow::Result;
 use crate::bundle;
 use crate::cache;
 use crate::failure::PrepareError;
-use crate::options::TrustOptions;
 use crate::plan::{self, EnvPlan};
 use crate::python_support;
+use crate::settings::options::TrustOptions;
 use crate::sources::Inputs;
 
 pub struct Prepared {

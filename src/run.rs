@@ -8,8 +8,8 @@ use anyhow::Result;
 use crate::failure::{EXIT_CANNOT_EXECUTE, EXIT_INTERNAL, Failure};
 use crate::launch;
 use crate::locate;
-use crate::options::TrustOptions;
-use crate::vars;
+use crate::settings::options::TrustOptions;
+use crate::settings::vars;
 
 /// More nested trustruns than this is a loop (a wrapper script named like a shim that calls the
 /// shim again); real nesting (a tool starting python starting pip) stays far below it.

@@ -382,7 +382,7 @@ fn sweep_removed(dir: &Path) {
 fn sweep_removed(_dir: &Path) {}
 
 fn print_path_advice(dir: &Path, names: &[String]) -> Result<()> {
-    let path = std::env::var_os(crate::vars::PATH).unwrap_or_default();
+    let path = std::env::var_os(crate::settings::vars::PATH).unwrap_or_default();
     let entries: Vec<PathBuf> = std::env::split_paths(&path).collect();
     let position = entries
         .iter()

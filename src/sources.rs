@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::cache_layout;
 use crate::certs::{self, CaPathError, Der};
 use crate::os_store;
-use crate::vars;
+use crate::settings::vars;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {

@@ -22,8 +22,8 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 
 use crate::failure::Failure;
-use crate::options::TrustOptions;
-use crate::vars;
+use crate::settings::options::TrustOptions;
+use crate::settings::vars;
 
 use engine::Endpoint;
 use inject::Facts;

@@ -63,7 +63,7 @@ pub fn ensure(_root: &Path) -> Result<Option<PathBuf>> {
 
 /// `PATH` with `dir` first, once.
 pub fn path_with(dir: &Path) -> Result<OsString> {
-    let current = std::env::var_os(crate::vars::PATH).unwrap_or_default();
+    let current = std::env::var_os(crate::settings::vars::PATH).unwrap_or_default();
     let rest = std::env::split_paths(&current).filter(|p| p != dir);
     std::env::join_paths(std::iter::once(dir.to_owned()).chain(rest))
         .context("the shim directory contains the path-list separator")

@@ -4,7 +4,7 @@
 use super::pythons::PythonInfo;
 use super::traps::{VarCheck, VarStatus};
 use super::{HostReport, certinfo, trust};
-use crate::options::TrustOptions;
+use crate::settings::options::TrustOptions;
 
 /// The persistent ways to get trustrun's trust, named wherever advice says "run it through
 /// trustrun": one command is rarely what a user wants.

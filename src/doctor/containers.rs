@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::containers::{self, engine};
-use crate::options::TrustOptions;
+use crate::settings::options::TrustOptions;
 
 #[derive(Serialize)]
 pub struct ContainersReport {
@@ -36,7 +36,9 @@ pub fn report(opts: &TrustOptions) -> ContainersReport {
             path: crate::locate::find(std::ffi::OsStr::new(name)).ok(),
         })
         .collect();
-    let env = |name: &str| crate::vars::non_empty(name).map(|v| v.to_string_lossy().into_owned());
+    let env = |name: &str| {
+        crate::settings::vars::non_empty(name).map(|v| v.to_string_lossy().into_owned())
+    };
     let endpoint = engine::docker(&engine::Selection::default(), &env);
     let socket_present = local_socket(&endpoint).map(|p| p.exists());
     let any = clis.iter().any(|c| c.path.is_some());

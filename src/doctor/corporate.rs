@@ -3,7 +3,7 @@
 
 use crate::certs::Der;
 use crate::failure::Failure;
-use crate::options::TrustOptions;
+use crate::settings::options::TrustOptions;
 use crate::sources::{self, Inputs};
 
 use super::{certinfo, trust};

@@ -27,7 +27,7 @@ use anyhow::Result;
 use crate::certs::Der;
 use crate::failure::Failure;
 use crate::failure::PrepareError;
-use crate::options::TrustOptions;
+use crate::settings::options::TrustOptions;
 use crate::sources::{self, Inputs};
 
 pub use corporate::corporate_roots;

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::certinfo::{self, AnchorKey};
 use crate::certs::{self, CaPathError};
-use crate::vars;
+use crate::settings::vars;
 
 /// Python 2.7's PEP 493 switch; Python 3 never read it, yet it is still handed around as a fix.
 pub const PYTHONHTTPSVERIFY: &str = "PYTHONHTTPSVERIFY";

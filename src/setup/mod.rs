@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::failure::{EXIT_FAILURE, Failure};
-use crate::options::TrustOptions;
 use crate::outln;
+use crate::settings::options::TrustOptions;
 use crate::stable_bundle::{self, Refreshed, SetupInputs};
 use crate::user_env::{LeftAlone, UserEnv};
 #[cfg(windows)]
@@ -25,7 +25,7 @@ use crate::util::output::{Deferred, OutputError};
 
 /// The owner of setup's changes in the user-environment record (`shim` owns its own).
 const OWNER: &str = "setup";
-use crate::vars;
+use crate::settings::vars;
 
 pub struct Request {
     pub dry_run: bool,

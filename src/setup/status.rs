@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
+use crate::settings::vars;
 use crate::stable_bundle;
 use crate::user_env::UserEnv;
-use crate::vars;
 
 pub fn doctor_line() -> String {
     let record = match UserEnv::read() {

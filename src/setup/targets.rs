@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 
 use crate::env_format::{self, Format};
 use crate::plan::EnvPlan;
-use crate::vars;
+use crate::settings::vars;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Syntax {

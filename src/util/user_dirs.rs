@@ -5,7 +5,7 @@
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
-use crate::vars;
+use crate::settings::vars;
 
 /// `variable`'s value when set and not empty, else `trustrun/<rest>` in the platform's `base`.
 fn override_or(variable: Option<&OsStr>, base: Option<PathBuf>, rest: &str) -> Option<PathBuf> {

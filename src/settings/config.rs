@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use crate::failure::Failure;
 use crate::input_file::{self, ReadError};
-use crate::truststore::Truststore;
-use crate::vars;
+use crate::settings::truststore::Truststore;
+use crate::settings::vars;
 
 #[derive(Debug, Default, Clone)]
 pub struct Config {

@@ -3,15 +3,19 @@
 //! function of flags, environment and file that returns the options and where each came from.
 //! Flags beat the environment, which beats the config; CA paths from all three are trusted.
 
+pub mod config;
+pub mod options;
+pub mod truststore;
+pub mod vars;
+
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::config::Config;
 use crate::failure::Failure;
-use crate::options::{Flags, TrustOptions};
-use crate::truststore::Truststore;
-use crate::vars;
+use config::Config;
+use options::{Flags, TrustOptions};
+use truststore::Truststore;
 
 /// The variables that decide the options, as the process had them (empty values kept: the
 /// parsers read an empty value as unset, as every variable of ours is read).
@@ -100,7 +104,7 @@ pub struct Resolved {
 /// Reads the environment and the config once, and resolves `flags` against them.
 pub fn load(flags: Flags) -> Result<Resolved, Failure> {
     let env = EnvironmentOptions::from_process();
-    let config = crate::config::load_from(env.config.as_deref())?;
+    let config = crate::settings::config::load_from(env.config.as_deref())?;
     resolve(flags, &env, config)
 }
 
@@ -267,7 +271,7 @@ mod tests {
     }
 
     fn config(text: &str) -> Config {
-        crate::config::parse(std::path::Path::new("/etc/tr/config.toml"), text).unwrap()
+        crate::settings::config::parse(std::path::Path::new("/etc/tr/config.toml"), text).unwrap()
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 // Re-exported: callers name it from here as well as from its leaf module.
-pub use crate::truststore::Truststore;
+pub use crate::settings::truststore::Truststore;
 
 /// What the command line said; a shim has none.
 #[derive(Clone, Debug, Default)]
