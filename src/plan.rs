@@ -84,9 +84,9 @@ pub fn child_env(
         let value = if *name == vars::TRUSTRUN_RELAX_X509_STRICT && opts.relax_x509_strict {
             Some(true)
         } else {
-            vars::boolean(name).ok().flatten()
+            crate::settings::boolish::read(name).ok().flatten()
         };
-        let value = value.map(|on| vars::normalized(on).into());
+        let value = value.map(|on| crate::settings::boolish::normalized(on).into());
         if value.is_some() || std::env::var_os(name).is_some() {
             vars.push((name.to_string(), value));
         }

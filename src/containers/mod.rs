@@ -21,7 +21,6 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-use crate::failure::Failure;
 use crate::settings::options::TrustOptions;
 use crate::settings::vars;
 
@@ -53,24 +52,6 @@ impl Cli {
             "docker-compose" => Some(Cli::Compose),
             _ => None,
         }
-    }
-}
-
-/// `TRUSTRUN_CONTAINERS`: `0`/`false`/`no`/`off` turn container handling off, `1`/`true`/`yes`/`on`
-/// keep it on; anything else is a usage error naming the variable.
-/// The value comes from `settings::EnvironmentOptions`, read once.
-pub fn parse_enabled(value: Option<&std::ffi::OsStr>) -> Result<Option<bool>, Failure> {
-    let Some(value) = value.filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    match value.to_string_lossy().trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(Some(true)),
-        "0" | "false" | "no" | "off" => Ok(Some(false)),
-        _ => Err(Failure::usage(format!(
-            "{}={:?}: expected 1 or 0 (true/false, yes/no, on/off)",
-            vars::TRUSTRUN_CONTAINERS,
-            value
-        ))),
     }
 }
 

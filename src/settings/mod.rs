@@ -3,63 +3,21 @@
 //! function of flags, environment and file that returns the options and where each came from.
 //! Flags beat the environment, which beats the config; CA paths from all three are trusted.
 
+pub mod boolish;
 pub mod config;
+mod environment;
 pub mod options;
 pub mod truststore;
 pub mod vars;
 
-use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::PathBuf;
 
 use crate::failure::Failure;
 use config::Config;
+pub use environment::EnvironmentOptions;
 use options::{Flags, TrustOptions};
 use truststore::Truststore;
-
-/// The variables that decide the options, as the process had them (empty values kept: the
-/// parsers read an empty value as unset, as every variable of ours is read).
-#[derive(Clone, Debug, Default)]
-pub struct EnvironmentOptions {
-    pub ca: Option<OsString>,
-    pub truststore: Option<OsString>,
-    pub strict: Option<OsString>,
-    pub verbose: Option<OsString>,
-    pub relax_x509_strict: Option<OsString>,
-    pub debug: Option<OsString>,
-    pub containers: Option<OsString>,
-    pub config: Option<OsString>,
-}
-
-impl EnvironmentOptions {
-    /// The one place the options' variables are read from the process.
-    pub fn from_process() -> EnvironmentOptions {
-        let var = |name: &str| std::env::var_os(name);
-        EnvironmentOptions {
-            ca: var(vars::TRUSTRUN_CA),
-            truststore: var(vars::TRUSTRUN_TRUSTSTORE),
-            strict: var(vars::TRUSTRUN_STRICT),
-            verbose: var(vars::TRUSTRUN_VERBOSE),
-            relax_x509_strict: var(vars::TRUSTRUN_RELAX_X509_STRICT),
-            debug: var(vars::TRUSTRUN_DEBUG),
-            containers: var(vars::TRUSTRUN_CONTAINERS),
-            config: var(vars::TRUSTRUN_CONFIG),
-        }
-    }
-
-    /// The boolean variables in `vars::BOOLEANS` order, so the first badly spelt is the error.
-    fn booleans(&self) -> [(&'static str, Option<&OsStr>); 4] {
-        [
-            (vars::TRUSTRUN_STRICT, self.strict.as_deref()),
-            (vars::TRUSTRUN_VERBOSE, self.verbose.as_deref()),
-            (
-                vars::TRUSTRUN_RELAX_X509_STRICT,
-                self.relax_x509_strict.as_deref(),
-            ),
-            (vars::TRUSTRUN_DEBUG, self.debug.as_deref()),
-        ]
-    }
-}
 
 /// Where a setting's value came from, as `config show` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,7 +82,7 @@ pub fn resolve(
 ) -> Result<Resolved, Failure> {
     let mut booleans = [None; 4];
     for (slot, (name, value)) in booleans.iter_mut().zip(env.booleans()) {
-        *slot = vars::parse_boolean(name, value)?;
+        *slot = boolish::parse(name, value)?;
     }
     // TRUSTRUN_DEBUG is for our sitecustomize only; checked here so a bad spelling is an error.
     let [env_strict, env_verbose, env_relax, _debug] = booleans;
@@ -210,7 +168,7 @@ pub fn resolve(
         (env_verbose, vars::TRUSTRUN_VERBOSE),
         None,
     );
-    let env_containers = crate::containers::parse_enabled(env.containers.as_deref())?;
+    let env_containers = boolish::parse(vars::TRUSTRUN_CONTAINERS, env.containers.as_deref())?;
     // Containers are handled unless something says otherwise.
     let (containers, containers_from) = if flags.no_containers {
         (false, Origin::Flag("--no-containers"))
@@ -265,6 +223,8 @@ fn switch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::ffi::OsString;
 
     fn os(v: &str) -> Option<OsString> {
         Some(OsString::from(v))
@@ -415,6 +375,15 @@ mod tests {
                 .options
                 .containers
         );
+        // The one boolean rule: the short spellings too (once refused for this variable).
+        for (spelling, on) in [("y", true), ("t", true), ("n", false), ("F", false)] {
+            let env = EnvironmentOptions {
+                containers: os(spelling),
+                ..Default::default()
+            };
+            let r = resolve(Flags::default(), &env, Config::default()).unwrap();
+            assert_eq!(r.options.containers, on, "TRUSTRUN_CONTAINERS={spelling}");
+        }
         let bad = EnvironmentOptions {
             containers: os("perhaps"),
             ..Default::default()

@@ -54,7 +54,7 @@ pub const TRUSTRUN_INHERITED_CA: &str = "TRUSTRUN_INHERITED_CA";
 pub const TRUSTRUN_RELAX_X509_STRICT: &str = "TRUSTRUN_RELAX_X509_STRICT";
 /// `1` in the child: our sitecustomize says what it does on stderr.
 pub const TRUSTRUN_DEBUG: &str = "TRUSTRUN_DEBUG";
-/// `0` (or false/no/off): leave container engines alone (no bundle handed into containers, no
+/// `0` (or any false spelling `boolish` reads): leave container engines alone (no bundle handed into containers, no
 /// engine shims on the child's PATH). Set for the child by `--no-containers`.
 pub const TRUSTRUN_CONTAINERS: &str = "TRUSTRUN_CONTAINERS";
 
@@ -67,41 +67,11 @@ pub fn non_empty(name: &str) -> Option<std::ffi::OsString> {
     std::env::var_os(name).filter(|v| !v.is_empty())
 }
 
-/// The boolean variables: read by one rule (`boolean`), and handed to the child only as the
-/// `1` or `0` trustrun wrote (`normalized`), which is all our sitecustomize accepts.
+/// The boolean variables handed to the child only as the `1` or `0` trustrun wrote
+/// (`boolish::normalized`), which is all our sitecustomize accepts; read by `boolish`'s rule.
 pub const BOOLEANS: &[&str] = &[
     TRUSTRUN_STRICT,
     TRUSTRUN_VERBOSE,
     TRUSTRUN_RELAX_X509_STRICT,
     TRUSTRUN_DEBUG,
 ];
-
-/// A boolean variable, by uv's rule (`parse_boolish_environment_variable`): `1 true yes on y t`
-/// or `0 false no off n f`, any case; unset or empty is `None`; any other spelling is a usage
-/// error naming the variable, never a silent false (`TRUSTRUN_RELAX_X509_STRICT=false` once
-/// relaxed the checks because another reader took any value as true).
-pub fn boolean(name: &str) -> Result<Option<bool>, crate::failure::Failure> {
-    parse_boolean(name, non_empty(name).as_deref())
-}
-
-/// `boolean`'s rule for a value already read (`settings::EnvironmentOptions`): empty is unset.
-pub fn parse_boolean(
-    name: &str,
-    value: Option<&std::ffi::OsStr>,
-) -> Result<Option<bool>, crate::failure::Failure> {
-    let Some(value) = value.filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    match value.to_string_lossy().trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" | "y" | "t" => Ok(Some(true)),
-        "0" | "false" | "no" | "off" | "n" | "f" => Ok(Some(false)),
-        _ => Err(crate::failure::Failure::usage(format!(
-            "{name}={value:?}: expected 1, true, yes, on (or 0, false, no, off)"
-        ))),
-    }
-}
-
-/// What a boolean becomes in the child: `1` or `0`, never the caller's spelling.
-pub fn normalized(on: bool) -> &'static str {
-    if on { "1" } else { "0" }
-}
