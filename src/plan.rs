@@ -38,15 +38,8 @@ pub fn child_env(
     inherited: &[PathBuf],
 ) -> Result<EnvPlan> {
     let mut vars: Vec<(String, Option<OsString>)> = Vec::new();
-    let names = vars::CA_VARIABLES
-        .iter()
-        .map(|(name, _)| name.to_string())
-        .filter(|name| !opts.leave_alone.contains(name))
-        .chain(opts.extra_variables.iter().cloned());
-    for name in names {
-        if !vars.iter().any(|(n, _)| *n == name) {
-            vars.push((name, Some(bundle.into())));
-        }
+    for name in opts.ca_variables() {
+        vars.push((name, Some(bundle.into())));
     }
     // A set SSL_CERT_DIR was read into the bundle and adds nothing wrong; an empty one is a trap.
     if std::env::var_os(vars::SSL_CERT_DIR).is_some_and(|v| v.is_empty()) {

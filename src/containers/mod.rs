@@ -184,7 +184,7 @@ fn rewrite(
                         host_network: create.host_network,
                         user_maps_gateway: create.maps_gateway,
                     };
-                    let injection = inject::plan(&ca_names(setup.opts), &facts, env);
+                    let injection = inject::plan(&setup.opts.ca_variables(), &facts, env);
                     for w in &injection.warnings {
                         eprintln!("trustrun: containers: {w}");
                     }
@@ -265,16 +265,6 @@ fn mount_option(copy: &Path) -> Result<Vec<OsString>> {
         "-v".into(),
         format!("{path}:{}:ro", inject::BUNDLE_TARGET).into(),
     ])
-}
-
-/// The CA variables a container gets: trustrun's table, less `leave_alone`, plus `extra_variables`.
-fn ca_names(opts: &TrustOptions) -> Vec<String> {
-    vars::CA_VARIABLES
-        .iter()
-        .map(|(n, _)| n.to_string())
-        .filter(|n| !opts.leave_alone.contains(n))
-        .chain(opts.extra_variables.iter().cloned())
-        .collect()
 }
 
 /// The variable names an image's own config sets, from `docker image inspect`. An image that
@@ -373,7 +363,7 @@ fn rewrite_compose(
     if let Some(c) = &sel.context {
         docker_globals.extend(["--context".into(), c.into()]);
     }
-    let names = ca_names(setup.opts);
+    let names = setup.opts.ca_variables();
     let mut per_service = Vec::new();
     let mut warned = BTreeSet::new();
     for svc in &services {

@@ -397,6 +397,19 @@ mod tests {
     }
 
     #[test]
+    fn the_ca_variables_are_the_table_less_leave_alone_plus_extra_variables_each_once() {
+        let file = config(
+            "leave_alone = [\"NODE_EXTRA_CA_CERTS\"]\nextra_variables = [\"MY_CA\", \"MY_CA\"]\n",
+        );
+        let r = resolve(Flags::default(), &EnvironmentOptions::default(), file).unwrap();
+        let names = r.options.ca_variables();
+        assert_eq!(names.first().map(String::as_str), Some("SSL_CERT_FILE"));
+        assert!(!names.iter().any(|n| n == "NODE_EXTRA_CA_CERTS"));
+        assert_eq!(names.last().map(String::as_str), Some("MY_CA"));
+        assert_eq!(names.len(), vars::CA_VARIABLES.len());
+    }
+
+    #[test]
     fn a_bad_truststore_variable_is_an_error_naming_it() {
         let env = EnvironmentOptions {
             truststore: os("sometimes"),

@@ -38,3 +38,22 @@ pub struct TrustOptions {
     /// `--no-containers`, `TRUSTRUN_CONTAINERS=0` or config `containers = false`).
     pub containers: bool,
 }
+
+impl TrustOptions {
+    /// The CA variables a run points at the bundle: the table (`vars::CA_VARIABLES`) less
+    /// `leave_alone`, then `extra_variables`, each once. The one list `trustrun PROGRAM`'s child,
+    /// a container and `trustrun setup`'s profiles get.
+    pub fn ca_variables(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let table = super::vars::CA_VARIABLES.iter().map(|(name, _)| *name);
+        for name in table
+            .filter(|name| !self.leave_alone.iter().any(|l| l == name))
+            .chain(self.extra_variables.iter().map(String::as_str))
+        {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_owned());
+            }
+        }
+        names
+    }
+}

@@ -58,21 +58,6 @@ pub fn run(opts: &TrustOptions, req: &Request) -> Result<()> {
     Ok(())
 }
 
-/// The CA variables setup sets: the table less `leave_alone`, plus `extra_variables`.
-fn variable_names(opts: &TrustOptions) -> Vec<String> {
-    let mut names: Vec<String> = vars::CA_VARIABLES
-        .iter()
-        .map(|(n, _)| n.to_string())
-        .filter(|n| !opts.leave_alone.contains(n))
-        .collect();
-    for extra in &opts.extra_variables {
-        if !names.contains(extra) {
-            names.push(extra.clone());
-        }
-    }
-    names
-}
-
 /// A variable the user set to something of their own (not a trustrun bundle), which setup
 /// keeps: the value in this process, or on Windows also the user environment's.
 fn users_own(name: &str) -> Option<String> {
@@ -133,7 +118,7 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     let home = home()?;
     let root = cache_root(req.dry_run)?;
     let stable = stable_bundle::path(&root);
-    let names = variable_names(opts);
+    let names = opts.ca_variables();
     let kept: Vec<(String, String)> = if req.force {
         Vec::new()
     } else {
