@@ -9,7 +9,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::certs::{self, Der};
+use crate::sources::certs::{self, Der};
 
 /// The content-addressed bundles: `bundles/<bundle_stem>.pem`.
 pub const BUNDLES: &str = "bundles";

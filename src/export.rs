@@ -50,7 +50,7 @@ pub fn corporate_only(opts: &TrustOptions, output: Option<&Path>) -> Result<()> 
     }
     let mut pem = String::new();
     for der in &roots {
-        crate::certs::to_pem(der, &mut pem);
+        crate::sources::certs::to_pem(der, &mut pem);
     }
     match output {
         Some(path) => write_shared(path, pem.as_bytes())?,

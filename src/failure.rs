@@ -53,7 +53,7 @@ pub enum PrepareError {
     /// A CA file the user named cannot be used; `named_in` is where the config named it, if it did
     /// (the user may not remember writing it there).
     UserCa {
-        error: crate::certs::CaPathError,
+        error: crate::sources::certs::CaPathError,
         named_in: Option<String>,
     },
     /// trustrun itself failed.
@@ -73,8 +73,8 @@ impl PrepareError {
     }
 }
 
-impl From<crate::certs::CaPathError> for PrepareError {
-    fn from(error: crate::certs::CaPathError) -> Self {
+impl From<crate::sources::certs::CaPathError> for PrepareError {
+    fn from(error: crate::sources::certs::CaPathError) -> Self {
         PrepareError::UserCa {
             error,
             named_in: None,

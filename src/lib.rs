@@ -21,7 +21,6 @@
 pub(crate) mod bundle;
 pub(crate) mod cache;
 pub(crate) mod cache_layout;
-pub mod certs;
 pub(crate) mod cleanup;
 mod cli;
 mod config_init;
@@ -30,15 +29,11 @@ pub(crate) mod doctor;
 pub(crate) mod env_format;
 mod export;
 pub mod failure;
-pub(crate) mod input_file;
 pub(crate) mod launch;
 pub(crate) mod locate;
-pub(crate) mod os_store;
-pub(crate) mod path_escape;
 pub(crate) mod plan;
 pub(crate) mod prepare;
 mod program_name;
-pub(crate) mod provenance;
 pub(crate) mod python_support;
 pub(crate) mod run;
 pub(crate) mod settings;
@@ -55,6 +50,7 @@ pub(crate) mod util;
 
 // Paths the integration tests name.
 pub use settings::vars;
+pub use sources::certs;
 pub use util::digest;
 
 use std::process::ExitCode;

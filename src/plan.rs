@@ -68,7 +68,7 @@ pub fn child_env(
     }
     if !inherited.is_empty() {
         // Escaped: these names came one per variable and may hold the list separator.
-        let list = crate::path_escape::encode(inherited);
+        let list = crate::sources::inherited::encode(inherited);
         vars.push((vars::TRUSTRUN_INHERITED_CA.to_owned(), Some(list)));
     }
     // Booleans reach the child as the `1` or `0` we wrote, never the caller's spelling (our

@@ -1,9 +1,9 @@
 //! The corporate roots alone, for `trustrun bundle --corporate-only`: the same judgement doctor
 //! lists under "Roots outside Mozilla's set, added locally", as certificates to export.
 
-use crate::certs::Der;
 use crate::failure::Failure;
 use crate::settings::options::TrustOptions;
+use crate::sources::certs::Der;
 use crate::sources::{self, Inputs};
 
 use super::{certinfo, trust};

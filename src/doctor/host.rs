@@ -9,7 +9,7 @@ use super::proxy::{self, Route};
 use super::report::{HostReport, RootFound};
 use super::verdict::{self, TrustSet};
 use super::{strict, target, trust};
-use crate::certs::Der;
+use crate::sources::certs::Der;
 
 impl HostReport {
     pub fn broken(t: &target::Target, why: &str) -> HostReport {

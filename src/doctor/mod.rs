@@ -24,10 +24,10 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::certs::Der;
 use crate::failure::Failure;
 use crate::failure::PrepareError;
 use crate::settings::options::TrustOptions;
+use crate::sources::certs::Der;
 use crate::sources::{self, Inputs};
 
 pub use corporate::corporate_roots;

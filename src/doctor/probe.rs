@@ -21,7 +21,7 @@ use serde::Serialize;
 use super::proxy::Route;
 use super::target::Target;
 use super::verdict;
-use crate::certs::Der;
+use crate::sources::certs::Der;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ProbeError {

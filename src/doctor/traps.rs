@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::certinfo::{self, AnchorKey};
-use crate::certs::{self, CaPathError};
 use crate::settings::vars;
+use crate::sources::certs::{self, CaPathError};
 
 /// Python 2.7's PEP 493 switch; Python 3 never read it, yet it is still handed around as a fix.
 pub const PYTHONHTTPSVERIFY: &str = "PYTHONHTTPSVERIFY";

@@ -11,7 +11,7 @@ use rustls::pki_types::{ServerName, UnixTime};
 use rustls::{RootCertStore, crypto::CryptoProvider};
 use serde::Serialize;
 
-use crate::certs::Der;
+use crate::sources::certs::Der;
 
 pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::failure::Failure;
-use crate::input_file::{self, ReadError};
 use crate::settings::truststore::Truststore;
 use crate::settings::vars;
+use crate::sources::input_file::{self, ReadError};
 
 #[derive(Debug, Default, Clone)]
 pub struct Config {

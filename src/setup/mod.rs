@@ -172,7 +172,7 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     };
     if req.dry_run {
         for ca in &opts.ca {
-            crate::certs::read_ca_path(ca).map_err(|e| Failure::usage(e.to_string()))?;
+            crate::sources::certs::read_ca_path(ca).map_err(|e| Failure::usage(e.to_string()))?;
         }
         outln!(out => "would write  {} (the stable bundle)", stable.display());
     } else {

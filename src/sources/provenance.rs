@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::certs::Der;
+use crate::sources::certs::Der;
 
 /// How a root got into the OS store, as far as the OS tells.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use crate::certs::Der;
+use crate::sources::certs::Der;
 
 pub struct OsStore {
     pub certs: Vec<Der>,
@@ -62,7 +62,7 @@ pub fn load() -> OsStore {
     // every file): a certificate copied into /etc/ssl/certs without update-ca-certificates or
     // c_rehash is trusted by neither OpenSSL nor us. Duplicates of the file are dropped later.
     for dir in dirs {
-        match crate::certs::read_hashed_dir(&dir) {
+        match crate::sources::certs::read_hashed_dir(&dir) {
             Ok((found, notes)) => {
                 certs.extend(found);
                 warnings.extend(notes);
@@ -115,7 +115,7 @@ pub fn load() -> OsStore {
     // What IT deployed, read from its own stores too: the logical view above may not include
     // them (wine's does not). Duplicates are merged later.
     certs.extend(
-        crate::provenance::deployed_roots()
+        crate::sources::provenance::deployed_roots()
             .into_iter()
             .map(|(d, _)| d),
     );
