@@ -485,8 +485,8 @@ fn merge_args(before: &TrustArgs, after: &TrustArgs) -> Result<TrustOptions, Fai
 }
 
 /// The bundle and plan, for commands that have no program to run untouched when this fails.
-fn prepare_or_fail(opts: &TrustOptions) -> Result<crate::prepare::Prepared> {
-    crate::prepare::prepare(opts).map_err(crate::failure::PrepareError::into_error)
+fn prepare_or_fail(opts: &TrustOptions) -> Result<crate::store::Prepared> {
+    crate::store::prepare(opts).map_err(crate::failure::PrepareError::into_error)
 }
 
 fn env_command(opts: &TrustOptions, format: Option<crate::env_format::Format>) -> Result<()> {
@@ -558,7 +558,7 @@ fn config_show() -> Result<()> {
         opts.containers,
         origins.containers
     )?;
-    if let Ok(cache) = crate::cache::preferred_dir() {
+    if let Ok(cache) = crate::store::cache_dir::preferred_dir() {
         crate::outln!("cache            {}", cache.display())?;
     }
     if let Ok(shims) = crate::shim::default_dir() {
@@ -575,8 +575,8 @@ fn bundle_command(opts: &TrustOptions, output: Option<PathBuf>) -> Result<()> {
             // names the bundle itself (or its stable or public copy): writing a file onto itself
             // would empty it.
             let copies = [
-                Some(crate::stable_bundle::path(&prepared.root)),
-                crate::containers::handoff::copy_path(&prepared.root, &prepared.bundle),
+                Some(crate::store::stable::path(&prepared.root)),
+                crate::store::handoff::copy_path(&prepared.root, &prepared.bundle),
             ];
             if std::iter::once(prepared.bundle.clone())
                 .chain(copies.into_iter().flatten())

@@ -18,10 +18,6 @@
 //! Beside the pipeline: `doctor` (reports on trust and hosts), `export` (`bundle --output`,
 //! `--corporate-only`), `failure` (errors and exit codes), `vars` (every variable, named once).
 
-pub(crate) mod bundle;
-pub(crate) mod cache;
-pub(crate) mod cache_layout;
-pub(crate) mod cleanup;
 mod cli;
 mod config_init;
 pub(crate) mod containers;
@@ -32,9 +28,7 @@ pub mod failure;
 pub(crate) mod launch;
 pub(crate) mod locate;
 pub(crate) mod plan;
-pub(crate) mod prepare;
 mod program_name;
-pub(crate) mod python_support;
 pub(crate) mod run;
 pub(crate) mod settings;
 pub(crate) mod setup;
@@ -43,7 +37,7 @@ pub(crate) mod shim_manifest;
 mod shim_names;
 pub(crate) mod shim_shadow;
 pub(crate) mod sources;
-pub(crate) mod stable_bundle;
+pub(crate) mod store;
 mod suggest;
 pub(crate) mod user_env;
 pub(crate) mod util;

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::python_support;
 use crate::settings::options::TrustOptions;
 use crate::settings::vars;
+use crate::store::python_support;
 
 /// Variables to set (`Some`) or remove (`None`), in a stable order.
 #[derive(Debug, Default)]

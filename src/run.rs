@@ -19,7 +19,7 @@ pub const MAX_DEPTH: u32 = 16;
 #[allow(unused_imports)]
 pub use crate::failure::PrepareError;
 #[allow(unused_imports)]
-pub use crate::prepare::{Prepared, prepare};
+pub use crate::store::{Prepared, prepare};
 
 /// Runs `program` with the prepared trust. Returns only on failure: on success the program has
 /// replaced us (Unix) or we exited with its code (Windows).

@@ -10,7 +10,6 @@
 pub mod compose;
 pub mod docker;
 pub mod engine;
-pub mod handoff;
 pub mod inject;
 pub mod shimdir;
 
@@ -60,7 +59,7 @@ impl Cli {
 /// is told so, so that shims and nested trustruns leave containers alone too.
 pub fn launch_hook(
     opts: &TrustOptions,
-    prepared: &crate::prepare::Prepared,
+    prepared: &crate::store::Prepared,
     program: &OsStr,
     target: &Path,
     args: &[OsString],
@@ -191,16 +190,17 @@ fn rewrite(
                     let mut ours: Vec<OsString> = Vec::new();
                     if !create.mounts_target {
                         let engine = match cli {
-                            Cli::Podman => handoff::Engine {
+                            Cli::Podman => crate::store::handoff::Engine {
                                 cli: "podman".to_owned(),
                                 options: engine::podman_pin(env),
                             },
-                            _ => handoff::Engine {
+                            _ => crate::store::handoff::Engine {
                                 cli: "docker".to_owned(),
                                 options: engine::docker_pin(&sel, env),
                             },
                         };
-                        let copy = handoff::handoff_copy(setup.root, setup.bundle, &engine)?;
+                        let copy =
+                            crate::store::handoff::handoff_copy(setup.root, setup.bundle, &engine)?;
                         ours.extend(mount_option(&copy)?);
                     }
                     for (k, v) in &injection.env {
@@ -395,11 +395,11 @@ fn rewrite_compose(
         return Ok(None);
     }
     // Compose has the docker engine create the containers.
-    let engine = handoff::Engine {
+    let engine = crate::store::handoff::Engine {
         cli: "docker".to_owned(),
         options: engine::docker_pin(&sel, env),
     };
-    let copy = handoff::handoff_copy(setup.root, setup.bundle, &engine)?;
+    let copy = crate::store::handoff::handoff_copy(setup.root, setup.bundle, &engine)?;
     let doc = compose::override_file(version.as_deref(), &per_service, &copy);
     let content = serde_json::to_vec_pretty(&doc)?;
     let digest = crate::util::digest::sha256_hex(&content);

@@ -81,7 +81,7 @@ pub fn run(opts: &TrustOptions, args: &Args) -> Result<()> {
 }
 
 fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> Result<Report> {
-    let bundle_path = match crate::prepare::prepare(opts) {
+    let bundle_path = match crate::store::prepare(opts) {
         Ok(p) => Ok(p.bundle),
         Err(e @ PrepareError::UserCa { .. }) => return Err(e.into_error()),
         Err(PrepareError::Internal(e)) => Err(crate::failure::one_line(&e)),
@@ -90,7 +90,7 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         ca: opts.ca.clone(),
         variables: {
             let mut v = Inputs::caller_variables();
-            crate::stable_bundle::add_setup_sources(&mut v);
+            crate::store::stable::add_setup_sources(&mut v);
             v
         },
     };

@@ -137,7 +137,7 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
         return check(VarStatus::Empty, true, said(Head::Name, rest));
     }
     let path = PathBuf::from(value);
-    if crate::cache_layout::is_cache_bundle(&path) {
+    if crate::store::layout::is_cache_bundle(&path) {
         return check(
             VarStatus::TrustrunBundle,
             false,

@@ -34,7 +34,7 @@ pub fn home_is_ours(_home: &Path) -> Result<()> {
 /// it that another user can write (a sticky `/tmp` included) or that belongs to another user.
 /// Once `root` is gone (a reboot, a cleanup of `/tmp`) that user could make it again with
 /// roots of their own, and every new shell would trust them. (`root` itself is checked by
-/// `cache::ensure_private`.)
+/// `cache_dir::ensure_private`.)
 #[cfg(unix)]
 pub fn stable_path_is_safe(root: &Path) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
@@ -60,7 +60,7 @@ pub fn stable_path_is_safe(root: &Path) -> Result<()> {
         };
         anyhow::bail!(
             "{} cannot be named in your shell profiles: {} {who}, so once {} is gone another user could create it with their own roots; use a cache only you can write (unset TRUSTRUN_CACHE_DIR for ~/.cache/trustrun, or set it to a directory in your home)",
-            crate::stable_bundle::path(root).display(),
+            crate::store::stable::path(root).display(),
             dir.display(),
             root.display()
         );

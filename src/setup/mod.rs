@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use crate::failure::{EXIT_FAILURE, Failure};
 use crate::outln;
 use crate::settings::options::TrustOptions;
-use crate::stable_bundle::{self, Refreshed, SetupInputs};
+use crate::store::stable::{self, Refreshed, SetupInputs};
 use crate::user_env::{LeftAlone, UserEnv};
 #[cfg(windows)]
 use crate::user_env::{Scope, Store};
@@ -71,7 +71,7 @@ fn users_own(name: &str) -> Option<String> {
             .map(|v| v.text)
             .filter(|v| !v.is_empty())
     });
-    here.filter(|v| !crate::cache_layout::is_cache_bundle(Path::new(v)))
+    here.filter(|v| !crate::store::layout::is_cache_bundle(Path::new(v)))
 }
 
 fn home() -> Result<PathBuf> {
@@ -82,12 +82,12 @@ fn home() -> Result<PathBuf> {
 
 /// The cache whose stable file the profiles will name, checked; created unless `dry_run`.
 fn cache_root(dry_run: bool) -> Result<PathBuf> {
-    let root = crate::cache::preferred_dir()?;
+    let root = crate::store::cache_dir::preferred_dir()?;
     // Before anything is created there.
     guard::stable_path_is_safe(&root)?;
     // No temporary fallback here: the profiles would point into a directory that goes away.
     if !dry_run || root.exists() {
-        crate::cache::ensure_private(&root)?;
+        crate::store::cache_dir::ensure_private(&root)?;
     }
     Ok(root)
 }
@@ -117,7 +117,7 @@ fn warn_or_fail(e: anyhow::Error) -> Result<()> {
 fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     let home = home()?;
     let root = cache_root(req.dry_run)?;
-    let stable = stable_bundle::path(&root);
+    let stable = stable::path(&root);
     let names = opts.ca_variables();
     let kept: Vec<(String, String)> = if req.force {
         Vec::new()
@@ -132,7 +132,7 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
         ca: opts.ca.clone(),
         variables: crate::sources::Inputs::caller_variables()
             .into_iter()
-            .filter(|(_, p)| !crate::cache_layout::is_cache_bundle(p))
+            .filter(|(_, p)| !crate::store::layout::is_cache_bundle(p))
             .collect(),
     };
     let mut values = targets::Values {
@@ -145,9 +145,9 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     };
     if req.python {
         let dir = if req.dry_run {
-            root.join(crate::python_support::dir_name())
+            root.join(crate::store::python_support::dir_name())
         } else {
-            crate::python_support::ensure(&root)?
+            crate::store::python_support::ensure(&root)?
         };
         values
             .vars
@@ -177,7 +177,7 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
         outln!(out => "would write  {} (the stable bundle)", stable.display());
     } else {
         // First the file, then what points at it.
-        let done = stable_bundle::install(&root, &inputs)?;
+        let done = stable::install(&root, &inputs)?;
         record.note_stable_bundle(OWNER, &root)?;
         let verb = match done {
             Refreshed::Written => "wrote     ",
@@ -406,7 +406,7 @@ fn describe(change: &crate::user_env::Change) -> String {
         Change::FileWritten { path, .. } => format!("file {}", path.display()),
         Change::StableBundle { cache } => format!(
             "refreshing {} (the file stays for processes already started)",
-            crate::stable_bundle::path(cache).display()
+            crate::store::stable::path(cache).display()
         ),
     }
 }
@@ -420,8 +420,8 @@ fn refresh(out: &mut Deferred) -> Result<()> {
         )
         .into());
     };
-    let stable = stable_bundle::path(root);
-    match stable_bundle::refresh_if_set_up(root)? {
+    let stable = stable::path(root);
+    match stable::refresh_if_set_up(root)? {
         Some(Refreshed::Written) => outln!(out => "refreshed  {}", stable.display()),
         Some(Refreshed::Unchanged) => outln!(out => "unchanged  {} (up to date)", stable.display()),
         None => {

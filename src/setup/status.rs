@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::settings::vars;
-use crate::stable_bundle;
+use crate::store::stable;
 use crate::user_env::UserEnv;
 
 pub fn doctor_line() -> String {
@@ -17,8 +17,8 @@ pub fn doctor_line() -> String {
         return "setup: not in place (`trustrun setup` makes every new shell and program trusted)"
             .to_owned();
     };
-    let stable = stable_bundle::path(root);
-    let fresh = match stable_bundle::is_fresh(root) {
+    let stable = stable::path(root);
+    let fresh = match stable::is_fresh(root) {
         Ok(true) => "fresh".to_owned(),
         Ok(false) => "STALE: run `trustrun setup --refresh`".to_owned(),
         Err(e) => format!("cannot refresh: {}", crate::failure::one_line(&e)),
@@ -39,7 +39,7 @@ fn in_use(stable: &Path) -> String {
             None => unset += 1,
             Some(v) if Path::new(&v) == stable => {}
             // `trustrun PROGRAM` or `trustrun env` pointed it at a bundle of the same sources.
-            Some(v) if crate::cache_layout::is_cache_bundle(Path::new(&v)) => {}
+            Some(v) if crate::store::layout::is_cache_bundle(Path::new(&v)) => {}
             Some(v) => shadowed.push((name.to_string(), v.to_string_lossy().into_owned())),
         }
     }

@@ -220,7 +220,7 @@ fn setup_writes(name: &str, value: &Path) -> bool {
     } else if name == vars::TRUSTRUN_TRUSTSTORE {
         value == Path::new("always")
     } else {
-        file_name == crate::stable_bundle::FILE_NAME
+        file_name == crate::store::stable::FILE_NAME
     }
 }
 

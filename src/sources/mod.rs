@@ -15,8 +15,8 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::cache_layout;
 use crate::settings::vars;
+use crate::store::layout;
 use certs::{CaPathError, Der};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,10 +80,7 @@ impl Inputs {
     pub fn inherited(&self) -> Vec<PathBuf> {
         let mut out: Vec<PathBuf> = Vec::new();
         for (name, path) in &self.variables {
-            if name != vars::SSL_CERT_DIR
-                && !cache_layout::is_cache_bundle(path)
-                && !out.contains(path)
-            {
+            if name != vars::SSL_CERT_DIR && !layout::is_cache_bundle(path) && !out.contains(path) {
                 out.push(path.clone());
             }
         }
@@ -143,7 +140,7 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
         if !read_paths.insert(path.clone()) {
             continue;
         }
-        if cache_layout::is_cache_bundle(path) {
+        if layout::is_cache_bundle(path) {
             continue;
         }
         // SSL_CERT_DIR is read as OpenSSL reads it: only rehashed (`<hash>.<n>`) entries.

@@ -415,7 +415,7 @@ pub(super) fn undo(change: &Change, lines: LineCheck) -> Result<()> {
                     .with_context(|| format!("cannot remove {}", path.display()))?;
             }
         }
-        Change::StableBundle { cache } => crate::stable_bundle::retire(cache)?,
+        Change::StableBundle { cache } => crate::store::stable::retire(cache)?,
         Change::PathEntryAdded { .. } | Change::VariableSet { .. } => {}
     }
     Ok(())

@@ -62,7 +62,7 @@ pub enum Change {
     /// A whole file of ours (a macOS LaunchAgent) with the SHA-256 of what we wrote: removed on
     /// undo only while it still has that content.
     FileWritten { path: PathBuf, sha256: String },
-    /// A stable bundle kept fresh in this cache directory (see `stable_bundle`).
+    /// A stable bundle kept fresh in this cache directory (see `store::stable`).
     StableBundle { cache: PathBuf },
 }
 

@@ -27,13 +27,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::bundle;
-use crate::cache::Stamp;
 use crate::failure::PrepareError;
 use crate::sources::Inputs;
+use crate::store::bundle;
+use crate::store::cache_dir::Stamp;
 
 /// The stable file's name in the cache root.
-pub const FILE_NAME: &str = crate::cache_layout::CURRENT;
+pub const FILE_NAME: &str = crate::store::layout::CURRENT;
 /// Which bundle the stable file copies, and its stamp when written.
 const SOURCE_NAME: &str = "current.source";
 /// The stable file's mode: readable by every user and container.

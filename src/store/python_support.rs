@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
-use crate::cache;
+use crate::store::cache_dir;
 use crate::util::digest::hex;
 
 /// The sources live in `shims/python/` so they can be read, linted and tested as Python.
-pub const SITECUSTOMIZE: &str = include_str!("../shims/python/sitecustomize.py");
+pub const SITECUSTOMIZE: &str = include_str!("../../shims/python/sitecustomize.py");
 /// What only some processes need (truststore, the strict-X.509 relaxation, bytecode caching),
 /// kept out of the file every Python start-up reads.
-pub const SUPPORT: &str = include_str!("../shims/python/_trustrun_support.py");
+pub const SUPPORT: &str = include_str!("../../shims/python/_trustrun_support.py");
 
 /// A file in every python support directory; our sitecustomize skips directories holding it when
 /// it looks for the next sitecustomize to chain to, and `trustrun` drops them from `PYTHONPATH`.
@@ -31,10 +31,10 @@ pub fn dir_name() -> String {
 /// in it is not what we wrote (an edit, a truncation): it runs in every Python the user starts.
 /// Comparing the two small files with the embedded text costs two reads on the warm path.
 pub fn ensure(root: &Path) -> Result<PathBuf> {
-    let dir = cache::private_subdir(root, &dir_name())
+    let dir = cache_dir::private_subdir(root, &dir_name())
         .context("cannot write the python support directory")?;
     // Python would create __pycache__ with the umask's mode; made by us it is private.
-    cache::private_subdir(&dir, "__pycache__")
+    cache_dir::private_subdir(&dir, "__pycache__")
         .context("cannot write the python support directory")?;
     for (name, text) in [
         (MARKER, "trustrun python support directory\n"),

@@ -1,6 +1,6 @@
 //! The cache's layout and the bundle file's format (bundle stage): the names of `bundles/`,
 //! `index/`, `public/` and `current.pem`, a bundle's content-addressed name, its header and text, and
-//! whether a path is one of them. The one module that knows these; `bundle`, `stable_bundle` and
+//! whether a path is one of them. The one module that knows these; `bundle`, `store::stable` and
 //! `cleanup` write and remove by it, `sources` and doctor recognise a bundle of ours by it. A
 //! leaf: `sources` asks it, so it cannot ask `sources`.
 
@@ -15,7 +15,7 @@ use crate::sources::certs::{self, Der};
 pub const BUNDLES: &str = "bundles";
 /// `index/<fingerprint of the inputs>`, holding `<bundle file name> <stamp>`.
 pub const INDEX: &str = "index";
-/// The stable file `trustrun setup` points the profiles at (see `stable_bundle`).
+/// The stable file `trustrun setup` points the profiles at (see `store::stable`).
 pub const CURRENT: &str = "current.pem";
 /// World-readable copies of bundles handed to container engines: `public/<bundle name>` (see
 /// `containers::handoff`).

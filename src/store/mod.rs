@@ -5,15 +5,20 @@
 //! engine a public copy of `Prepared::bundle` (made lazily, by the run that hands it on, see
 //! `containers::handoff`), and come back to nothing here.
 
+pub mod bundle;
+pub mod cache_dir;
+pub mod cleanup;
+pub mod handoff;
+pub mod layout;
+pub mod python_support;
+pub mod stable;
+
 use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::bundle;
-use crate::cache;
 use crate::failure::PrepareError;
 use crate::plan::{self, EnvPlan};
-use crate::python_support;
 use crate::settings::options::TrustOptions;
 use crate::sources::Inputs;
 
@@ -31,18 +36,18 @@ pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
         ca: opts.ca.clone(),
         variables: {
             let mut v = Inputs::caller_variables();
-            crate::stable_bundle::add_setup_sources(&mut v);
+            crate::store::stable::add_setup_sources(&mut v);
             v
         },
     };
     // No known cache directory is handled like an unusable one: the fallback still serves.
-    let attempt = cache::preferred_dir()
+    let attempt = cache_dir::preferred_dir()
         .map_err(PrepareError::Internal)
         .and_then(|dir| Ok((prepare_in(&dir, &inputs, opts)?, dir)));
     let ((bundle, python_dir), root) = match attempt {
         Ok(done) => done,
         Err(PrepareError::Internal(e)) => {
-            let fallback = cache::fallback_dir().map_err(PrepareError::Internal)?;
+            let fallback = cache_dir::fallback_dir().map_err(PrepareError::Internal)?;
             eprintln!(
                 "trustrun: warning: {}; using {} instead",
                 crate::failure::one_line(&e),
@@ -67,7 +72,7 @@ fn prepare_in(
     inputs: &Inputs,
     opts: &TrustOptions,
 ) -> Result<(PathBuf, PathBuf), PrepareError> {
-    cache::ensure_private(root)?;
+    cache_dir::ensure_private(root)?;
     let bundle = bundle::ensure(root, inputs).map_err(|e| match e {
         // A file the config named says so: the user may not remember writing it there.
         PrepareError::UserCa { error, .. } => PrepareError::UserCa {
@@ -106,7 +111,7 @@ fn prepare_in(
     let python_dir = python_support::ensure(root)?;
     // Secondary: a program still runs with the bundle when setup's stable file cannot be
     // refreshed. Without setup in place this is one failed `open`, and nothing is written.
-    if let (Err(why), true) = (crate::stable_bundle::refresh_if_set_up(root), opts.verbose) {
+    if let (Err(why), true) = (crate::store::stable::refresh_if_set_up(root), opts.verbose) {
         eprintln!(
             "trustrun: the stable bundle file was not refreshed: {}",
             crate::failure::one_line(&why)

@@ -1,9 +1,9 @@
 //! The merged CA bundle: found again by fingerprint on the warm path, built and written
 //! atomically under a content-addressed name on the cold path.
 //!
-//! Cache layout (named and shaped by `cache_layout`): `bundles/<first 32 hex digits of the SHA-256
+//! Cache layout (named and shaped by `layout`): `bundles/<first 32 hex digits of the SHA-256
 //! of the text>.pem`, and `index/<fingerprint of the inputs>` holding `<bundle file name> <stamp>`, the stamp being
-//! what the bundle looked like when written (`cache::Stamp`). The warm path compares the stamp
+//! what the bundle looked like when written (`cache_dir::Stamp`). The warm path compares the stamp
 //! (one `stat`); a bundle whose stamp changed is hashed and checked against its own name, and
 //! rebuilt when it does not match (truncated, emptied, edited). An index entry from an older
 //! trustrun (a bare name) is checked the same way once and rewritten with a stamp.
@@ -14,10 +14,10 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 
-use crate::cache::{self, Stamp};
-use crate::cache_layout;
 use crate::failure::PrepareError;
 use crate::sources::{self, Gathered, Inputs};
+use crate::store::cache_dir::{self, Stamp};
+use crate::store::layout;
 
 pub struct Bundle {
     pub path: PathBuf,
@@ -32,15 +32,15 @@ const TOUCH_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// The bundle for `inputs` in the cache at `root`, built when no bundle matches the fingerprint
 /// or the one found is not what was written.
 pub fn ensure(root: &Path, inputs: &Inputs) -> Result<Bundle, PrepareError> {
-    let bundles = cache::private_subdir(root, cache_layout::BUNDLES)?;
-    let index_dir = cache::private_subdir(root, cache_layout::INDEX)?;
+    let bundles = cache_dir::private_subdir(root, layout::BUNDLES)?;
+    let index_dir = cache_dir::private_subdir(root, layout::INDEX)?;
     let index = index_dir.join(inputs.fingerprint());
     if let Some(path) = cached(&bundles, &index) {
         return Ok(Bundle { path, built: None });
     }
     let gathered = sources::gather(inputs)?;
     let path = write(&bundles, &gathered, &index)?;
-    crate::cleanup::bounded(root, &path);
+    crate::store::cleanup::bounded(root, &path);
     Ok(Bundle {
         path,
         built: Some(gathered),
@@ -57,7 +57,7 @@ fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
         None => (text.trim(), None),
     };
     let stem = name.strip_suffix(".pem")?;
-    if !cache_layout::is_bundle_stem(stem) {
+    if !layout::is_bundle_stem(stem) {
         return None;
     }
     let path = bundles.join(name);
@@ -82,7 +82,7 @@ fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
     }
     // Changed since written, or an index from before stamps: the name is the content's hash.
     let bytes = fs::read(&path).ok()?;
-    if bytes.is_empty() || cache_layout::bundle_stem(&bytes) != stem {
+    if bytes.is_empty() || layout::bundle_stem(&bytes) != stem {
         return None;
     }
     let _ = crate::util::fs::write_atomic(index, entry(name, &path).as_bytes());
@@ -98,8 +98,8 @@ fn entry(name: &str, path: &Path) -> String {
 }
 
 fn write(bundles: &Path, gathered: &Gathered, index: &Path) -> Result<PathBuf> {
-    let text = cache_layout::render(&gathered.certs);
-    let name = format!("{}.pem", cache_layout::bundle_stem(text.as_bytes()));
+    let text = layout::render(&gathered.certs);
+    let name = format!("{}.pem", layout::bundle_stem(text.as_bytes()));
     let path = bundles.join(&name);
     // Content-addressed: a file with this name holds exactly this text, unless it was damaged
     // (which is how a stale index entry can lead here): then it is written again.

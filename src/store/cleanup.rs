@@ -42,7 +42,7 @@ pub fn bounded(root: &Path, keep: &Path) {
 
     // Index entries first: what they still name decides which bundles stay.
     let mut named: Vec<String> = Vec::new();
-    for (path, meta) in entries(&root.join(crate::cache_layout::INDEX)) {
+    for (path, meta) in entries(&root.join(crate::store::layout::INDEX)) {
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         if file_name.as_deref().is_some_and(|n| n.starts_with(".tmp-")) {
             if older_than(&meta, TMP_GRACE) {
@@ -61,7 +61,7 @@ pub fn bounded(root: &Path, keep: &Path) {
     }
 
     let mut bundles: Vec<(std::path::PathBuf, fs::Metadata)> =
-        entries(&root.join(crate::cache_layout::BUNDLES));
+        entries(&root.join(crate::store::layout::BUNDLES));
     // Newest first; ties (same second) broken by name, so every run decides alike.
     bundles.sort_by(|(pa, a), (pb, b)| {
         b.modified()
@@ -80,7 +80,7 @@ pub fn bounded(root: &Path, keep: &Path) {
         }
         let ours = name
             .strip_suffix(".pem")
-            .is_some_and(crate::cache_layout::is_bundle_stem);
+            .is_some_and(crate::store::layout::is_bundle_stem);
         if !ours || i < KEEP_NEWEST || path == keep || named.contains(&name) {
             continue;
         }
@@ -90,7 +90,7 @@ pub fn bounded(root: &Path, keep: &Path) {
     }
 
     // Python support directories of other trustrun versions, dated by their sitecustomize.py.
-    let current = crate::python_support::dir_name();
+    let current = crate::store::python_support::dir_name();
     for (path, meta) in entries(root) {
         let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
             continue;

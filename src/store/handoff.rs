@@ -45,8 +45,8 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::cache;
-use crate::cache_layout;
+use crate::store::cache_dir;
+use crate::store::layout;
 
 /// A copy's mode: readable by every user and container.
 pub const MODE: u32 = 0o644;
@@ -70,7 +70,7 @@ pub struct Engine {
 /// Where the public copy of `file` (a content-named file of the cache at `root`) is, written or
 /// not.
 pub fn copy_path(root: &Path, file: &Path) -> Option<PathBuf> {
-    Some(root.join(cache_layout::PUBLIC).join(file.file_name()?))
+    Some(root.join(layout::PUBLIC).join(file.file_name()?))
 }
 
 /// A world-readable copy of `file` (a content-named file of the cache at `root`: a bundle, a
@@ -78,7 +78,7 @@ pub fn copy_path(root: &Path, file: &Path) -> Option<PathBuf> {
 /// exactly `file`'s bytes. Written atomically when missing or not what it should be, touched when
 /// handed out again; a new copy starts the bounded cleanup above.
 pub fn handoff_copy(root: &Path, file: &Path, engine: &Engine) -> Result<PathBuf> {
-    let dir = cache::private_subdir(root, cache_layout::PUBLIC)?;
+    let dir = cache_dir::private_subdir(root, layout::PUBLIC)?;
     let copy =
         copy_path(root, file).with_context(|| format!("{} has no file name", file.display()))?;
     // First: whoever cleans later must know to ask this engine.
@@ -176,7 +176,7 @@ fn engine_mounts(engine: &Engine) -> Option<BTreeSet<OsString>> {
     let cli = crate::locate::find(std::ffi::OsStr::new(&engine.cli)).ok()?;
     let ask = |args: &[&str], ids: &[&str]| -> Option<String> {
         let mut cmd = Command::new(&cli);
-        for v in super::engine::SELECTING_VARIABLES {
+        for v in crate::containers::engine::SELECTING_VARIABLES {
             cmd.env_remove(v);
         }
         let out = cmd
@@ -243,8 +243,8 @@ fn clean(dir: &Path, keep: &Path, mounted: &dyn Fn() -> Option<BTreeSet<OsString
         let content_named = Path::new(&name)
             .file_stem()
             .and_then(|s| s.to_str())
-            .is_some_and(cache_layout::is_bundle_stem);
-        if !content_named || path == keep || !old(&path, crate::cleanup::GRACE) {
+            .is_some_and(layout::is_bundle_stem);
+        if !content_named || path == keep || !old(&path, crate::store::cleanup::GRACE) {
             continue;
         }
         if let Some(t) = entry.metadata().ok().and_then(|m| m.modified().ok()) {
@@ -266,7 +266,7 @@ fn clean(dir: &Path, keep: &Path, mounted: &dyn Fn() -> Option<BTreeSet<OsString
         }
         let in_use = path.file_name().is_some_and(|n| mounted.contains(n));
         // Old still: a hand-off may have touched it while the engines were asked.
-        if !in_use && old(&path, crate::cleanup::GRACE) && fs::remove_file(&path).is_ok() {
+        if !in_use && old(&path, crate::store::cleanup::GRACE) && fs::remove_file(&path).is_ok() {
             removed += 1;
         }
     }
