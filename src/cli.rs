@@ -161,7 +161,7 @@ enum Command {
     Env {
         /// Output format [default: sh on Unix; PowerShell or cmd on Windows, as detected]
         #[arg(long, short, value_enum)]
-        format: Option<crate::env_format::Format>,
+        format: Option<crate::run::env_format::Format>,
         #[command(flatten)]
         trust: ToolTrustArgs,
     },
@@ -489,10 +489,10 @@ fn prepare_or_fail(opts: &TrustOptions) -> Result<crate::store::Prepared> {
     crate::store::prepare(opts).map_err(crate::failure::PrepareError::into_error)
 }
 
-fn env_command(opts: &TrustOptions, format: Option<crate::env_format::Format>) -> Result<()> {
+fn env_command(opts: &TrustOptions, format: Option<crate::run::env_format::Format>) -> Result<()> {
     let prepared = prepare_or_fail(opts)?;
-    let format = format.unwrap_or_else(crate::env_format::Format::default_here);
-    let text = crate::env_format::render(format, &prepared.plan, &prepared.python_dir)?;
+    let format = format.unwrap_or_else(crate::run::env_format::Format::default_here);
+    let text = crate::run::env_format::render(format, &prepared.plan, &prepared.python_dir)?;
     crate::out!("{text}")?;
     Ok(())
 }

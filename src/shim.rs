@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::failure::{EXIT_FAILURE, Failure};
-use crate::locate;
+use crate::run::locate;
 use crate::shim_manifest::{Entry, Kind, Manifest, SHIM_MARKER};
 use crate::util::shell::Shell;
 

@@ -4,7 +4,7 @@
 use std::ffi::OsStr;
 
 use crate::failure::EXIT_NOT_FOUND;
-use crate::locate;
+use crate::run::locate;
 
 /// Default names that are only worth a shim when the program is installed.
 const ONLY_WHEN_PRESENT: &[(&str, &str)] = &[(

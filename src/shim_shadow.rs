@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::locate::{self, PathVerdict};
+use crate::run::locate::{self, PathVerdict};
 use crate::shim_manifest::SHIM_MARKER;
 
 /// What running NAME from a shell reaches.

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 #[cfg(unix)]
-use crate::locate;
+use crate::run::locate;
 #[cfg(unix)]
 use crate::shim_manifest::SHIM_MARKER;
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::locate::{self, PathVerdict};
+use crate::run::locate::{self, PathVerdict};
 
 #[derive(Debug, Serialize, Default)]
 pub struct PythonInfo {

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::env_format::{self, Format};
-use crate::plan::EnvPlan;
+use crate::run::env_format::{self, Format};
+use crate::run::plan::EnvPlan;
 use crate::settings::vars;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

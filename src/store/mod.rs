@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::failure::PrepareError;
-use crate::plan::{self, EnvPlan};
+use crate::run::plan::{self, EnvPlan};
 use crate::settings::options::TrustOptions;
 use crate::sources::Inputs;
 

@@ -1,25 +1,23 @@
 //! `trustrun PROGRAM ARGS...`: prepare the trust, then hand over to the real program.
 
+pub mod env_format;
+pub mod launch;
+pub mod locate;
+pub mod plan;
+
 use std::ffi::OsString;
 use std::process::Command;
 
 use anyhow::Result;
 
-use crate::failure::{EXIT_CANNOT_EXECUTE, EXIT_INTERNAL, Failure};
-use crate::launch;
-use crate::locate;
+use crate::failure::{EXIT_CANNOT_EXECUTE, EXIT_INTERNAL, Failure, PrepareError};
 use crate::settings::options::TrustOptions;
 use crate::settings::vars;
+use crate::store::prepare;
 
 /// More nested trustruns than this is a loop (a wrapper script named like a shim that calls the
 /// shim again); real nesting (a tool starting python starting pip) stays far below it.
 pub const MAX_DEPTH: u32 = 16;
-
-// Callers that name these through `run` (the setup work) still compile; they live in `prepare`.
-#[allow(unused_imports)]
-pub use crate::failure::PrepareError;
-#[allow(unused_imports)]
-pub use crate::store::{Prepared, prepare};
 
 /// Runs `program` with the prepared trust. Returns only on failure: on success the program has
 /// replaced us (Unix) or we exited with its code (Windows).

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::Path;
 
 use crate::failure::Failure;
-use crate::plan::EnvPlan;
+use crate::run::plan::EnvPlan;
 use crate::settings::vars;
 use crate::util::shell::{Shell, fish_quote, powershell_quote, sh_quote};
 
