@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 #[cfg(unix)]
 use crate::run::locate;
 #[cfg(unix)]
-use crate::shim_manifest::SHIM_MARKER;
+use crate::shim::manifest::SHIM_MARKER;
 
 /// The directory of shims for the engine CLIs on PATH (`None` when there is none), made or
 /// repaired as needed: a few `readlink` calls when it is in place.

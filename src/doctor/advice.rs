@@ -52,8 +52,8 @@ pub fn advise(
         );
     }
     if let Ok(dir) = crate::shim::default_dir() {
-        for (name, first) in crate::shim_shadow::shadowed_in(&dir) {
-            fixes.push(crate::shim_shadow::explain(&name, &first));
+        for (name, first) in crate::shim::shadow::shadowed_in(&dir) {
+            fixes.push(crate::shim::shadow::explain(&name, &first));
         }
     }
     Advice { fixes, notes }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::failure::{EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, Failure};
 use crate::settings::vars;
-use crate::shim_manifest::SHIM_MARKER;
+use crate::shim::manifest::SHIM_MARKER;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathVerdict {
@@ -47,7 +47,7 @@ pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, PathVerdict)> {
         let shims = dir
             .join(SHIM_MARKER)
             .exists()
-            .then(|| crate::shim_manifest::listed_names(&dir));
+            .then(|| crate::shim::manifest::listed_names(&dir));
         for file in names_in(&dir, program) {
             let Ok(meta) = fs::metadata(&file) else {
                 continue;

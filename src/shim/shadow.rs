@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::run::locate::{self, PathVerdict};
-use crate::shim_manifest::SHIM_MARKER;
+use crate::shim::manifest::SHIM_MARKER;
 
 /// What running NAME from a shell reaches.
 #[derive(Debug, PartialEq, Eq)]
