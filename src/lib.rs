@@ -19,19 +19,15 @@
 //! `--corporate-only`), `failure` (errors and exit codes), `vars` (every variable, named once).
 
 mod cli;
-mod config_init;
 pub(crate) mod containers;
 pub(crate) mod doctor;
-mod export;
 pub mod failure;
-mod program_name;
 pub(crate) mod run;
 pub(crate) mod settings;
 pub(crate) mod setup;
 pub(crate) mod shim;
 pub(crate) mod sources;
 pub(crate) mod store;
-mod suggest;
 pub(crate) mod user_env;
 pub(crate) mod util;
 

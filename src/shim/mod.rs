@@ -102,7 +102,7 @@ fn links_to_a_trustrun(path: &Path) -> bool {
     let target = fs::canonicalize(path).or_else(|_| fs::read_link(path));
     target.is_ok_and(|t| {
         t.file_name()
-            .is_some_and(|n| crate::program_name::is_trustrun_name(&n.to_string_lossy()))
+            .is_some_and(|n| crate::util::program_name::is_trustrun_name(&n.to_string_lossy()))
     })
 }
 

@@ -7,6 +7,7 @@ pub mod digest;
 pub mod file_id;
 pub mod fs;
 pub mod output;
+pub mod program_name;
 pub mod shell;
 pub mod text;
 #[cfg(unix)]

@@ -1,5 +1,12 @@
-//! Dispatch-stage hints for the mistakes a new user makes: a typo of a subcommand taken for a
-//! program name, and the CA option spelled as other tools spell it.
+//! Dispatch-stage hints for the mistakes a new user makes: clap's usage errors on one line, a
+//! typo of a subcommand taken for a program name, and the CA option spelled as other tools
+//! spell it.
+
+use std::ffi::OsString;
+
+use crate::failure::Failure;
+
+use super::args::Cli;
 
 /// The subcommand `name` was most likely meant as, when `name` is one typo away from it (two for
 /// longer names). Only asked once `name` was not found as a program.
@@ -46,6 +53,66 @@ fn edit_distance(a: &str, b: &str) -> usize {
         previous = current;
     }
     previous[b.len()]
+}
+
+/// clap's usage error on one line, like every other error of ours: the error itself, then what
+/// clap suggests (a similar name, the possible values), without the usage block and help hint.
+pub fn usage_line(rendered: &str) -> String {
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("bad usage");
+    let mut parts = vec![first.strip_prefix("error: ").unwrap_or(first).to_owned()];
+    parts.extend(
+        lines
+            .filter(|l| {
+                l.starts_with("tip: a similar")
+                    || l.starts_with("tip: some similar")
+                    || l.starts_with("[possible values:")
+            })
+            .map(|l| l.trim_start_matches('[').trim_end_matches(']').to_owned()),
+    );
+    let mut line = parts.join("; ");
+    if !line.contains("--help") {
+        line.push_str(" (see `trustrun --help`)");
+    }
+    line
+}
+
+/// `--cert x.pem` and the other ways other tools name a CA file: say it is `--ca` here.
+pub fn ca_option_hint(e: &clap::Error) -> Option<Failure> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    is_other_tools_ca_option(arg).then(|| {
+        let option = arg.split('=').next().unwrap_or(arg);
+        Failure::usage(format!(
+            "unknown option {option}; trustrun's is --ca FILE|DIR (e.g. `trustrun --ca root.pem PROGRAM`)"
+        ))
+    })
+}
+
+/// A program not found whose name is a typo of a subcommand: say which one was likely meant.
+pub fn suggest_subcommand(err: anyhow::Error, program: &OsString) -> anyhow::Error {
+    use clap::CommandFactory;
+    if crate::failure::exit_code_of(&err) != crate::failure::EXIT_NOT_FOUND {
+        return err;
+    }
+    let cli = Cli::command();
+    let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+    match close_subcommand(&program.to_string_lossy(), &names) {
+        Some(name) => Failure::new(
+            crate::failure::EXIT_NOT_FOUND,
+            format!(
+                "{}; did you mean `trustrun {name}`?",
+                crate::failure::one_line(&err)
+            ),
+        )
+        .into(),
+        None => err,
+    }
 }
 
 #[cfg(test)]

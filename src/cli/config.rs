@@ -64,6 +64,76 @@ pub fn init() -> Result<()> {
     Ok(())
 }
 
+pub fn path() -> Result<()> {
+    match crate::settings::config::path() {
+        Some(p) => crate::outln!("{}", p.display())?,
+        None => {
+            return Err(
+                Failure::usage("no config directory is known here (set TRUSTRUN_CONFIG)").into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn show() -> Result<()> {
+    let crate::settings::Resolved {
+        options: opts,
+        origins,
+        config,
+    } = crate::settings::load(crate::settings::options::Flags::default())?;
+    let file = crate::settings::config::path();
+    match (&file, &config.path) {
+        (Some(p), Some(_)) => crate::outln!("config file      {} (read)", p.display())?,
+        (Some(p), None) => crate::outln!("config file      {} (none there)", p.display())?,
+        (None, _) => crate::outln!("config file      (no config directory known)")?,
+    }
+    if opts.ca.is_empty() {
+        crate::outln!("ca               (none)")?;
+    }
+    for (i, (ca, from)) in opts.ca.iter().zip(&origins.ca).enumerate() {
+        let label = if i == 0 { "ca" } else { "" };
+        crate::outln!("{label:<16} {} ({from})", ca.display())?;
+    }
+    crate::outln!(
+        "truststore       {} ({}; {} here)",
+        format!("{:?}", opts.truststore).to_ascii_lowercase(),
+        origins.truststore,
+        if opts.truststore.enabled() {
+            "on"
+        } else {
+            "off"
+        }
+    )?;
+    crate::outln!("strict           {} ({})", opts.strict, origins.strict)?;
+    crate::outln!(
+        "relax_x509_strict {} ({})",
+        opts.relax_x509_strict,
+        origins.relax_x509_strict
+    )?;
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "(none)".to_owned()
+        } else {
+            v.join(" ")
+        }
+    };
+    crate::outln!("leave_alone      {}", list(&opts.leave_alone))?;
+    crate::outln!("extra_variables  {}", list(&opts.extra_variables))?;
+    crate::outln!(
+        "containers       {} ({})",
+        opts.containers,
+        origins.containers
+    )?;
+    if let Ok(cache) = crate::store::cache_dir::preferred_dir() {
+        crate::outln!("cache            {}", cache.display())?;
+    }
+    if let Ok(shims) = crate::shim::default_dir() {
+        crate::outln!("shim directory   {}", shims.display())?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

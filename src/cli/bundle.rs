@@ -1,8 +1,9 @@
-//! `trustrun bundle --output FILE` and `--corporate-only`: files meant to be handed out (to a
-//! container running as another user, a CI artifact, a Dockerfile), unlike the private cache.
+//! `trustrun bundle`: the bundle's path, or a copy of it (`--output FILE`), or the corporate roots
+//! alone (`--corporate-only`). The copies are files meant to be handed out (to a container
+//! running as another user, a CI artifact, a Dockerfile), unlike the private cache.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
@@ -61,6 +62,38 @@ pub fn corporate_only(opts: &TrustOptions, output: Option<&Path>) -> Result<()> 
             "trustrun: exported {}",
             crate::util::text::count(roots.len(), "corporate root")
         );
+    }
+    Ok(())
+}
+
+/// The bundle's path on stdout, or with `--output` a copy of it.
+pub fn path_or_copy(opts: &TrustOptions, output: Option<PathBuf>) -> Result<()> {
+    let prepared = super::prepare_or_fail(opts)?;
+    match output {
+        Some(out) => {
+            // In a shell set up by `trustrun env` or `trustrun setup`, `--output "$SSL_CERT_FILE"`
+            // names the bundle itself (or its stable or public copy): writing a file onto itself
+            // would empty it.
+            let copies = [
+                Some(crate::store::stable::path(&prepared.root)),
+                crate::store::handoff::copy_path(&prepared.root, &prepared.bundle),
+            ];
+            if std::iter::once(prepared.bundle.clone())
+                .chain(copies.into_iter().flatten())
+                .any(|b| crate::util::file_id::same_file(&b, &out))
+            {
+                return Err(Failure::usage(format!(
+                    "--output {}: that is trustrun's bundle itself; nothing to copy",
+                    out.display()
+                ))
+                .into());
+            }
+            let pem = std::fs::read(&prepared.bundle).map_err(|e| {
+                anyhow::Error::from(e).context(format!("cannot read {}", prepared.bundle.display()))
+            })?;
+            write_shared(&out, &pem)?;
+        }
+        None => crate::outln!("{}", prepared.bundle.display())?,
     }
     Ok(())
 }
