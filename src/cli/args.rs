@@ -4,12 +4,9 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use anyhow::Result;
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
-use crate::failure::Failure;
-use crate::settings::options::{Flags, TrustOptions};
-use crate::settings::truststore::Truststore;
+use crate::settings::options::{Flags, RunFlags};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -24,7 +21,9 @@ like one of trustrun's commands.",
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub trust: TrustArgs,
+    pub flags: Flags,
+    #[command(flatten)]
+    pub run: RunFlags,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -62,85 +61,6 @@ pub const SHORT_USAGE: &str = "usage: trustrun [OPTIONS] PROGRAM [ARGS...]   or 
   eval \"$(trustrun env --format sh)\"      the same trust for the whole shell
 more: trustrun --help";
 
-#[derive(Args, Debug, Clone, Default)]
-pub struct TrustArgs {
-    /// Also trust the certificates in FILE or DIR (PEM or DER; repeatable)
-    #[arg(long = "ca", value_name = "FILE|DIR")]
-    pub ca: Vec<PathBuf>,
-
-    /// Also verify through the OS in Python (truststore): auto = Windows and macOS
-    #[arg(long, value_enum, value_name = "WHEN")]
-    pub truststore: Option<Truststore>,
-
-    /// Fail (exit 125) instead of running the program untouched when trustrun itself fails
-    #[arg(long)]
-    pub strict: bool,
-
-    /// Let Python 3.13+ accept a corporate root that fails VERIFY_X509_STRICT (see `trustrun doctor`)
-    #[arg(long)]
-    pub relax_x509_strict: bool,
-
-    /// Say what trustrun does on stderr
-    #[arg(short, long)]
-    pub verbose: bool,
-
-    /// Leave docker, podman and compose commands alone (no bundle handed into containers)
-    #[arg(long)]
-    pub no_containers: bool,
-}
-
-/// The trust options of `bundle`, `env` and `doctor`: those of `TrustArgs` that change what they
-/// do (`--strict` only decides whether a program runs without trustrun's bundle).
-#[derive(Args, Debug, Clone, Default)]
-pub struct ToolTrustArgs {
-    /// Also trust the certificates in FILE or DIR (PEM or DER; repeatable)
-    #[arg(long = "ca", value_name = "FILE|DIR")]
-    pub ca: Vec<PathBuf>,
-
-    /// Also verify through the OS in Python (truststore): auto = Windows and macOS
-    #[arg(long, value_enum, value_name = "WHEN")]
-    pub truststore: Option<Truststore>,
-
-    /// Let Python 3.13+ accept a corporate root that fails VERIFY_X509_STRICT (see `trustrun doctor`)
-    #[arg(long)]
-    pub relax_x509_strict: bool,
-
-    /// Say what trustrun does on stderr
-    #[arg(short, long)]
-    pub verbose: bool,
-}
-
-impl From<ToolTrustArgs> for TrustArgs {
-    fn from(t: ToolTrustArgs) -> TrustArgs {
-        TrustArgs {
-            ca: t.ca,
-            truststore: t.truststore,
-            strict: false,
-            relax_x509_strict: t.relax_x509_strict,
-            verbose: t.verbose,
-            // bundle, env and doctor create no containers.
-            no_containers: false,
-        }
-    }
-}
-
-impl TrustArgs {
-    pub fn flags(&self) -> Flags {
-        Flags {
-            ca: self.ca.clone(),
-            truststore: self.truststore,
-            strict: self.strict,
-            relax_x509_strict: self.relax_x509_strict,
-            verbose: self.verbose,
-            no_containers: self.no_containers,
-        }
-    }
-
-    pub fn options(&self) -> Result<TrustOptions, Failure> {
-        Ok(crate::settings::load(self.flags())?.options)
-    }
-}
-
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Print the path of the merged CA bundle (building it if needed)
@@ -153,7 +73,7 @@ pub enum Command {
         #[arg(long)]
         corporate_only: bool,
         #[command(flatten)]
-        trust: ToolTrustArgs,
+        flags: Flags,
     },
     /// Print the environment `trustrun PROGRAM` sets, for a shell profile, CI or a .env file
     #[command(after_help = ENV_EXAMPLES)]
@@ -162,7 +82,7 @@ pub enum Command {
         #[arg(long, short, value_enum)]
         format: Option<crate::run::env_format::Format>,
         #[command(flatten)]
-        trust: ToolTrustArgs,
+        flags: Flags,
     },
     /// Where the config file is, and the settings in effect
     Config {
@@ -181,7 +101,7 @@ pub enum Command {
         #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = crate::doctor::parse_timeout)]
         timeout: std::time::Duration,
         #[command(flatten)]
-        trust: ToolTrustArgs,
+        flags: Flags,
     },
     /// Make every new shell and program of yours trusted (profiles, user environment); --undo takes it back
     Setup {
@@ -201,7 +121,9 @@ pub enum Command {
         #[arg(long)]
         python: bool,
         #[command(flatten)]
-        trust: TrustArgs,
+        flags: Flags,
+        #[command(flatten)]
+        run: RunFlags,
     },
     /// Manage shims: links named like programs (python, pip, harbor...) to put first on PATH
     Shim {

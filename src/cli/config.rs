@@ -81,7 +81,7 @@ pub fn show() -> Result<()> {
         options: opts,
         origins,
         config,
-    } = crate::settings::load(crate::settings::options::Flags::default())?;
+    } = crate::settings::load(Default::default(), Default::default())?;
     let file = crate::settings::config::path();
     match (&file, &config.path) {
         (Some(p), Some(_)) => crate::outln!("config file      {} (read)", p.display())?,

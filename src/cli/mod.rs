@@ -18,9 +18,9 @@ use clap::Parser;
 
 use crate::failure::Failure;
 use crate::run;
-use crate::settings::options::{Flags, TrustOptions};
+use crate::settings::options::{Flags, RunFlags, TrustOptions};
 use crate::util::program_name::is_trustrun_name;
-use args::{Cli, Command, ConfigAction, ShimAction, TrustArgs};
+use args::{Cli, Command, ConfigAction, ShimAction};
 use hints::{ca_option_hint, suggest_subcommand, usage_line};
 
 /// The name trustrun was started under: argv[0]'s file name on Unix (a symlink's own name).
@@ -66,35 +66,22 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
             return Err(Failure::usage(usage_line(&e.render().to_string())).into());
         }
     };
-    if cli.trust.strict
-        && let Some(name) = match &cli.command {
-            Some(Command::Bundle { .. }) => Some("bundle"),
-            Some(Command::Env { .. }) => Some("env"),
-            Some(Command::Doctor { .. }) => Some("doctor"),
-            _ => None,
-        }
-    {
-        return Err(Failure::usage(format!(
-            "--strict decides whether a program runs without trustrun's bundle; \
-             it means nothing for `trustrun {name}`"
-        ))
-        .into());
-    }
+    let (before, run) = (cli.flags, cli.run);
     match cli.command {
         Some(Command::Bundle {
             output,
             corporate_only,
-            trust,
+            flags,
         }) => {
-            let opts = merge_args(&cli.trust, &trust.into())?;
+            let opts = tool_options("bundle", before, flags, run)?;
             if corporate_only {
                 bundle::corporate_only(&opts, output.as_deref())
             } else {
                 bundle::path_or_copy(&opts, output)
             }
         }
-        Some(Command::Env { format, trust }) => {
-            env::print(&merge_args(&cli.trust, &trust.into())?, format)
+        Some(Command::Env { format, flags }) => {
+            env::print(&tool_options("env", before, flags, run)?, format)
         }
         Some(Command::Config { action }) => match action {
             ConfigAction::Path => config::path(),
@@ -133,9 +120,10 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
             refresh,
             force,
             python,
-            trust,
+            flags,
+            run: run_after,
         }) => crate::setup::run(
-            &merge_args(&cli.trust, &trust)?,
+            &options(before.merge(flags), run.merge(run_after))?,
             &crate::setup::Request {
                 dry_run,
                 undo,
@@ -148,9 +136,9 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
             hosts,
             json,
             timeout,
-            trust,
+            flags,
         }) => crate::doctor::run(
-            &merge_args(&cli.trust, &trust.into())?,
+            &tool_options("doctor", before, flags, run)?,
             &crate::doctor::Args {
                 hosts,
                 json,
@@ -162,25 +150,33 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
                 eprintln!("{}", args::SHORT_USAGE);
                 return Err(Failure::usage("no program given").into());
             };
-            run::run_program(&cli.trust.options()?, program, args)
+            run::run_program(&options(before, run)?, program, args)
                 .map_err(|e| suggest_subcommand(e, program))
         }
     }
 }
 
-/// Options given before the subcommand and after it count alike.
-fn merge_args(before: &TrustArgs, after: &TrustArgs) -> Result<TrustOptions, Failure> {
-    let mut ca = before.ca.clone();
-    ca.extend(after.ca.iter().cloned());
-    let flags = Flags {
-        ca,
-        truststore: after.truststore.or(before.truststore),
-        strict: before.strict || after.strict,
-        relax_x509_strict: before.relax_x509_strict || after.relax_x509_strict,
-        verbose: before.verbose || after.verbose,
-        no_containers: before.no_containers || after.no_containers,
-    };
-    Ok(crate::settings::load(flags)?.options)
+/// The options in effect: the flags resolved against the environment and the config.
+fn options(flags: Flags, run: RunFlags) -> Result<TrustOptions, Failure> {
+    Ok(crate::settings::load(flags, run)?.options)
+}
+
+/// The options of `bundle`, `env` and `doctor`, which run nothing: `--strict` before them is
+/// refused with why (it decides whether a program runs without trustrun's bundle); after them
+/// clap does not offer it. `--no-containers` before them changes nothing, as it never did.
+fn tool_options(
+    name: &str,
+    before: Flags,
+    after: Flags,
+    run: RunFlags,
+) -> Result<TrustOptions, Failure> {
+    if run.strict {
+        return Err(Failure::usage(format!(
+            "--strict decides whether a program runs without trustrun's bundle; \
+             it means nothing for `trustrun {name}`"
+        )));
+    }
+    options(before.merge(after), run)
 }
 
 /// The bundle and plan, for commands that have no program to run untouched when this fails.

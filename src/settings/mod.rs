@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use crate::failure::Failure;
 use config::Config;
 pub use environment::EnvironmentOptions;
-use options::{Flags, TrustOptions};
+use options::{Flags, RunFlags, TrustOptions};
 use truststore::Truststore;
 
 /// Where a setting's value came from, as `config show` names it.
@@ -59,17 +59,17 @@ pub struct Resolved {
     pub config: Config,
 }
 
-/// Reads the environment and the config once, and resolves `flags` against them.
-pub fn load(flags: Flags) -> Result<Resolved, Failure> {
+/// Reads the environment and the config once, and resolves the flags against them.
+pub fn load(flags: Flags, run: RunFlags) -> Result<Resolved, Failure> {
     let env = EnvironmentOptions::from_process();
-    let config = crate::settings::config::load_from(env.config.as_deref())?;
-    resolve(flags, &env, config)
+    let config = config::load_from(env.config.as_deref())?;
+    resolve(flags, run, &env, config)
 }
 
 impl TrustOptions {
     /// Options as a shim sees them: environment and config only, since a shim takes no flags.
     pub fn from_env() -> Result<TrustOptions, Failure> {
-        load(Flags::default()).map(|r| r.options)
+        load(Flags::default(), RunFlags::default()).map(|r| r.options)
     }
 }
 
@@ -77,6 +77,7 @@ impl TrustOptions {
 /// that order, each once.
 pub fn resolve(
     flags: Flags,
+    run: RunFlags,
     env: &EnvironmentOptions,
     config: Config,
 ) -> Result<Resolved, Failure> {
@@ -153,7 +154,7 @@ pub fn resolve(
         },
     };
     let (strict, strict_from) = switch(
-        (flags.strict, "--strict"),
+        (run.strict, "--strict"),
         (env_strict, vars::TRUSTRUN_STRICT),
         config.strict,
     );
@@ -170,7 +171,7 @@ pub fn resolve(
     );
     let env_containers = boolish::parse(vars::TRUSTRUN_CONTAINERS, env.containers.as_deref())?;
     // Containers are handled unless something says otherwise.
-    let (containers, containers_from) = if flags.no_containers {
+    let (containers, containers_from) = if run.no_containers {
         (false, Origin::Flag("--no-containers"))
     } else if let Some(on) = env_containers {
         (on, Origin::Env(vars::TRUSTRUN_CONTAINERS))
@@ -246,7 +247,7 @@ mod tests {
             truststore: Some(Truststore::Always),
             ..Default::default()
         };
-        let r = resolve(flags, &env, file.clone()).unwrap();
+        let r = resolve(flags, RunFlags::default(), &env, file.clone()).unwrap();
         assert_eq!(r.options.truststore, Truststore::Always);
         assert_eq!(r.origins.truststore, Origin::Flag("--truststore"));
         // The variable says off, and that beats the config's on.
@@ -255,7 +256,7 @@ mod tests {
         assert!(r.options.relax_x509_strict);
         assert_eq!(r.origins.relax_x509_strict, Origin::Config);
 
-        let r = resolve(Flags::default(), &env, file).unwrap();
+        let r = resolve(Flags::default(), RunFlags::default(), &env, file).unwrap();
         assert_eq!(r.options.truststore, Truststore::Never);
         assert_eq!(r.origins.truststore.to_string(), "TRUSTRUN_TRUSTSTORE");
     }
@@ -264,6 +265,7 @@ mod tests {
     fn nothing_set_is_the_default() {
         let r = resolve(
             Flags::default(),
+            RunFlags::default(),
             &EnvironmentOptions::default(),
             Config::default(),
         )
@@ -294,7 +296,7 @@ mod tests {
             ca: vec![p("flag.pem")],
             ..Default::default()
         };
-        let r = resolve(flags, &env, file).unwrap();
+        let r = resolve(flags, RunFlags::default(), &env, file).unwrap();
         assert_eq!(
             r.options.ca,
             vec![p("flag.pem"), p("env.pem"), p("config.pem")]
@@ -320,7 +322,7 @@ mod tests {
             relax_x509_strict: true,
             ..Default::default()
         };
-        let e = resolve(flags, &env, Config::default()).unwrap_err();
+        let e = resolve(flags, RunFlags::default(), &env, Config::default()).unwrap_err();
         assert_eq!(e.code, crate::failure::EXIT_USAGE);
         assert!(
             e.message.starts_with("TRUSTRUN_RELAX_X509_STRICT="),
@@ -332,14 +334,26 @@ mod tests {
             debug: os("sometimes"),
             ..Default::default()
         };
-        let e = resolve(Flags::default(), &env, Config::default()).unwrap_err();
+        let e = resolve(
+            Flags::default(),
+            RunFlags::default(),
+            &env,
+            Config::default(),
+        )
+        .unwrap_err();
         assert!(e.message.starts_with("TRUSTRUN_DEBUG="), "{}", e.message);
         // Empty is unset.
         let env = EnvironmentOptions {
             strict: os(""),
             ..Default::default()
         };
-        let r = resolve(Flags::default(), &env, config("strict = true\n")).unwrap();
+        let r = resolve(
+            Flags::default(),
+            RunFlags::default(),
+            &env,
+            config("strict = true\n"),
+        )
+        .unwrap();
         assert!(r.options.strict);
         assert_eq!(r.origins.strict, Origin::Config);
     }
@@ -350,18 +364,25 @@ mod tests {
             containers: os("off"),
             ..Default::default()
         };
-        let r = resolve(Flags::default(), &off, config("containers = true\n")).unwrap();
+        let r = resolve(
+            Flags::default(),
+            RunFlags::default(),
+            &off,
+            config("containers = true\n"),
+        )
+        .unwrap();
         assert!(!r.options.containers);
         assert_eq!(r.origins.containers, Origin::Env(vars::TRUSTRUN_CONTAINERS));
         let r = resolve(
             Flags::default(),
+            RunFlags::default(),
             &EnvironmentOptions::default(),
             config("containers = false\n"),
         )
         .unwrap();
         assert!(!r.options.containers);
         assert_eq!(r.origins.containers, Origin::Config);
-        let flags = Flags {
+        let run = RunFlags {
             no_containers: true,
             ..Default::default()
         };
@@ -370,7 +391,7 @@ mod tests {
             ..Default::default()
         };
         assert!(
-            !resolve(flags, &on, Config::default())
+            !resolve(Flags::default(), run, &on, Config::default())
                 .unwrap()
                 .options
                 .containers
@@ -381,14 +402,26 @@ mod tests {
                 containers: os(spelling),
                 ..Default::default()
             };
-            let r = resolve(Flags::default(), &env, Config::default()).unwrap();
+            let r = resolve(
+                Flags::default(),
+                RunFlags::default(),
+                &env,
+                Config::default(),
+            )
+            .unwrap();
             assert_eq!(r.options.containers, on, "TRUSTRUN_CONTAINERS={spelling}");
         }
         let bad = EnvironmentOptions {
             containers: os("perhaps"),
             ..Default::default()
         };
-        let e = resolve(Flags::default(), &bad, Config::default()).unwrap_err();
+        let e = resolve(
+            Flags::default(),
+            RunFlags::default(),
+            &bad,
+            Config::default(),
+        )
+        .unwrap_err();
         assert!(
             e.message.starts_with("TRUSTRUN_CONTAINERS="),
             "{}",
@@ -401,7 +434,13 @@ mod tests {
         let file = config(
             "leave_alone = [\"NODE_EXTRA_CA_CERTS\"]\nextra_variables = [\"MY_CA\", \"MY_CA\"]\n",
         );
-        let r = resolve(Flags::default(), &EnvironmentOptions::default(), file).unwrap();
+        let r = resolve(
+            Flags::default(),
+            RunFlags::default(),
+            &EnvironmentOptions::default(),
+            file,
+        )
+        .unwrap();
         let names = r.options.ca_variables();
         assert_eq!(names.first().map(String::as_str), Some("SSL_CERT_FILE"));
         assert!(!names.iter().any(|n| n == "NODE_EXTRA_CA_CERTS"));
@@ -415,7 +454,13 @@ mod tests {
             truststore: os("sometimes"),
             ..Default::default()
         };
-        let e = resolve(Flags::default(), &env, Config::default()).unwrap_err();
+        let e = resolve(
+            Flags::default(),
+            RunFlags::default(),
+            &env,
+            Config::default(),
+        )
+        .unwrap_err();
         assert_eq!(
             e.message,
             "TRUSTRUN_TRUSTSTORE=\"sometimes\": expected auto, always or never"

@@ -7,16 +7,65 @@ use std::path::PathBuf;
 // Re-exported: callers name it from here as well as from its leaf module.
 pub use crate::settings::truststore::Truststore;
 
-/// What the command line said; a shim has none.
-#[derive(Clone, Debug, Default)]
+/// What the command line said about trust, taken before the subcommand and after every command
+/// that prepares it (`bundle`, `env`, `doctor`, `setup`); a shim takes none. Each help text is
+/// the field's doc comment. (`display_order`, here and in `RunFlags`, keeps the six in the order
+/// `--help` has always listed them, after a command's own options.)
+#[derive(Clone, Debug, Default, clap::Args)]
 pub struct Flags {
+    /// Also trust the certificates in FILE or DIR (PEM or DER; repeatable)
+    #[arg(long = "ca", value_name = "FILE|DIR", display_order = 100)]
     pub ca: Vec<PathBuf>,
+
+    /// Also verify through the OS in Python (truststore): auto = Windows and macOS
+    #[arg(long, value_enum, value_name = "WHEN", display_order = 101)]
     pub truststore: Option<Truststore>,
-    pub strict: bool,
+
+    /// Let Python 3.13+ accept a corporate root that fails VERIFY_X509_STRICT (see `trustrun doctor`)
+    #[arg(long, display_order = 103)]
     pub relax_x509_strict: bool,
+
+    /// Say what trustrun does on stderr
+    #[arg(short, long, display_order = 104)]
     pub verbose: bool,
-    /// `--no-containers`.
+}
+
+/// What the command line said about running a program, taken before the subcommand and after
+/// `setup`: `bundle`, `env` and `doctor` run nothing, so they do not offer these.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct RunFlags {
+    /// Fail (exit 125) instead of running the program untouched when trustrun itself fails
+    #[arg(long, display_order = 102)]
+    pub strict: bool,
+
+    /// Leave docker, podman and compose commands alone (no bundle handed into containers)
+    #[arg(long, display_order = 105)]
     pub no_containers: bool,
+}
+
+impl Flags {
+    /// Flags given before the subcommand and after it count alike: the CA paths of both, in that
+    /// order; the `--truststore` given last; a switch given in either place.
+    pub fn merge(self, after: Flags) -> Flags {
+        let mut ca = self.ca;
+        ca.extend(after.ca);
+        Flags {
+            ca,
+            truststore: after.truststore.or(self.truststore),
+            relax_x509_strict: self.relax_x509_strict || after.relax_x509_strict,
+            verbose: self.verbose || after.verbose,
+        }
+    }
+}
+
+impl RunFlags {
+    /// As `Flags::merge`: a switch given before the subcommand or after it.
+    pub fn merge(self, after: RunFlags) -> RunFlags {
+        RunFlags {
+            strict: self.strict || after.strict,
+            no_containers: self.no_containers || after.no_containers,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
