@@ -45,49 +45,6 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (EXIT_NOT_FOUND, "the program was not found"),
 ];
 
-/// Why the trust (bundle, python support, plan) could not be prepared: the one split every caller
-/// branches on. A CA file the user named is always an error (exit 2, the program is not run: never
-/// silently less trust); trouble of our own lets a program run untouched outside `--strict`.
-#[derive(Debug)]
-pub enum PrepareError {
-    /// A CA file the user named cannot be used; `named_in` is where the config named it, if it did
-    /// (the user may not remember writing it there).
-    UserCa {
-        error: crate::sources::certs::CaPathError,
-        named_in: Option<String>,
-    },
-    /// trustrun itself failed.
-    Internal(anyhow::Error),
-}
-
-impl PrepareError {
-    /// For commands that have no program to run untouched: either case ends them.
-    pub fn into_error(self) -> anyhow::Error {
-        match self {
-            PrepareError::UserCa { error, named_in } => {
-                let at = named_in.map(|key| format!("{key}: ")).unwrap_or_default();
-                Failure::usage(format!("{at}{error}")).into()
-            }
-            PrepareError::Internal(e) => e.context("cannot build the CA bundle"),
-        }
-    }
-}
-
-impl From<crate::sources::certs::CaPathError> for PrepareError {
-    fn from(error: crate::sources::certs::CaPathError) -> Self {
-        PrepareError::UserCa {
-            error,
-            named_in: None,
-        }
-    }
-}
-
-impl From<anyhow::Error> for PrepareError {
-    fn from(e: anyhow::Error) -> Self {
-        PrepareError::Internal(e)
-    }
-}
-
 /// An error that ends trustrun with a chosen exit code and a one-line message.
 #[derive(Debug)]
 pub struct Failure {

@@ -181,5 +181,5 @@ fn tool_options(
 
 /// The bundle and plan, for commands that have no program to run untouched when this fails.
 pub(crate) fn prepare_or_fail(opts: &TrustOptions) -> Result<crate::store::Prepared> {
-    crate::store::prepare(opts).map_err(crate::failure::PrepareError::into_error)
+    crate::store::prepare(opts).map_err(crate::store::PrepareError::into_error)
 }

@@ -25,10 +25,10 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::failure::Failure;
-use crate::failure::PrepareError;
 use crate::settings::options::TrustOptions;
 use crate::sources::certs::Der;
 use crate::sources::{self, Inputs};
+use crate::store::PrepareError;
 
 pub use corporate::corporate_roots;
 use report::{HostReport, Report};

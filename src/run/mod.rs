@@ -10,9 +10,10 @@ use std::process::Command;
 
 use anyhow::Result;
 
-use crate::failure::{EXIT_CANNOT_EXECUTE, EXIT_INTERNAL, Failure, PrepareError};
+use crate::failure::{EXIT_CANNOT_EXECUTE, EXIT_INTERNAL, Failure};
 use crate::settings::options::TrustOptions;
 use crate::settings::vars;
+use crate::store::PrepareError;
 use crate::store::prepare;
 
 /// More nested trustruns than this is a loop (a wrapper script named like a shim that calls the

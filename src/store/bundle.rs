@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 
-use crate::failure::PrepareError;
+use super::PrepareError;
 use crate::sources::{self, Gathered, Inputs};
 use crate::store::cache_dir::{self, Stamp};
 use crate::store::layout;

@@ -17,10 +17,11 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::failure::PrepareError;
+use crate::failure::Failure;
 use crate::run::plan::{self, EnvPlan};
 use crate::settings::options::TrustOptions;
 use crate::sources::Inputs;
+use crate::sources::certs::CaPathError;
 
 pub struct Prepared {
     /// The cache directory in use (the preferred one or the fallback).
@@ -28,6 +29,49 @@ pub struct Prepared {
     pub bundle: PathBuf,
     pub python_dir: PathBuf,
     pub plan: EnvPlan,
+}
+
+/// Why the trust (bundle, python support) could not be prepared: the one split every caller
+/// branches on. A CA file the user named is always an error (exit 2, the program is not run: never
+/// silently less trust); trouble of our own lets a program run untouched outside `--strict`.
+#[derive(Debug)]
+pub enum PrepareError {
+    /// A CA file the user named cannot be used; `named_in` is where the config named it, if it did
+    /// (the user may not remember writing it there).
+    UserCa {
+        error: CaPathError,
+        named_in: Option<String>,
+    },
+    /// trustrun itself failed.
+    Internal(anyhow::Error),
+}
+
+impl PrepareError {
+    /// For commands that have no program to run untouched: either case ends them.
+    pub fn into_error(self) -> anyhow::Error {
+        match self {
+            PrepareError::UserCa { error, named_in } => {
+                let at = named_in.map(|key| format!("{key}: ")).unwrap_or_default();
+                Failure::usage(format!("{at}{error}")).into()
+            }
+            PrepareError::Internal(e) => e.context("cannot build the CA bundle"),
+        }
+    }
+}
+
+impl From<CaPathError> for PrepareError {
+    fn from(error: CaPathError) -> Self {
+        PrepareError::UserCa {
+            error,
+            named_in: None,
+        }
+    }
+}
+
+impl From<anyhow::Error> for PrepareError {
+    fn from(e: anyhow::Error) -> Self {
+        PrepareError::Internal(e)
+    }
 }
 
 /// Builds or finds the bundle and the python support directory, and the child's environment.

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::failure::PrepareError;
+use super::PrepareError;
 use crate::sources::Inputs;
 use crate::store::bundle;
 use crate::store::cache_dir::Stamp;
