@@ -56,9 +56,6 @@ impl Format {
     }
 }
 
-/// The path-list separator of the platform's programs (PYTHONPATH, PATH).
-const LIST_SEPARATOR: char = if cfg!(windows) { ';' } else { ':' };
-
 fn text<'a>(name: &str, value: &'a OsString) -> Result<&'a str, Failure> {
     value.to_str().ok_or_else(|| {
         Failure::new(
@@ -144,7 +141,7 @@ fn prepend_pythonpath(format: Format, dir: &str) -> Option<String> {
             // The separator is the platform's: Git Bash on Windows runs Windows Python, which
             // splits PYTHONPATH on `;` (a `:` would cut `C:\...` in two).
             let q = sh_quote(dir);
-            let s = LIST_SEPARATOR;
+            let s = crate::util::path_list::SEPARATOR;
             format!(
                 "case \"{s}${{PYTHONPATH-}}{s}\" in *\"{s}\"{q}\"{s}\"*) ;; *) export PYTHONPATH={q}\"${{PYTHONPATH:+{s}$PYTHONPATH}}\" ;; esac\n"
             )

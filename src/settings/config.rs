@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::failure::Failure;
 use crate::settings::truststore::Truststore;
 use crate::settings::vars;
-use crate::sources::input_file::{self, ReadError};
+use crate::util::input_file::{self, ReadError};
 
 #[derive(Debug, Default, Clone)]
 pub struct Config {

@@ -93,7 +93,7 @@ pub fn resolve(
         .ca
         .as_ref()
         .filter(|v| !v.is_empty())
-        .map(crate::sources::split_path_list)
+        .map(|v| crate::util::path_list::split(v))
         .unwrap_or_default();
     let mut ca: Vec<PathBuf> = Vec::new();
     let mut ca_from: Vec<Origin> = Vec::new();
@@ -125,7 +125,7 @@ pub fn resolve(
                 .find(|(q, _)| q == p)
                 .map(|(_, key)| format!("{key}: "))
                 .unwrap_or_default();
-            let sep = if cfg!(windows) { ';' } else { ':' };
+            let sep = crate::util::path_list::SEPARATOR;
             return Err(Failure::usage(format!(
                 "{origin}CA file {}: its name contains '{sep}', which separates paths in {}; rename it or link to it from a name without '{sep}'",
                 p.display(),

@@ -29,8 +29,10 @@ pub const DEFAULT_NAMES: &[&str] = &["python", "python3", "pip", "pip3", "harbor
 
 /// `TRUSTRUN_SHIM_DIR`, else `shims` in the platform's per-user data directory.
 pub fn default_dir() -> Result<PathBuf> {
-    crate::util::user_dirs::shims()
-        .context("no per-user data directory is known here (use --dir or TRUSTRUN_SHIM_DIR)")
+    crate::util::user_dirs::shims(
+        crate::settings::vars::non_empty(crate::settings::vars::TRUSTRUN_SHIM_DIR).as_deref(),
+    )
+    .context("no per-user data directory is known here (use --dir or TRUSTRUN_SHIM_DIR)")
 }
 
 fn file_digest(path: &Path) -> Option<String> {

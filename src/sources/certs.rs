@@ -9,7 +9,7 @@ use base64::Engine;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::{self, PemObject, SectionKind};
 
-use crate::sources::input_file::{self, ReadError};
+use crate::util::input_file::{self, ReadError};
 
 pub type Der = CertificateDer<'static>;
 

@@ -1,17 +1,15 @@
 //! Trust sources (sources stage): what goes into the bundle (`Inputs`), reading them all
 //! (`gather`), and a cheap fingerprint of them (`fingerprint`). The readers: certificate files
-//! and directories (`certs`, through `input_file`), the OS store (`os_store`, with `provenance`
+//! and directories (`certs`), the OS store (`os_store`, with `provenance`
 //! for where its roots came from), and the CA files an outer trustrun handed down (`inherited`).
 
 pub mod certs;
 mod fingerprint;
 pub mod inherited;
-pub mod input_file;
 pub mod os_store;
 pub mod provenance;
 
 use std::collections::HashSet;
-use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -62,7 +60,7 @@ impl Inputs {
                 // SSL_CERT_DIR is a path list, as OpenSSL reads it; our own marker is an escaped
                 // one; every other variable holds one path, whatever characters are in it.
                 let paths: Vec<PathBuf> = if name == vars::SSL_CERT_DIR {
-                    split_path_list(&value)
+                    crate::util::path_list::split(&value)
                 } else if name == vars::TRUSTRUN_INHERITED_CA {
                     crate::sources::inherited::decode(&value)
                 } else {
@@ -193,13 +191,6 @@ pub fn stale_note(gathered: &Gathered, bundle: &[Der]) -> Option<String> {
     Some(format!(
         "the cached bundle is stale ({missing} certificates of the sources are not in it, {gone} in it are no longer in the sources): the OS store changed in a way the warm path does not see; run update-ca-certificates (or update-ca-trust), or delete the index directory in trustrun's cache"
     ))
-}
-
-/// Paths from a path list such as `TRUSTRUN_CA`, empty entries dropped.
-pub fn split_path_list(value: &OsString) -> Vec<PathBuf> {
-    std::env::split_paths(value)
-        .filter(|p| !p.as_os_str().is_empty())
-        .collect()
 }
 
 #[cfg(test)]

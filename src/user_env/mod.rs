@@ -118,7 +118,7 @@ pub enum Outcome {
 }
 
 /// The path-list separator of the user environment this platform keeps.
-pub(crate) const SEPARATOR: char = if cfg!(windows) { ';' } else { ':' };
+use crate::util::path_list::SEPARATOR;
 
 fn split_list(text: &str) -> Vec<String> {
     text.split(SEPARATOR).map(str::to_owned).collect()

@@ -5,8 +5,6 @@
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
-use crate::settings::vars;
-
 /// `variable`'s value when set and not empty, else `trustrun/<rest>` in the platform's `base`.
 fn override_or(variable: Option<&OsStr>, base: Option<PathBuf>, rest: &str) -> Option<PathBuf> {
     match variable.filter(|v| !v.is_empty()) {
@@ -27,12 +25,8 @@ pub fn cache() -> Option<PathBuf> {
     dirs::cache_dir().map(|d| d.join("trustrun"))
 }
 
-/// The shim directory: `TRUSTRUN_SHIM_DIR`, else `trustrun/shims` in the platform's per-user
-/// data directory.
-pub fn shims() -> Option<PathBuf> {
-    override_or(
-        vars::non_empty(vars::TRUSTRUN_SHIM_DIR).as_deref(),
-        dirs::data_local_dir(),
-        "shims",
-    )
+/// The shim directory: `TRUSTRUN_SHIM_DIR` (its value, as the caller read it), else
+/// `trustrun/shims` in the platform's per-user data directory.
+pub fn shims(variable: Option<&OsStr>) -> Option<PathBuf> {
+    override_or(variable, dirs::data_local_dir(), "shims")
 }
