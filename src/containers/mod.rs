@@ -354,7 +354,7 @@ fn rewrite_compose(
     // Images are inspected through docker with the same engine selection.
     let docker = match cli {
         Cli::Docker => Some(setup.program.to_owned()),
-        _ => crate::run::locate::find(OsStr::new("docker")).ok(),
+        _ => crate::shim::locate::find(OsStr::new("docker")).ok(),
     };
     let mut docker_globals: Vec<OsString> = Vec::new();
     if let Some(h) = &sel.host {

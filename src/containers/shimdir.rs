@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 #[cfg(unix)]
-use crate::run::locate;
+use crate::shim::locate;
 #[cfg(unix)]
 use crate::shim::manifest::SHIM_MARKER;
 

@@ -33,7 +33,7 @@ pub fn report(opts: &TrustOptions) -> ContainersReport {
         .iter()
         .map(|name| CliFound {
             name,
-            path: crate::run::locate::find(std::ffi::OsStr::new(name)).ok(),
+            path: crate::shim::locate::find(std::ffi::OsStr::new(name)).ok(),
         })
         .collect();
     let env = |name: &str| {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::run::locate::{self, PathVerdict};
+use crate::shim::locate::{self, PathVerdict};
 
 #[derive(Debug, Serialize, Default)]
 pub struct PythonInfo {

@@ -2,7 +2,6 @@
 
 pub mod env_format;
 pub mod launch;
-pub mod locate;
 pub mod plan;
 
 use std::ffi::OsString;
@@ -13,6 +12,7 @@ use anyhow::Result;
 use crate::failure::{EXIT_CANNOT_EXECUTE, EXIT_INTERNAL, Failure};
 use crate::settings::options::TrustOptions;
 use crate::settings::vars;
+use crate::shim::locate;
 use crate::store::PrepareError;
 use crate::store::prepare;
 

@@ -8,6 +8,7 @@
 //! neither replaced (without `--force`) nor removed.
 
 mod install;
+pub mod locate;
 pub mod manifest;
 pub mod names;
 mod remove;
@@ -22,7 +23,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::failure::Failure;
-use crate::run::locate;
 use manifest::{Kind, Manifest, SHIM_MARKER};
 
 pub const DEFAULT_NAMES: &[&str] = &["python", "python3", "pip", "pip3", "harbor"];

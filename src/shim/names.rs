@@ -3,8 +3,8 @@
 
 use std::ffi::OsStr;
 
+use super::locate;
 use crate::failure::EXIT_NOT_FOUND;
-use crate::run::locate;
 
 /// Default names that are only worth a shim when the program is installed.
 const ONLY_WHEN_PRESENT: &[(&str, &str)] = &[(

@@ -6,8 +6,8 @@ use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::run::locate::{self, PathVerdict};
-use crate::shim::manifest::SHIM_MARKER;
+use super::locate::{self, PathVerdict};
+use super::manifest::SHIM_MARKER;
 
 /// What running NAME from a shell reaches.
 #[derive(Debug, PartialEq, Eq)]

@@ -173,7 +173,7 @@ fn mounted_names(root: &Path) -> Option<BTreeSet<OsString>> {
 /// One engine's answer: `ps -a -q`, then `inspect` of their mounts' sources.
 fn engine_mounts(engine: &Engine) -> Option<BTreeSet<OsString>> {
     // The real CLI, never our shim.
-    let cli = crate::run::locate::find(std::ffi::OsStr::new(&engine.cli)).ok()?;
+    let cli = crate::shim::locate::find(std::ffi::OsStr::new(&engine.cli)).ok()?;
     let ask = |args: &[&str], ids: &[&str]| -> Option<String> {
         let mut cmd = Command::new(&cli);
         for v in crate::containers::engine::SELECTING_VARIABLES {

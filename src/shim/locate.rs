@@ -1,4 +1,7 @@
-//! Finding the real program on PATH, past our own shims and ourselves.
+//! Finding the real program on PATH, past our own shims and ourselves (the locate stage: `run`
+//! asks it for every program, the engine CLIs and `doctor` ask it too, `shim list` and the shadow
+//! check report what it finds). It lives with the shims because skipping them is its whole
+//! difficulty: the manifest they are listed in is `shim::manifest`.
 //!
 //! PATH is searched in order, as the shell does: an empty entry is the current directory, a
 //! relative one is taken from the current directory. Skipped: in a directory holding the shim
@@ -13,9 +16,9 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::manifest::SHIM_MARKER;
 use crate::failure::{EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, Failure};
 use crate::settings::vars;
-use crate::shim::manifest::SHIM_MARKER;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathVerdict {
