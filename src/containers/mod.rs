@@ -403,11 +403,7 @@ fn rewrite_compose(
     let doc = compose::override_file(version.as_deref(), &per_service, &copy);
     let content = serde_json::to_vec_pretty(&doc)?;
     let digest = crate::util::digest::sha256_hex(&content);
-    let file = setup
-        .root
-        .join("containers")
-        .join("compose")
-        .join(format!("trustrun-{}.yml", &digest[..16]));
+    let file = crate::store::layout::compose_file(setup.root, &digest[..16]);
     if std::fs::read(&file).ok().as_deref() != Some(content.as_slice()) {
         crate::util::fs::write_atomic(&file, &content)?;
     }

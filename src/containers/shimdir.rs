@@ -28,9 +28,7 @@ pub fn ensure(root: &Path) -> Result<Option<PathBuf>> {
     if found.is_empty() {
         return Ok(None);
     }
-    let dir = root
-        .join("containers")
-        .join(format!("shims-{}", found.join("+")));
+    let dir = crate::store::layout::engine_shims_dir(root, &found.join("+"));
     let exe = std::env::current_exe().context("cannot tell where the trustrun binary is")?;
     let exe = fs::canonicalize(&exe).unwrap_or(exe);
     let marker = dir.join(SHIM_MARKER);

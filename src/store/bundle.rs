@@ -3,7 +3,7 @@
 //!
 //! Cache layout (named and shaped by `layout`): `bundles/<first 32 hex digits of the SHA-256
 //! of the text>.pem`, and `index/<fingerprint of the inputs>` holding `<bundle file name> <stamp>`, the stamp being
-//! what the bundle looked like when written (`cache_dir::Stamp`). The warm path compares the stamp
+//! what the bundle looked like when written (`util::file_id::Stamp`). The warm path compares the stamp
 //! (one `stat`); a bundle whose stamp changed is hashed and checked against its own name, and
 //! rebuilt when it does not match (truncated, emptied, edited). An index entry from an older
 //! trustrun (a bare name) is checked the same way once and rewritten with a stamp.
@@ -16,8 +16,9 @@ use anyhow::{Context, Result};
 
 use super::PrepareError;
 use crate::sources::{self, Gathered, Inputs};
-use crate::store::cache_dir::{self, Stamp};
+use crate::store::cache_dir;
 use crate::store::layout;
+use crate::util::file_id::Stamp;
 
 pub struct Bundle {
     pub path: PathBuf,
@@ -52,10 +53,10 @@ fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
     let mut file = fs::File::open(index).ok()?;
     let mut text = String::new();
     std::io::Read::read_to_string(&mut file, &mut text).ok()?;
-    let (name, recorded) = match text.trim().split_once(' ') {
-        Some((name, stamp)) => (name, Stamp::parse(stamp)),
-        None => (text.trim(), None),
-    };
+    let layout::Entry {
+        name,
+        stamp: recorded,
+    } = layout::Entry::parse(&text);
     let stem = name.strip_suffix(".pem")?;
     if !layout::is_bundle_stem(stem) {
         return None;
@@ -92,7 +93,7 @@ fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
 /// An index entry: the bundle's file name and its stamp as it is now.
 fn entry(name: &str, path: &Path) -> String {
     match fs::metadata(path) {
-        Ok(meta) => format!("{name} {}\n", Stamp::of(&meta).to_text()),
+        Ok(meta) => layout::Entry::text(name, &meta),
         Err(_) => format!("{name}\n"),
     }
 }

@@ -20,6 +20,9 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use super::layout;
+use crate::util::fs::TEMP_PREFIX;
+
 /// How long something unused is kept.
 pub const GRACE: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Bundles kept whatever their age, newest first.
@@ -42,9 +45,12 @@ pub fn bounded(root: &Path, keep: &Path) {
 
     // Index entries first: what they still name decides which bundles stay.
     let mut named: Vec<String> = Vec::new();
-    for (path, meta) in entries(&root.join(crate::store::layout::INDEX)) {
+    for (path, meta) in entries(&root.join(layout::INDEX)) {
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        if file_name.as_deref().is_some_and(|n| n.starts_with(".tmp-")) {
+        if file_name
+            .as_deref()
+            .is_some_and(|n| n.starts_with(TEMP_PREFIX))
+        {
             if older_than(&meta, TMP_GRACE) {
                 remove(&path, &mut budget);
             }
@@ -53,15 +59,12 @@ pub fn bounded(root: &Path, keep: &Path) {
         if older_than(&meta, GRACE) && remove(&path, &mut budget) {
             continue;
         }
-        if let Ok(text) = fs::read_to_string(&path)
-            && let Some(name) = text.split_ascii_whitespace().next()
-        {
-            named.push(name.to_owned());
+        if let Ok(text) = fs::read_to_string(&path) {
+            named.push(layout::Entry::parse(&text).name.to_owned());
         }
     }
 
-    let mut bundles: Vec<(std::path::PathBuf, fs::Metadata)> =
-        entries(&root.join(crate::store::layout::BUNDLES));
+    let mut bundles: Vec<(std::path::PathBuf, fs::Metadata)> = entries(&root.join(layout::BUNDLES));
     // Newest first; ties (same second) broken by name, so every run decides alike.
     bundles.sort_by(|(pa, a), (pb, b)| {
         b.modified()
@@ -72,7 +75,7 @@ pub fn bounded(root: &Path, keep: &Path) {
     for (i, (path, meta)) in bundles.iter().enumerate() {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         let Some(name) = name else { continue };
-        if name.starts_with(".tmp-") {
+        if name.starts_with(TEMP_PREFIX) {
             if older_than(meta, TMP_GRACE) {
                 remove(path, &mut budget);
             }
@@ -80,7 +83,7 @@ pub fn bounded(root: &Path, keep: &Path) {
         }
         let ours = name
             .strip_suffix(".pem")
-            .is_some_and(crate::store::layout::is_bundle_stem);
+            .is_some_and(layout::is_bundle_stem);
         if !ours || i < KEEP_NEWEST || path == keep || named.contains(&name) {
             continue;
         }
@@ -95,7 +98,7 @@ pub fn bounded(root: &Path, keep: &Path) {
         let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
             continue;
         };
-        if !meta.is_dir() || !name.starts_with("python-") || name == current {
+        if !meta.is_dir() || !name.starts_with(layout::PYTHON_PREFIX) || name == current {
             continue;
         }
         let used = fs::metadata(path.join("sitecustomize.py")).unwrap_or(meta);

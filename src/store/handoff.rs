@@ -120,16 +120,11 @@ fn intact(copy: &Path, meta: &fs::Metadata, text: &[u8]) -> bool {
         && fs::read(copy).is_ok_and(|c| c == text)
 }
 
-/// The engine records' directory.
-fn engines_dir(root: &Path) -> PathBuf {
-    root.join("containers").join("engines")
-}
-
 /// Records `engine` (one small file per engine, named by its content: a `stat` when known).
 fn record(root: &Path, engine: &Engine) -> Result<()> {
     let text = serde_json::to_vec(engine).context("cannot record the engine")?;
     let digest = crate::util::digest::sha256_hex(&text);
-    let file = engines_dir(root).join(format!("{}.json", &digest[..16]));
+    let file = layout::engines_dir(root).join(format!("{}.json", &digest[..16]));
     if fs::metadata(&file).is_ok_and(|m| m.is_file()) {
         return Ok(());
     }
@@ -139,7 +134,7 @@ fn record(root: &Path, engine: &Engine) -> Result<()> {
 
 /// The engines copies were handed to.
 fn recorded(root: &Path) -> Result<Vec<Engine>> {
-    let dir = engines_dir(root);
+    let dir = layout::engines_dir(root);
     let read = match fs::read_dir(&dir) {
         Ok(read) => read,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -233,7 +228,7 @@ fn clean(dir: &Path, keep: &Path, mounted: &dyn Fn() -> Option<BTreeSet<OsString
     for entry in read.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(".tmp-") {
+        if name.starts_with(crate::util::fs::TEMP_PREFIX) {
             // An interrupted write: never handed out, so never mounted.
             if old(&path, TMP_GRACE) {
                 let _ = fs::remove_file(&path);

@@ -24,7 +24,11 @@ pub fn dir_name() -> String {
     let mut hasher = Sha256::new();
     hasher.update(SITECUSTOMIZE.as_bytes());
     hasher.update(SUPPORT.as_bytes());
-    format!("python-{}", hex(&hasher.finalize()[..6]))
+    format!(
+        "{}{}",
+        super::layout::PYTHON_PREFIX,
+        hex(&hasher.finalize()[..6])
+    )
 }
 
 /// The support directory in the cache at `root`, written when missing and rewritten when a file

@@ -27,28 +27,24 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use super::PrepareError;
+use super::{PrepareError, layout};
 use crate::sources::Inputs;
 use crate::store::bundle;
-use crate::store::cache_dir::Stamp;
+use crate::util::file_id::Stamp;
 
-/// The stable file's name in the cache root.
-pub const FILE_NAME: &str = crate::store::layout::CURRENT;
-/// Which bundle the stable file copies, and its stamp when written.
-const SOURCE_NAME: &str = "current.source";
 /// The stable file's mode: readable by every user and container.
 pub const MODE: u32 = 0o644;
 
 /// The stable file of the cache at `root` (which may not exist yet).
 pub fn path(root: &Path) -> PathBuf {
-    root.join(FILE_NAME)
+    root.join(layout::CURRENT)
 }
 
 /// Makes the stable file of the cache at `root` a copy of `bundle` (a bundle of that cache) and
 /// returns its path. Cheap when it already is.
 fn refresh(root: &Path, bundle: &Path) -> Result<PathBuf> {
     let stable = path(root);
-    let source = root.join(SOURCE_NAME);
+    let source = root.join(layout::CURRENT_SOURCE);
     let name = bundle
         .file_name()
         .context("the bundle has no file name")?
@@ -69,11 +65,8 @@ fn refresh(root: &Path, bundle: &Path) -> Result<PathBuf> {
         .with_context(|| format!("cannot write {}", stable.display()))?;
     let meta =
         fs::metadata(&stable).with_context(|| format!("cannot read {}", stable.display()))?;
-    crate::util::fs::write_atomic(
-        &source,
-        format!("{name} {}\n", Stamp::of(&meta).to_text()).as_bytes(),
-    )
-    .with_context(|| format!("cannot write {}", source.display()))?;
+    crate::util::fs::write_atomic(&source, layout::Entry::text(&name, &meta).as_bytes())
+        .with_context(|| format!("cannot write {}", source.display()))?;
     Ok(stable)
 }
 
@@ -82,29 +75,14 @@ fn up_to_date(stable: &Path, source: &Path, name: &str) -> bool {
     let Ok(text) = fs::read_to_string(source) else {
         return false;
     };
-    let Some((recorded_name, stamp)) = text.trim().split_once(' ') else {
-        return false;
-    };
+    let recorded = layout::Entry::parse(&text);
     let Ok(meta) = fs::metadata(stable) else {
         return false;
     };
-    recorded_name == name
-        && Stamp::parse(stamp) == Some(Stamp::of(&meta))
+    recorded.name == name
+        && recorded.stamp == Some(Stamp::of(&meta))
         && meta.len() > 0
         && crate::util::fs::has_mode(&meta, MODE)
-}
-
-/// The setup record's name in the cache root: setup's sources, read by every run.
-const INPUTS_NAME: &str = "current.inputs";
-
-/// Whether `path` is a stable bundle in a trustrun cache (beside its `bundles` and `index`
-/// directories). Like the content-addressed bundles it only repeats its sources, so it is never
-/// read back into a bundle: a root the OS store drops must leave the stable file too.
-pub fn is_stable_file(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n == FILE_NAME)
-        && path
-            .parent()
-            .is_some_and(|root| root.join("index").is_dir() && root.join("bundles").is_dir())
 }
 
 /// What setup asked the stable bundle to hold, kept in the cache so every run can refresh it.
@@ -139,7 +117,7 @@ pub enum Refreshed {
 pub fn install(root: &Path, inputs: &SetupInputs) -> Result<Refreshed> {
     let refreshed = refresh_with(root, inputs)?;
     let text = serde_json::to_vec_pretty(inputs).context("cannot record setup's inputs")?;
-    crate::util::fs::write_atomic(&root.join(INPUTS_NAME), &text)
+    crate::util::fs::write_atomic(&root.join(layout::CURRENT_INPUTS), &text)
         .context("cannot record setup's inputs")?;
     Ok(refreshed)
 }
@@ -147,10 +125,13 @@ pub fn install(root: &Path, inputs: &SetupInputs) -> Result<Refreshed> {
 /// Stops following setup's sources (setup was undone). The stable file itself stays: processes
 /// started while setup was in place may still read it.
 pub fn retire(root: &Path) -> Result<()> {
-    match fs::remove_file(root.join(INPUTS_NAME)) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("cannot remove {}", root.join(INPUTS_NAME).display()))
-        }
+    match fs::remove_file(root.join(layout::CURRENT_INPUTS)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e).with_context(|| {
+            format!(
+                "cannot remove {}",
+                root.join(layout::CURRENT_INPUTS).display()
+            )
+        }),
         _ => Ok(()),
     }
 }
@@ -158,7 +139,7 @@ pub fn retire(root: &Path) -> Result<()> {
 /// Setup's recorded inputs in the cache at `root`; `None` when setup is not in place (one failed
 /// `open` on every run).
 pub fn recorded(root: &Path) -> Result<Option<SetupInputs>> {
-    let file = root.join(INPUTS_NAME);
+    let file = root.join(layout::CURRENT_INPUTS);
     match fs::read(&file) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
@@ -181,7 +162,7 @@ pub fn refresh_if_set_up(root: &Path) -> Result<Option<Refreshed>> {
 pub fn refresh_with(root: &Path, inputs: &SetupInputs) -> Result<Refreshed> {
     let bundle = newest_bundle(root, inputs)?;
     let name = bundle.file_name().unwrap_or_default().to_string_lossy();
-    if up_to_date(&path(root), &root.join(SOURCE_NAME), &name) {
+    if up_to_date(&path(root), &root.join(layout::CURRENT_SOURCE), &name) {
         return Ok(Refreshed::Unchanged);
     }
     refresh(root, &bundle)?;
@@ -196,7 +177,11 @@ pub fn is_fresh(root: &Path) -> Result<bool> {
     };
     let bundle = newest_bundle(root, &inputs)?;
     let name = bundle.file_name().unwrap_or_default().to_string_lossy();
-    Ok(up_to_date(&path(root), &root.join(SOURCE_NAME), &name))
+    Ok(up_to_date(
+        &path(root),
+        &root.join(layout::CURRENT_SOURCE),
+        &name,
+    ))
 }
 
 fn newest_bundle(root: &Path, inputs: &SetupInputs) -> Result<PathBuf> {
@@ -217,7 +202,7 @@ fn newest_bundle(root: &Path, inputs: &SetupInputs) -> Result<PathBuf> {
 pub fn add_setup_sources(variables: &mut Vec<(String, PathBuf)>) {
     let Some((name, root)) = variables
         .iter()
-        .find(|(_, p)| is_stable_file(p))
+        .find(|(_, p)| layout::is_stable_file(p))
         .and_then(|(n, p)| Some((n.clone(), p.parent()?.to_owned())))
     else {
         return;

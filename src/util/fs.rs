@@ -8,6 +8,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+/// How the temporary file of a write in progress is named: cleanups that find one an
+/// interrupted write left behind know it by this.
+pub const TEMP_PREFIX: &str = ".tmp-";
+
 /// Writes `contents` to `path` atomically (mode 0600): readers see the old file, no file, or the
 /// whole new one. A concurrent writer of the same content-addressed path may win the race; that
 /// is success too. Missing directories above it are made 0700.
@@ -25,7 +29,7 @@ pub fn write_atomic_mode(path: &Path, contents: &[u8], mode: u32) -> Result<()> 
         .with_context(|| format!("{} has no parent directory", path.display()))?;
     create_dirs(dir, 0o700)?;
     let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
+        .prefix(TEMP_PREFIX)
         .tempfile_in(dir)
         .with_context(|| format!("cannot write in {}", dir.display()))?;
     #[cfg(unix)]
