@@ -26,8 +26,8 @@ use anyhow::Result;
 
 use crate::failure::Failure;
 use crate::settings::options::TrustOptions;
+use crate::sources;
 use crate::sources::certs::Der;
-use crate::sources::{self, Inputs};
 use crate::store::PrepareError;
 
 pub use corporate::corporate_roots;
@@ -86,14 +86,7 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         Err(e @ PrepareError::UserCa { .. }) => return Err(e.into_error()),
         Err(PrepareError::Internal(e)) => Err(crate::failure::one_line(&e)),
     };
-    let inputs = Inputs {
-        ca: opts.ca.clone(),
-        variables: {
-            let mut v = Inputs::caller_variables();
-            crate::store::stable::add_setup_sources(&mut v);
-            v
-        },
-    };
+    let inputs = crate::store::inputs(opts);
     let gathered = sources::gather(&inputs).map_err(|e| Failure::usage(e.to_string()))?;
     let mozilla = trust::Anchors::new(trust::mozilla());
     let os_store: Vec<Der> = gathered

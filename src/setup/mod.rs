@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use crate::failure::{EXIT_FAILURE, Failure};
 use crate::outln;
 use crate::settings::options::TrustOptions;
-use crate::store::stable::{self, Refreshed, SetupInputs};
+use crate::store::stable::{self, Refreshed};
 use crate::user_env::{LeftAlone, UserEnv};
 #[cfg(windows)]
 use crate::user_env::{Scope, Store};
@@ -128,13 +128,7 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
             .collect()
     };
     // The user's own CA files stay trusted, whether their variables are kept or replaced.
-    let inputs = SetupInputs {
-        ca: opts.ca.clone(),
-        variables: crate::sources::Inputs::caller_variables()
-            .into_iter()
-            .filter(|(_, p)| !crate::store::layout::is_cache_bundle(p))
-            .collect(),
-    };
+    let inputs = crate::store::inputs(opts);
     let mut values = targets::Values {
         vars: names
             .iter()

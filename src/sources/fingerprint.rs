@@ -12,7 +12,6 @@ use sha2::{Digest, Sha256};
 
 use super::{Inputs, certs, os_store};
 use crate::settings::vars;
-use crate::store::layout;
 
 impl Inputs {
     /// A hash of everything that decides the bundle's content, from `stat` calls alone.
@@ -54,8 +53,7 @@ impl Inputs {
         h.update(b"\0vars\0");
         let mut seen = HashSet::new();
         for (name, p) in &self.variables {
-            // Our own bundles are not read (see `gather`): current.pem changing must not count.
-            if seen.insert(p) && !layout::is_cache_bundle(p) {
+            if seen.insert(p) {
                 stat_into(&mut h, p);
                 // SSL_CERT_DIR: the entries OpenSSL would look up, each (size, mtime, ctime, inode
                 // through its link), so an edit in place is seen as well as a rehash. Not when it

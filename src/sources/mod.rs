@@ -14,7 +14,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::settings::vars;
-use crate::store::layout;
+use serde::{Deserialize, Serialize};
+
 use certs::{CaPathError, Der};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,12 +39,15 @@ impl fmt::Display for Origin {
     }
 }
 
-/// What the bundle is made from, before anything is read.
-#[derive(Clone, Debug, Default)]
+/// What a bundle is made from, before anything is read. Made by `store::inputs` alone (a run,
+/// `env`, `bundle`, doctor, setup), and kept as JSON in the cache for setup's stable file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inputs {
-    /// CA files and directories the user named, in order.
+    /// CA files and directories the user named (`--ca`, `TRUSTRUN_CA`, config), absolute, in
+    /// order.
     pub ca: Vec<PathBuf>,
-    /// The caller's CA variables that are set (and not empty), as (name, path).
+    /// The caller's CA variables that are set (and not empty), as (name, path); never a bundle
+    /// of a trustrun cache (`store::inputs` takes those out: they only repeat their sources).
     pub variables: Vec<(String, PathBuf)>,
 }
 
@@ -72,13 +76,12 @@ impl Inputs {
             .collect()
     }
 
-    /// The CA files the caller's variables named that are not bundles of ours, for the child's
-    /// `TRUSTRUN_INHERITED_CA`: the child's variables all point at our bundle, so a trustrun nested
+    /// The CA files the caller's variables named, for the child's `TRUSTRUN_INHERITED_CA`: the child's variables all point at our bundle, so a trustrun nested
     /// in it (a shim, `trustrun env` in a profile) would otherwise never see these files again.
     pub fn inherited(&self) -> Vec<PathBuf> {
         let mut out: Vec<PathBuf> = Vec::new();
         for (name, path) in &self.variables {
-            if name != vars::SSL_CERT_DIR && !layout::is_cache_bundle(path) && !out.contains(path) {
+            if name != vars::SSL_CERT_DIR && !out.contains(path) {
                 out.push(path.clone());
             }
         }
@@ -136,9 +139,6 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
     };
     for (name, path) in &inputs.variables {
         if !read_paths.insert(path.clone()) {
-            continue;
-        }
-        if layout::is_cache_bundle(path) {
             continue;
         }
         // SSL_CERT_DIR is read as OpenSSL reads it: only rehashed (`<hash>.<n>`) entries.

@@ -74,16 +74,24 @@ impl From<anyhow::Error> for PrepareError {
     }
 }
 
+/// What the bundle for `opts` is made from: the CA files named, and the caller's CA variables
+/// less the bundles of any trustrun cache (they only repeat their sources, and reading one back
+/// would keep roots the OS store has since dropped), a variable naming setup's stable file
+/// standing for the sources setup recorded. The one constructor of `Inputs`: a run, `env`,
+/// `bundle`, doctor and setup all trust what this says.
+pub fn inputs(opts: &TrustOptions) -> Inputs {
+    let mut variables = Inputs::caller_variables();
+    stable::add_setup_sources(&mut variables);
+    variables.retain(|(_, path)| !layout::is_cache_bundle(path));
+    Inputs {
+        ca: opts.ca.clone(),
+        variables,
+    }
+}
+
 /// Builds or finds the bundle and the python support directory, and the child's environment.
 pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
-    let inputs = Inputs {
-        ca: opts.ca.clone(),
-        variables: {
-            let mut v = Inputs::caller_variables();
-            crate::store::stable::add_setup_sources(&mut v);
-            v
-        },
-    };
+    let inputs = inputs(opts);
     // No known cache directory is handled like an unusable one: the fallback still serves.
     let attempt = cache_dir::preferred_dir()
         .map_err(PrepareError::Internal)

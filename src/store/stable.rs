@@ -4,7 +4,7 @@
 //!
 //! It exists for setup alone. A run without setup in place neither reads nor writes it (one
 //! failed `open` of `current.inputs`); containers are handed a content-named copy of their own
-//! run's bundle instead (`containers::handoff`), since a path shared by several bundles would give
+//! run's bundle instead (`store::handoff`), since a path shared by several bundles would give
 //! a stopped container whatever it holds when the container is started again. This file is:
 //! - replaced atomically (a temporary file renamed over it): a reader sees the old bundle or the
 //!   new one, never an empty or partial file;
@@ -25,7 +25,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use serde::{Deserialize, Serialize};
 
 use super::{PrepareError, layout};
 use crate::sources::Inputs;
@@ -85,24 +84,6 @@ fn up_to_date(stable: &Path, source: &Path, name: &str) -> bool {
         && crate::util::fs::has_mode(&meta, MODE)
 }
 
-/// What setup asked the stable bundle to hold, kept in the cache so every run can refresh it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SetupInputs {
-    /// CA files and directories named to setup (`--ca`, `TRUSTRUN_CA`, config), absolute.
-    pub ca: Vec<PathBuf>,
-    /// The user's own CA variables at setup time (name, file): their files stay trusted.
-    pub variables: Vec<(String, PathBuf)>,
-}
-
-impl SetupInputs {
-    fn inputs(&self) -> Inputs {
-        Inputs {
-            ca: self.ca.clone(),
-            variables: self.variables.clone(),
-        }
-    }
-}
-
 /// What a refresh for setup did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refreshed {
@@ -112,9 +93,10 @@ pub enum Refreshed {
     Written,
 }
 
-/// Records `inputs` as setup's and brings the stable file up to date. Errors leave any
+/// Records `inputs` (`store::inputs` of setup's options) as setup's and brings the stable file
+/// up to date. Errors leave any
 /// existing stable file as it was.
-pub fn install(root: &Path, inputs: &SetupInputs) -> Result<Refreshed> {
+pub fn install(root: &Path, inputs: &Inputs) -> Result<Refreshed> {
     let refreshed = refresh_with(root, inputs)?;
     let text = serde_json::to_vec_pretty(inputs).context("cannot record setup's inputs")?;
     crate::util::fs::write_atomic(&root.join(layout::CURRENT_INPUTS), &text)
@@ -138,7 +120,7 @@ pub fn retire(root: &Path) -> Result<()> {
 
 /// Setup's recorded inputs in the cache at `root`; `None` when setup is not in place (one failed
 /// `open` on every run).
-pub fn recorded(root: &Path) -> Result<Option<SetupInputs>> {
+pub fn recorded(root: &Path) -> Result<Option<Inputs>> {
     let file = root.join(layout::CURRENT_INPUTS);
     match fs::read(&file) {
         Ok(bytes) => serde_json::from_slice(&bytes)
@@ -159,7 +141,7 @@ pub fn refresh_if_set_up(root: &Path) -> Result<Option<Refreshed>> {
 }
 
 /// Builds (or finds) the bundle of `inputs` and copies it to the stable path when it differs.
-pub fn refresh_with(root: &Path, inputs: &SetupInputs) -> Result<Refreshed> {
+pub fn refresh_with(root: &Path, inputs: &Inputs) -> Result<Refreshed> {
     let bundle = newest_bundle(root, inputs)?;
     let name = bundle.file_name().unwrap_or_default().to_string_lossy();
     if up_to_date(&path(root), &root.join(layout::CURRENT_SOURCE), &name) {
@@ -184,8 +166,8 @@ pub fn is_fresh(root: &Path) -> Result<bool> {
     ))
 }
 
-fn newest_bundle(root: &Path, inputs: &SetupInputs) -> Result<PathBuf> {
-    match bundle::ensure(root, &inputs.inputs()) {
+fn newest_bundle(root: &Path, inputs: &Inputs) -> Result<PathBuf> {
+    match bundle::ensure(root, inputs) {
         Ok(b) => Ok(b.path),
         Err(PrepareError::UserCa { error, .. }) => Err(crate::failure::Failure::usage(format!(
             "a CA file setup recorded is not usable: {error}"
@@ -197,9 +179,9 @@ fn newest_bundle(root: &Path, inputs: &SetupInputs) -> Result<PathBuf> {
 
 /// A caller's variable naming the stable file stands for setup's sources: the bundle of a run
 /// started from a set-up shell must hold them too (the file itself is never read back, see
-/// `is_stable_file`), or `trustrun PROGRAM` there would trust less than the shell did. Setup's CA
+/// `layout::is_cache_bundle`), or `trustrun PROGRAM` there would trust less than the shell did. Setup's CA
 /// files come in as that variable's files: one gone missing is a warning, as for any variable.
-pub fn add_setup_sources(variables: &mut Vec<(String, PathBuf)>) {
+pub(super) fn add_setup_sources(variables: &mut Vec<(String, PathBuf)>) {
     let Some((name, root)) = variables
         .iter()
         .find(|(_, p)| layout::is_stable_file(p))
