@@ -13,8 +13,7 @@ use crate::failure::{EXIT_CANNOT_EXECUTE, EXIT_INTERNAL, Failure};
 use crate::settings::options::TrustOptions;
 use crate::settings::vars;
 use crate::shim::locate;
-use crate::store::PrepareError;
-use crate::store::prepare;
+use crate::store::{PrepareError, prepare};
 
 /// More nested trustruns than this is a loop (a wrapper script named like a shim that calls the
 /// shim again); real nesting (a tool starting python starting pip) stays far below it.
@@ -29,9 +28,13 @@ pub fn run_program(opts: &TrustOptions, program: &OsString, args: &[OsString]) -
     }
     let target = locate::find(program)?;
     let mut cmd = Command::new(&target);
-    match prepare(opts) {
-        Ok(prepared) => {
-            prepared.plan.apply(&mut cmd);
+    let prepared = prepare(opts).and_then(|prepared| {
+        let plan = plan::child_env(&prepared, opts).map_err(PrepareError::Internal)?;
+        Ok((prepared, plan))
+    });
+    match prepared {
+        Ok((prepared, plan)) => {
+            plan.apply(&mut cmd);
             // Container engines get the bundle handed into the containers they create, and the
             // program's own calls to them go through trustrun (see `containers`).
             let args =

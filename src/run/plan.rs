@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 
 use crate::settings::options::TrustOptions;
 use crate::settings::vars;
+use crate::store::Prepared;
 use crate::store::python_support;
 
 /// Variables to set (`Some`) or remove (`None`), in a stable order.
@@ -28,15 +29,12 @@ impl EnvPlan {
     }
 }
 
-/// The child's environment for `bundle`: every CA variable at it (less `leave_alone`, plus
-/// `extra_variables`), our python directory first on `PYTHONPATH`, and what a nested trustrun
-/// needs to read the same trust again.
-pub fn child_env(
-    bundle: &Path,
-    python_dir: &Path,
-    opts: &TrustOptions,
-    inherited: &[PathBuf],
-) -> Result<EnvPlan> {
+/// The child's environment for the prepared bundle: every CA variable at it (less
+/// `leave_alone`, plus `extra_variables`), our python directory first on `PYTHONPATH`, and what a
+/// nested trustrun needs to read the same trust again.
+pub fn child_env(prepared: &Prepared, opts: &TrustOptions) -> Result<EnvPlan> {
+    let (bundle, python_dir) = (prepared.bundle.as_path(), prepared.python_dir.as_path());
+    let inherited = prepared.inputs.inherited();
     let mut vars: Vec<(String, Option<OsString>)> = Vec::new();
     for name in opts.ca_variables() {
         vars.push((name, Some(bundle.into())));
@@ -68,7 +66,7 @@ pub fn child_env(
     }
     if !inherited.is_empty() {
         // Escaped: these names came one per variable and may hold the list separator.
-        let list = crate::sources::inherited::encode(inherited);
+        let list = crate::sources::inherited::encode(&inherited);
         vars.push((vars::TRUSTRUN_INHERITED_CA.to_owned(), Some(list)));
     }
     // Booleans reach the child as the `1` or `0` we wrote, never the caller's spelling (our

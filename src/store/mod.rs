@@ -1,9 +1,10 @@
-//! Preparing the trust (sources, bundle and plan stages, for every command that needs it: run,
-//! env, bundle, doctor): the bundle found or built in the cache (or the fallback), the python
-//! support directory, and the child's environment; with `trustrun setup` in place, its stable
-//! bundle file refreshed. What later stages need flows from here one way: containers hand an
-//! engine a public copy of `Prepared::bundle` (made lazily, by the run that hands it on, see
-//! `containers::handoff`), and come back to nothing here.
+//! The bundle stage: the per-user cache and what lives in it. `prepare` is its one pass for a
+//! run (and `env`, `bundle`, doctor): the inputs (`inputs`), the bundle found or built in the
+//! cache or the fallback (`bundle`, `cache_dir`, `layout`), the python support directory
+//! (`python_support`), and with `trustrun setup` in place its stable file refreshed (`stable`).
+//! What later stages need flows from here one way, in `Prepared`: the run stage builds the
+//! child's environment from it, containers hand an engine a public copy of its bundle (made
+//! lazily, `handoff`), and nothing calls back in. `cleanup` keeps the cache bounded.
 
 pub mod bundle;
 pub mod cache_dir;
@@ -18,17 +19,19 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::failure::Failure;
-use crate::run::plan::{self, EnvPlan};
 use crate::settings::options::TrustOptions;
 use crate::sources::Inputs;
 use crate::sources::certs::CaPathError;
 
+/// What a run needs from the store, made once by `prepare`: the run stage builds the child's
+/// environment from it, containers hand its bundle on (`Prepared::public_copy`).
 pub struct Prepared {
     /// The cache directory in use (the preferred one or the fallback).
     pub root: PathBuf,
     pub bundle: PathBuf,
     pub python_dir: PathBuf,
-    pub plan: EnvPlan,
+    /// What the bundle was made from (a nested trustrun must see the same files).
+    pub inputs: Inputs,
 }
 
 /// Why the trust (bundle, python support) could not be prepared: the one split every caller
@@ -89,7 +92,7 @@ pub fn inputs(opts: &TrustOptions) -> Inputs {
     }
 }
 
-/// Builds or finds the bundle and the python support directory, and the child's environment.
+/// Builds or finds the bundle and the python support directory.
 pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
     let inputs = inputs(opts);
     // No known cache directory is handled like an unusable one: the fallback still serves.
@@ -109,13 +112,11 @@ pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
         }
         Err(user) => return Err(user),
     };
-    let plan = plan::child_env(&bundle, &python_dir, opts, &inputs.inherited())
-        .map_err(PrepareError::Internal)?;
     Ok(Prepared {
         root,
         bundle,
         python_dir,
-        plan,
+        inputs,
     })
 }
 
