@@ -74,14 +74,7 @@ pub fn path_or_copy(opts: &TrustOptions, output: Option<PathBuf>) -> Result<()> 
             // In a shell set up by `trustrun env` or `trustrun setup`, `--output "$SSL_CERT_FILE"`
             // names the bundle itself (or its stable or public copy): writing a file onto itself
             // would empty it.
-            let copies = [
-                Some(crate::store::stable::path(&prepared.root)),
-                crate::store::handoff::copy_path(&prepared.root, &prepared.bundle),
-            ];
-            if std::iter::once(prepared.bundle.clone())
-                .chain(copies.into_iter().flatten())
-                .any(|b| crate::util::file_id::same_file(&b, &out))
-            {
+            if prepared.is_the_bundle(&out) {
                 return Err(Failure::usage(format!(
                     "--output {}: that is trustrun's bundle itself; nothing to copy",
                     out.display()

@@ -11,6 +11,7 @@ pub mod compose;
 pub mod docker;
 pub mod engine;
 pub mod inject;
+pub mod mounts;
 pub mod shimdir;
 
 use std::collections::BTreeSet;
@@ -22,6 +23,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::settings::options::TrustOptions;
 use crate::settings::vars;
+use crate::store::Prepared;
 
 use engine::Endpoint;
 use inject::Facts;
@@ -59,7 +61,7 @@ impl Cli {
 /// is told so, so that shims and nested trustruns leave containers alone too.
 pub fn launch_hook(
     opts: &TrustOptions,
-    prepared: &crate::store::Prepared,
+    prepared: &Prepared,
     program: &OsStr,
     target: &Path,
     args: &[OsString],
@@ -85,21 +87,19 @@ pub fn launch_hook(
     let Some(cli) = Cli::of(program) else {
         return args.to_vec();
     };
-    let setup = Setup {
+    let inv = Invocation {
         opts,
-        root: &prepared.root,
-        bundle: &prepared.bundle,
+        prepared,
         program: target,
     };
-    arguments(&setup, cli, args)
+    arguments(&inv, cli, args)
 }
 
-/// What the rewriting needs from the prepared run.
-pub struct Setup<'a> {
+/// One engine command trustrun is about to run: the options, what `prepare` made for this run
+/// (whose bundle a container gets a public copy of), and the real engine CLI.
+pub struct Invocation<'a> {
     pub opts: &'a TrustOptions,
-    /// The cache directory the bundle lives in.
-    pub root: &'a Path,
-    pub bundle: &'a Path,
+    pub prepared: &'a Prepared,
     /// The real engine CLI that will run.
     pub program: &'a Path,
 }
@@ -107,12 +107,12 @@ pub struct Setup<'a> {
 /// The arguments the real engine CLI gets: the user's, with trustrun's options added when the
 /// command creates containers on a local engine. Any trouble is said once and the command runs
 /// as the user wrote it.
-pub fn arguments(setup: &Setup, cli: Cli, args: &[OsString]) -> Vec<OsString> {
-    if !setup.opts.containers {
+pub fn arguments(inv: &Invocation, cli: Cli, args: &[OsString]) -> Vec<OsString> {
+    if !inv.opts.containers {
         return args.to_vec();
     }
     let env = |name: &str| vars::non_empty(name).map(|v| v.to_string_lossy().into_owned());
-    match rewrite(setup, cli, args, &env) {
+    match rewrite(inv, cli, args, &env) {
         Ok(Some(new)) => new,
         Ok(None) => args.to_vec(),
         Err(e) => {
@@ -126,7 +126,7 @@ pub fn arguments(setup: &Setup, cli: Cli, args: &[OsString]) -> Vec<OsString> {
 }
 
 fn rewrite(
-    setup: &Setup,
+    inv: &Invocation,
     cli: Cli,
     args: &[OsString],
     env: &dyn Fn(&str) -> Option<String>,
@@ -136,17 +136,11 @@ fn rewrite(
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let verbose = setup.opts.verbose;
+    let verbose = inv.opts.verbose;
     match cli {
-        Cli::Compose => rewrite_compose(
-            setup,
-            cli,
-            args,
-            &text,
-            0,
-            &engine::Selection::default(),
-            env,
-        ),
+        Cli::Compose => {
+            rewrite_compose(inv, cli, args, &text, 0, &engine::Selection::default(), env)
+        }
         Cli::Docker | Cli::Podman => {
             let (sel, command) = docker::parse(cli, &text);
             match command {
@@ -160,7 +154,7 @@ fn rewrite(
                     Ok(None)
                 }
                 docker::Command::Compose { at } => {
-                    rewrite_compose(setup, cli, args, &text, at, &sel, env)
+                    rewrite_compose(inv, cli, args, &text, at, &sel, env)
                 }
                 docker::Command::Create(create) => {
                     if !local(cli, &sel, env) {
@@ -174,7 +168,7 @@ fn rewrite(
                     }
                     let globals = &args[..create.globals_end];
                     let image_set = match &create.image {
-                        Some(image) => image_env_names(setup.program, globals, image),
+                        Some(image) => image_env_names(inv.program, globals, image),
                         None => BTreeSet::new(),
                     };
                     let facts = Facts {
@@ -183,7 +177,7 @@ fn rewrite(
                         host_network: create.host_network,
                         user_maps_gateway: create.maps_gateway,
                     };
-                    let injection = inject::plan(&setup.opts.ca_variables(), &facts, env);
+                    let injection = inject::plan(&inv.opts.ca_variables(), &facts, env);
                     for w in &injection.warnings {
                         eprintln!("trustrun: containers: {w}");
                     }
@@ -199,8 +193,7 @@ fn rewrite(
                                 options: engine::docker_pin(&sel, env),
                             },
                         };
-                        let copy =
-                            crate::store::handoff::handoff_copy(setup.root, setup.bundle, &engine)?;
+                        let copy = inv.prepared.public_copy(&engine, &mounts::of)?;
                         ours.extend(mount_option(&copy)?);
                     }
                     for (k, v) in &injection.env {
@@ -293,7 +286,7 @@ fn image_env_names(cli: &Path, globals: &[OsString], image: &str) -> BTreeSet<St
 
 #[allow(clippy::too_many_arguments)]
 fn rewrite_compose(
-    setup: &Setup,
+    inv: &Invocation,
     cli: Cli,
     args: &[OsString],
     text: &[String],
@@ -334,18 +327,18 @@ fn rewrite_compose(
         .collect();
 
     // The resolved config: the services, their images and what each already sets.
-    let config = Command::new(setup.program)
+    let config = Command::new(inv.program)
         .args(&args[..sub_at])
         .args(&file_options)
         .arg("config")
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
-        .with_context(|| format!("cannot run {} config", setup.program.display()))?;
+        .with_context(|| format!("cannot run {} config", inv.program.display()))?;
     if !config.status.success() {
         bail!(
             "`{} config` failed, so trustrun cannot tell the services",
-            setup.program.display()
+            inv.program.display()
         );
     }
     let (version, services) = compose::services(&String::from_utf8_lossy(&config.stdout))
@@ -353,7 +346,7 @@ fn rewrite_compose(
 
     // Images are inspected through docker with the same engine selection.
     let docker = match cli {
-        Cli::Docker => Some(setup.program.to_owned()),
+        Cli::Docker => Some(inv.program.to_owned()),
         _ => crate::shim::locate::find(OsStr::new("docker")).ok(),
     };
     let mut docker_globals: Vec<OsString> = Vec::new();
@@ -363,7 +356,7 @@ fn rewrite_compose(
     if let Some(c) = &sel.context {
         docker_globals.extend(["--context".into(), c.into()]);
     }
-    let names = setup.opts.ca_variables();
+    let names = inv.opts.ca_variables();
     let mut per_service = Vec::new();
     let mut warned = BTreeSet::new();
     for svc in &services {
@@ -399,11 +392,11 @@ fn rewrite_compose(
         cli: "docker".to_owned(),
         options: engine::docker_pin(&sel, env),
     };
-    let copy = crate::store::handoff::handoff_copy(setup.root, setup.bundle, &engine)?;
+    let copy = inv.prepared.public_copy(&engine, &mounts::of)?;
     let doc = compose::override_file(version.as_deref(), &per_service, &copy);
     let content = serde_json::to_vec_pretty(&doc)?;
     let digest = crate::util::digest::sha256_hex(&content);
-    let file = crate::store::layout::compose_file(setup.root, &digest[..16]);
+    let file = crate::store::layout::compose_file(&inv.prepared.root, &digest[..16]);
     if std::fs::read(&file).ok().as_deref() != Some(content.as_slice()) {
         crate::util::fs::write_atomic(&file, &content)?;
     }
@@ -411,7 +404,7 @@ fn rewrite_compose(
     new.extend(file_options);
     new.extend(["-f".into(), file.clone().into_os_string()]);
     new.extend_from_slice(&args[sub_at..]);
-    if setup.opts.verbose {
+    if inv.opts.verbose {
         eprintln!(
             "trustrun: containers: compose gets {} as its last file",
             file.display()

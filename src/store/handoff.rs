@@ -12,8 +12,9 @@
 //! and the container's user is often another uid. The file holds public certificates only.
 //!
 //! Lazy: only a command that hands a file to an engine reads, checks or writes a copy (a python
-//! run never does). `handoff_copy` is the one entry: the containers' bundle mount uses it, and so
-//! will image builds and a Java trust store (any content-named file of the cache).
+//! run never does). `handoff_copy` is the one entry (`Prepared::public_copy` for a run's bundle):
+//! the containers' bundle mount uses it, and so will image builds and a Java trust store (any
+//! content-named file of the cache).
 //!
 //! Bounded, the policy:
 //! - A copy's modification time says when it was last handed out: written then, or touched when
@@ -23,8 +24,9 @@
 //! - It removes a copy only when it was last handed out more than `cleanup::GRACE` (30 days) ago,
 //!   AND no container (running or stopped) of any engine a copy was ever handed to mounts it.
 //!   Each hand-off records its engine (the CLI and the options that pin its endpoint, see
-//!   `engine::docker_pin`) under `<cache>/containers/engines/`; cleanup asks each recorded engine
-//!   once (`ps -a -q` and `inspect` of their mounts), and only when some copy is old enough. An
+//!   `containers::engine::docker_pin`) under `<cache>/containers/engines/`; cleanup asks each
+//!   recorded engine once (`containers::mounts`: `ps -a -q` and `inspect` of their mounts), and
+//!   only when some copy is old enough. An
 //!   engine that does not answer (stopped, uninstalled, refused) means no copy is removed: a
 //!   container it may hold must not lose its file.
 //! - At most `MAX_REMOVALS` copies go per cleanup, and each is checked for age again right
@@ -39,7 +41,6 @@ use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, bail};
@@ -56,8 +57,6 @@ pub const MAX_REMOVALS: usize = 16;
 const TOUCH_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// A temporary file of an interrupted write is surely abandoned after this long.
 const TMP_GRACE: Duration = Duration::from_secs(3600);
-/// Container ids per `inspect` call: a command line of a few kilobytes.
-const INSPECT_BATCH: usize = 100;
 
 /// An engine a copy is handed to, as cleanup will ask it again: the CLI's name (found on PATH
 /// then) and the global options that pin its endpoint.
@@ -76,8 +75,14 @@ pub fn copy_path(root: &Path, file: &Path) -> Option<PathBuf> {
 /// A world-readable copy of `file` (a content-named file of the cache at `root`: a bundle, a
 /// trust store), for `engine` to bind into containers: `<root>/public/<file name>`, 0644, holding
 /// exactly `file`'s bytes. Written atomically when missing or not what it should be, touched when
-/// handed out again; a new copy starts the bounded cleanup above.
-pub fn handoff_copy(root: &Path, file: &Path, engine: &Engine) -> Result<PathBuf> {
+/// handed out again; a new copy starts the bounded cleanup above, which asks `mounts_of` about
+/// each engine ever handed a copy.
+pub fn handoff_copy(
+    root: &Path,
+    file: &Path,
+    engine: &Engine,
+    mounts_of: MountsOf,
+) -> Result<PathBuf> {
     let dir = cache_dir::private_subdir(root, layout::PUBLIC)?;
     let copy =
         copy_path(root, file).with_context(|| format!("{} has no file name", file.display()))?;
@@ -109,7 +114,7 @@ pub fn handoff_copy(root: &Path, file: &Path, engine: &Engine) -> Result<PathBuf
     }
     crate::util::fs::write_atomic_mode(&copy, &text, MODE)
         .with_context(|| format!("cannot write {}", copy.display()))?;
-    clean(&dir, &copy, &|| mounted_names(root));
+    clean(&dir, &copy, &|| mounted_names(root, mounts_of));
     Ok(copy)
 }
 
@@ -155,56 +160,17 @@ fn recorded(root: &Path) -> Result<Vec<Engine>> {
     Ok(engines)
 }
 
+/// What one engine's containers (running or stopped) mount: the file names of their bind
+/// mounts' sources, or `None` when the engine cannot tell. Asking an engine is the containers'
+/// business (`containers::mounts`); the store only decides what may go.
+pub type MountsOf<'a> = &'a dyn Fn(&Engine) -> Option<BTreeSet<OsString>>;
+
 /// The file names of every bind mount of every container of every recorded engine; `None` when
 /// any of them cannot be told (then nothing may be removed).
-fn mounted_names(root: &Path) -> Option<BTreeSet<OsString>> {
+fn mounted_names(root: &Path, mounts_of: MountsOf) -> Option<BTreeSet<OsString>> {
     let mut names = BTreeSet::new();
     for engine in recorded(root).ok()? {
-        names.extend(engine_mounts(&engine)?);
-    }
-    Some(names)
-}
-
-/// One engine's answer: `ps -a -q`, then `inspect` of their mounts' sources.
-fn engine_mounts(engine: &Engine) -> Option<BTreeSet<OsString>> {
-    // The real CLI, never our shim.
-    let cli = crate::shim::locate::find(std::ffi::OsStr::new(&engine.cli)).ok()?;
-    let ask = |args: &[&str], ids: &[&str]| -> Option<String> {
-        let mut cmd = Command::new(&cli);
-        for v in crate::containers::engine::SELECTING_VARIABLES {
-            cmd.env_remove(v);
-        }
-        let out = cmd
-            .args(&engine.options)
-            .args(args)
-            .args(ids)
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-    };
-    let ids = ask(&["ps", "-a", "-q", "--no-trunc"], &[])?;
-    let ids: Vec<&str> = ids.split_whitespace().collect();
-    let mut names = BTreeSet::new();
-    for batch in ids.chunks(INSPECT_BATCH) {
-        let sources = ask(
-            &[
-                "inspect",
-                "--type",
-                "container",
-                "--format",
-                "{{range .Mounts}}{{.Source}}\n{{end}}",
-            ],
-            batch,
-        )?;
-        names.extend(
-            sources
-                .lines()
-                .filter_map(|l| Path::new(l).file_name().map(|n| n.to_owned())),
-        );
+        names.extend(mounts_of(&engine)?);
     }
     Some(names)
 }
@@ -353,7 +319,7 @@ mod tests {
             cli: "no-such-engine-cli".to_owned(),
             options: vec!["--context".to_owned(), "default".to_owned()],
         };
-        let copy = handoff_copy(root, &bundle, &engine).unwrap();
+        let copy = handoff_copy(root, &bundle, &engine, &|_| None).unwrap();
         assert_eq!(Some(copy.clone()), copy_path(root, &bundle));
         assert_eq!(fs::read(&copy).unwrap(), fs::read(&bundle).unwrap());
         #[cfg(unix)]
@@ -365,17 +331,17 @@ mod tests {
             // Damaged (edited, mode changed): written again.
             fs::write(&copy, "# trustrun bundle\nB\n").unwrap();
             fs::set_permissions(&copy, fs::Permissions::from_mode(0o600)).unwrap();
-            handoff_copy(root, &bundle, &engine).unwrap();
+            handoff_copy(root, &bundle, &engine, &|_| None).unwrap();
             assert_eq!(fs::read(&copy).unwrap(), fs::read(&bundle).unwrap());
             assert_eq!(mode(&copy), MODE);
         }
         // An empty directory an engine left where the copy was: replaced by the copy.
         fs::remove_file(&copy).unwrap();
         fs::create_dir(&copy).unwrap();
-        handoff_copy(root, &bundle, &engine).unwrap();
+        handoff_copy(root, &bundle, &engine, &|_| None).unwrap();
         assert!(copy.is_file());
         // The engine is recorded once.
-        handoff_copy(root, &bundle, &engine).unwrap();
+        handoff_copy(root, &bundle, &engine, &|_| None).unwrap();
         assert_eq!(recorded(root).unwrap(), vec![engine]);
     }
 }

@@ -14,7 +14,7 @@ pub mod layout;
 pub mod python_support;
 pub mod stable;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
@@ -32,6 +32,32 @@ pub struct Prepared {
     pub python_dir: PathBuf,
     /// What the bundle was made from (a nested trustrun must see the same files).
     pub inputs: Inputs,
+}
+
+impl Prepared {
+    /// A world-readable copy of this run's bundle, named by its content, for `engine` to bind
+    /// into containers (see `handoff`): made when a command first hands it on, never before.
+    pub fn public_copy(
+        &self,
+        engine: &handoff::Engine,
+        mounts_of: handoff::MountsOf,
+    ) -> Result<PathBuf> {
+        handoff::handoff_copy(&self.root, &self.bundle, engine, mounts_of)
+    }
+
+    /// Whether `path` is this run's bundle, or its stable or public copy (links followed): a
+    /// file that copying the bundle onto would empty.
+    pub fn is_the_bundle(&self, path: &Path) -> bool {
+        let copies = [
+            Some(self.bundle.clone()),
+            Some(stable::path(&self.root)),
+            handoff::copy_path(&self.root, &self.bundle),
+        ];
+        copies
+            .into_iter()
+            .flatten()
+            .any(|b| crate::util::file_id::same_file(&b, path))
+    }
 }
 
 /// Why the trust (bundle, python support) could not be prepared: the one split every caller
