@@ -37,7 +37,7 @@ fn invoked_name(argv0: Option<&OsString>) -> Option<String> {
     let exe = std::env::current_exe()
         .ok()
         .or_else(|| argv0.map(PathBuf::from))?;
-    Some(crate::util::program_name::windows_program_name(
+    Some(crate::util::program_name::of_file(
         &exe.file_name()?.to_string_lossy(),
     ))
 }

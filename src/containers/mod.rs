@@ -40,14 +40,10 @@ pub enum Cli {
 }
 
 impl Cli {
-    /// The CLI a program name stands for: its file name, without `.exe` on Windows.
+    /// The CLI a program (a name or a path) stands for, by its file name.
     pub fn of(program: &OsStr) -> Option<Cli> {
-        let name = Path::new(program)
-            .file_name()?
-            .to_str()?
-            .to_ascii_lowercase();
-        let name = name.strip_suffix(".exe").unwrap_or(&name);
-        match name {
+        let name = crate::util::program_name::of_file(Path::new(program).file_name()?.to_str()?);
+        match name.as_str() {
             "docker" => Some(Cli::Docker),
             "podman" => Some(Cli::Podman),
             "docker-compose" => Some(Cli::Compose),

@@ -84,7 +84,7 @@ pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, PathVerdict)> {
 }
 
 /// Whether `file` is the shim the manifest lists as `name`: the same name on Unix; on Windows the
-/// name with any extension (`python.exe`, `python.cmd`), in any case.
+/// same program name (`python.exe`, `python.cmd`, in any case).
 #[cfg(unix)]
 fn is_shim_file(file: &Path, name: &str) -> bool {
     file.file_name().is_some_and(|f| f == name)
@@ -92,14 +92,9 @@ fn is_shim_file(file: &Path, name: &str) -> bool {
 
 #[cfg(windows)]
 fn is_shim_file(file: &Path, name: &str) -> bool {
-    let stem = file
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_ascii_lowercase());
-    let whole = file
-        .file_name()
-        .map(|s| s.to_string_lossy().to_ascii_lowercase());
-    let name = name.to_ascii_lowercase();
-    stem.as_deref() == Some(name.as_str()) || whole.as_deref() == Some(name.as_str())
+    file.file_name().is_some_and(|f| {
+        crate::util::program_name::of_file(&f.to_string_lossy()) == name.to_ascii_lowercase()
+    })
 }
 
 /// The program to run: a path is taken as it is; a bare name is looked up on PATH.

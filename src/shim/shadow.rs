@@ -56,14 +56,10 @@ pub fn shadowed_in(dir: &Path) -> Vec<(String, PathBuf)> {
         .collect()
 }
 
-/// A shim file's program name: on Windows without `.exe`/`.cmd`.
+/// A shim file's program name: on Windows without `.exe`/`.cmd`, in lower case.
 #[cfg(windows)]
 fn shim_name(file: &str) -> String {
-    let lower = file.to_ascii_lowercase();
-    [".exe", ".cmd"]
-        .iter()
-        .find_map(|ext| lower.strip_suffix(ext).map(str::to_owned))
-        .unwrap_or(lower)
+    crate::util::program_name::of_file(file)
 }
 
 #[cfg(not(windows))]

@@ -1,13 +1,16 @@
-//! Which name trustrun was started under: `trustrun` itself (its own interface) or the name of
-//! a program it stands in for (a shim). Plain logic, so it is tested on every platform; `cli`
-//! dispatches on it and `shim` uses it to tell its own links.
+//! Program names (util): the program a file's name stands for, and whether a name is
+//! trustrun's own. Plain logic, tested on every platform: `cli` dispatches on them (argv[0]),
+//! containers know an engine CLI by them, `shim` and `locate` know a shim file by them.
 
-/// A Windows exe's name as a program name: without `.exe`, in lower case (Windows names are
-/// case-insensitive). Plain logic, so it is tested on every platform.
-#[cfg_attr(not(windows), allow(dead_code))]
-pub(crate) fn windows_program_name(file_name: &str) -> String {
+/// The program a file's name stands for: in lower case (Windows names are case-insensitive),
+/// without the `.exe` or `.cmd` Windows starts it by (`Python.EXE`, a `.cmd` shim). The one
+/// spelling of "strip .exe, lower-case".
+pub fn of_file(file_name: &str) -> String {
     let name = file_name.to_ascii_lowercase();
-    match name.strip_suffix(".exe") {
+    match [".exe", ".cmd"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext))
+    {
         Some(stem) => stem.to_owned(),
         None => name,
     }
@@ -27,10 +30,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn windows_program_names() {
-        assert_eq!(windows_program_name("Python.EXE"), "python");
-        assert_eq!(windows_program_name("python3.12.exe"), "python3.12");
-        assert_eq!(windows_program_name("harbor"), "harbor");
+    fn program_names_of_files() {
+        assert_eq!(of_file("Python.EXE"), "python");
+        assert_eq!(of_file("python3.12.exe"), "python3.12");
+        assert_eq!(of_file("pip.cmd"), "pip");
+        assert_eq!(of_file("harbor"), "harbor");
+        assert_eq!(of_file("tool.bat"), "tool.bat");
     }
 
     #[test]
