@@ -45,7 +45,8 @@ pub fn main() -> ExitCode {
         // The reader of our output went away (`| head`): it wanted no more, so no error.
         Err(err) if util::output::is_closed_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("trustrun: {}", failure::one_line(&err));
+            // The error once, on one line, in the voice of every other message.
+            util::output::say(format_args!("{}", failure::one_line(&err)));
             ExitCode::from(failure::exit_code_of(&err))
         }
     }

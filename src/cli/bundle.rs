@@ -57,12 +57,11 @@ pub fn corporate_only(opts: &TrustOptions, output: Option<&Path>) -> Result<()> 
         Some(path) => write_shared(path, pem.as_bytes())?,
         None => crate::out!("{pem}")?,
     }
-    if opts.verbose {
-        eprintln!(
-            "trustrun: exported {}",
-            crate::util::text::count(roots.len(), "corporate root")
-        );
-    }
+    crate::verbose!(
+        opts.verbose,
+        "exported {}",
+        crate::util::text::count(roots.len(), "corporate root")
+    );
     Ok(())
 }
 

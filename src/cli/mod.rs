@@ -147,7 +147,7 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
         ),
         None => {
             let Some((program, args)) = cli.program.split_first() else {
-                eprintln!("{}", args::SHORT_USAGE);
+                crate::util::output::say_plain(args::SHORT_USAGE);
                 return Err(Failure::usage("no program given").into());
             };
             run::run_program(&options(before, run)?, program, args)

@@ -74,8 +74,8 @@ pub fn launch_hook(
             cmd.env(vars::PATH, path);
         }
         Ok(None) => {}
-        Err(e) => eprintln!(
-            "trustrun: warning: containers: {}; docker run by {} is not seen by trustrun",
+        Err(e) => crate::warn!(
+            "containers: {}; docker run by {} is not seen by trustrun",
             crate::failure::one_line(&e),
             Path::new(program).display()
         ),
@@ -112,8 +112,8 @@ pub fn arguments(inv: &Invocation, cli: Cli, args: &[OsString]) -> Vec<OsString>
         Ok(Some(new)) => new,
         Ok(None) => args.to_vec(),
         Err(e) => {
-            eprintln!(
-                "trustrun: containers: {}; the command runs unchanged",
+            crate::note!(
+                "containers: {}; the command runs unchanged",
                 crate::failure::one_line(&e)
             );
             args.to_vec()
@@ -142,11 +142,10 @@ fn rewrite(
             match command {
                 docker::Command::Other => Ok(None),
                 docker::Command::Unclear(opt) => {
-                    if verbose {
-                        eprintln!(
-                            "trustrun: containers: {opt} is an option trustrun does not know; the command runs unchanged"
-                        );
-                    }
+                    crate::verbose!(
+                        verbose,
+                        "containers: {opt} is an option trustrun does not know; the command runs unchanged"
+                    );
                     Ok(None)
                 }
                 docker::Command::Compose { at } => {
@@ -157,8 +156,8 @@ fn rewrite(
                         return Ok(None);
                     }
                     if create.windows_platform {
-                        eprintln!(
-                            "trustrun: containers: a Windows container is left alone; the command runs unchanged"
+                        crate::note!(
+                            "containers: a Windows container is left alone; the command runs unchanged"
                         );
                         return Ok(None);
                     }
@@ -175,7 +174,7 @@ fn rewrite(
                     };
                     let injection = inject::plan(&inv.opts.ca_variables(), &facts, env);
                     for w in &injection.warnings {
-                        eprintln!("trustrun: containers: {w}");
+                        crate::note!("containers: {w}");
                     }
                     let mut ours: Vec<OsString> = Vec::new();
                     if !create.mounts_target {
@@ -200,15 +199,14 @@ fn rewrite(
                         ours.push("--add-host".into());
                         ours.push(inject::GATEWAY_ADD_HOST.into());
                     }
-                    if verbose {
-                        eprintln!(
-                            "trustrun: containers: adding {}",
-                            ours.iter()
-                                .map(|o| o.to_string_lossy())
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                        );
-                    }
+                    crate::verbose!(
+                        verbose,
+                        "containers: adding {}",
+                        ours.iter()
+                            .map(|o| o.to_string_lossy())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    );
                     let mut new = args[..create.insert_at].to_vec();
                     new.extend(ours);
                     new.extend_from_slice(&args[create.insert_at..]);
@@ -226,8 +224,8 @@ fn local(cli: Cli, sel: &engine::Selection, env: &dyn Fn(&str) -> Option<String>
         _ => engine::docker(sel, env),
     };
     if let Endpoint::Remote(how) = &endpoint {
-        eprintln!(
-            "trustrun: containers: {how} is not this machine's engine, which alone can see trustrun's bundle; the command runs unchanged"
+        crate::note!(
+            "containers: {how} is not this machine's engine, which alone can see trustrun's bundle; the command runs unchanged"
         );
         return false;
     }
@@ -357,8 +355,8 @@ fn rewrite_compose(
     let mut warned = BTreeSet::new();
     for svc in &services {
         if svc.windows_platform {
-            eprintln!(
-                "trustrun: containers: service {} is a Windows container; left alone",
+            crate::note!(
+                "containers: service {} is a Windows container; left alone",
                 svc.name
             );
             continue;
@@ -375,7 +373,7 @@ fn rewrite_compose(
         let injection = inject::plan(&names, &facts, env);
         for w in &injection.warnings {
             if warned.insert(w.clone()) {
-                eprintln!("trustrun: containers: {w}");
+                crate::note!("containers: {w}");
             }
         }
         per_service.push((svc, injection));
@@ -400,11 +398,10 @@ fn rewrite_compose(
     new.extend(file_options);
     new.extend(["-f".into(), file.clone().into_os_string()]);
     new.extend_from_slice(&args[sub_at..]);
-    if inv.opts.verbose {
-        eprintln!(
-            "trustrun: containers: compose gets {} as its last file",
-            file.display()
-        );
-    }
+    crate::verbose!(
+        inv.opts.verbose,
+        "containers: compose gets {} as its last file",
+        file.display()
+    );
     Ok(Some(new))
 }

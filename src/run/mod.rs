@@ -41,15 +41,15 @@ pub fn run_program(opts: &TrustOptions, program: &OsString, args: &[OsString]) -
                 crate::containers::launch_hook(opts, &prepared, program, &target, args, &mut cmd);
             cmd.args(args);
             if opts.verbose {
-                eprintln!(
-                    "trustrun: running {} with SSL_CERT_FILE={} and {} first on PYTHONPATH",
+                crate::note!(
+                    "running {} with SSL_CERT_FILE={} and {} first on PYTHONPATH",
                     target.display(),
                     prepared.bundle.display(),
                     prepared.python_dir.display()
                 );
                 if opts.relax_x509_strict {
-                    eprintln!(
-                        "trustrun: --relax-x509-strict: Python will not apply VERIFY_X509_STRICT to its default contexts"
+                    crate::note!(
+                        "--relax-x509-strict: Python will not apply VERIFY_X509_STRICT to its default contexts"
                     );
                 }
             }
@@ -69,8 +69,8 @@ pub fn run_program(opts: &TrustOptions, program: &OsString, args: &[OsString]) -
         Err(PrepareError::Internal(e)) => {
             cmd.args(args);
             // Fail safe: the program gets exactly the trust it had without us.
-            eprintln!(
-                "trustrun: warning: running {} without trustrun's CA bundle: {}",
+            crate::warn!(
+                "running {} without trustrun's CA bundle: {}",
                 target.display(),
                 crate::failure::one_line(&e)
             );

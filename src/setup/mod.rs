@@ -107,7 +107,7 @@ fn left_alone_failure(count: usize, what: &str) -> anyhow::Error {
 fn warn_or_fail(e: anyhow::Error) -> Result<()> {
     match e.downcast_ref::<LeftAlone>() {
         Some(left) => {
-            eprintln!("trustrun: warning: {left}");
+            crate::warn!("{left}");
             Ok(())
         }
         None => Err(e),

@@ -31,8 +31,8 @@ pub fn defaults(all: &[&str]) -> Result<Vec<String>, crate::util::output::Output
 /// Warns (stderr) for each name PATH holds nothing real for, past the shim directories.
 pub fn warn_missing(names: &[String]) {
     for name in names.iter().filter(|n| !on_path(n)) {
-        eprintln!(
-            "trustrun: warning: nothing named {name} on PATH behind the shim (a typo?); the shim \
+        crate::warn!(
+            "nothing named {name} on PATH behind the shim (a typo?); the shim \
              exits 127 until {name} is installed"
         );
     }

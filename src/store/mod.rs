@@ -129,8 +129,8 @@ pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
         Ok(done) => done,
         Err(PrepareError::Internal(e)) => {
             let fallback = cache_dir::fallback_dir().map_err(PrepareError::Internal)?;
-            eprintln!(
-                "trustrun: warning: {}; using {} instead",
+            crate::warn!(
+                "{}; using {} instead",
                 crate::failure::one_line(&e),
                 fallback.display()
             );
@@ -166,33 +166,38 @@ fn prepare_in(
     })?;
     if let Some(built) = &bundle.built {
         for w in &built.warnings {
-            eprintln!("trustrun: warning: {w}");
+            crate::warn!("{w}");
         }
         if opts.verbose {
             for note in &built.verbose_notes {
-                eprintln!("trustrun: {note}");
+                crate::note!("{note}");
             }
             for (origin, n) in &built.counts {
-                eprintln!(
-                    "trustrun: {} from {origin}",
+                crate::note!(
+                    "{} from {origin}",
                     crate::util::text::count(*n, "certificate")
                 );
             }
-            eprintln!(
-                "trustrun: wrote {} ({})",
+            crate::note!(
+                "wrote {} ({})",
                 bundle.path.display(),
                 crate::util::text::count(built.certs.len(), "distinct certificate")
             );
         }
-    } else if opts.verbose {
-        eprintln!("trustrun: using cached bundle {}", bundle.path.display());
+    } else {
+        crate::verbose!(
+            opts.verbose,
+            "using cached bundle {}",
+            bundle.path.display()
+        );
     }
     let python_dir = python_support::ensure(root)?;
     // Secondary: a program still runs with the bundle when setup's stable file cannot be
     // refreshed. Without setup in place this is one failed `open`, and nothing is written.
-    if let (Err(why), true) = (crate::store::stable::refresh_if_set_up(root), opts.verbose) {
-        eprintln!(
-            "trustrun: the stable bundle file was not refreshed: {}",
+    if let Err(why) = stable::refresh_if_set_up(root) {
+        crate::verbose!(
+            opts.verbose,
+            "the stable bundle file was not refreshed: {}",
             crate::failure::one_line(&why)
         );
     }

@@ -1,7 +1,12 @@
-//! Writing to stdout without panicking. `print!` panics when stdout fails (`> /dev/full`, a pipe
-//! the reader closed), which prints a backtrace and exits 134. Here a write error is an ordinary
+//! trustrun's one voice (util): what it prints on stdout (`out!`, `outln!`) and what it says on
+//! stderr (`warn!`, `note!`, `verbose!`, and `main`'s error line), in ripgrep's `messages.rs`
+//! shape: one place knows the `trustrun: ` prefix and the streams.
+//!
+//! Writing to stdout never panics. `print!` panics when stdout fails (`> /dev/full`, a pipe the
+//! reader closed), which prints a backtrace and exits 134. Here a write error is an ordinary
 //! error, and a closed pipe is recognised so that `main` can exit 0 quietly, as ripgrep does: the
-//! reader (`head`) wanted no more, which is not our failure.
+//! reader (`head`) wanted no more, which is not our failure. A line to stderr that cannot be
+//! written is dropped: a message must not stop the work it tells about.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -77,4 +82,39 @@ macro_rules! outln {
 #[macro_export]
 macro_rules! out {
     ($($arg:tt)*) => { $crate::util::output::write(format_args!($($arg)*)) };
+}
+
+/// One line on stderr: `trustrun: ` and `args`. What the macros below and `main` write through.
+pub fn say(args: fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "trustrun: {args}");
+}
+
+/// Text on stderr as it is, without the prefix (the short usage a bare `trustrun` shows).
+pub fn say_plain(text: &str) {
+    let _ = writeln!(io::stderr().lock(), "{text}");
+}
+
+/// A warning on stderr (`trustrun: warning: ...`): something is less than it should be, and the
+/// work goes on.
+#[macro_export]
+macro_rules! warn {
+    ($($arg:tt)*) => {
+        $crate::util::output::say(format_args!("warning: {}", format_args!($($arg)*)))
+    };
+}
+
+/// A line on stderr (`trustrun: ...`) that tells what trustrun does or leaves alone.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => { $crate::util::output::say(format_args!($($arg)*)) };
+}
+
+/// `note!` only when `$on` (the options' `verbose`, `-v`).
+#[macro_export]
+macro_rules! verbose {
+    ($on:expr, $($arg:tt)*) => {
+        if $on {
+            $crate::note!($($arg)*);
+        }
+    };
 }
