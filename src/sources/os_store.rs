@@ -177,11 +177,7 @@ pub fn freshness() -> Freshness {
 /// last-write times cost a few registry calls, no certificate parsing.
 #[cfg(windows)]
 pub fn freshness() -> Freshness {
-    use windows_sys::Win32::Foundation::FILETIME;
-    use windows_sys::Win32::System::Registry::{
-        HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_READ, RegCloseKey, RegOpenKeyExW,
-        RegQueryInfoKeyW,
-    };
+    use crate::util::windows::{HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, RegKey};
     const KEYS: &[(bool, &str)] = &[
         (
             true,
@@ -211,34 +207,10 @@ pub fn freshness() -> Freshness {
         } else {
             HKEY_CURRENT_USER
         };
-        let name: Vec<u16> = key.encode_utf16().chain(Some(0)).collect();
-        let mut written = FILETIME {
-            dwLowDateTime: 0,
-            dwHighDateTime: 0,
+        let Some(key) = RegKey::open(root, key) else {
+            continue;
         };
-        unsafe {
-            let mut handle = std::ptr::null_mut();
-            if RegOpenKeyExW(root, name.as_ptr(), 0, KEY_READ, &mut handle) != 0 {
-                continue;
-            }
-            RegQueryInfoKeyW(
-                handle,
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                &mut written,
-            );
-            RegCloseKey(handle);
-        }
-        let t = (u64::from(written.dwHighDateTime) << 32) | u64::from(written.dwLowDateTime);
-        n = n.rotate_left(17) ^ t;
+        n = n.rotate_left(17) ^ key.last_write();
     }
     Freshness::Epoch(n)
 }

@@ -67,34 +67,14 @@ const DEPLOYED_STORES: &[(u32, &str)] = &[
 /// CurrentUser Root view may not show them (wine's does not).
 #[cfg(windows)]
 pub fn deployed_roots() -> Vec<(Der, &'static str)> {
-    use windows_sys::Win32::Security::Cryptography::{
-        CERT_STORE_OPEN_EXISTING_FLAG, CERT_STORE_PROV_SYSTEM_W, CERT_STORE_READONLY_FLAG,
-        CERT_SYSTEM_STORE_LOCATION_SHIFT, CertCloseStore, CertEnumCertificatesInStore,
-        CertOpenStore,
-    };
-    let name: Vec<u16> = "Root".encode_utf16().chain(Some(0)).collect();
-    let mut out = Vec::new();
-    for (id, how) in DEPLOYED_STORES {
-        let flags = (id << CERT_SYSTEM_STORE_LOCATION_SHIFT)
-            | CERT_STORE_READONLY_FLAG
-            | CERT_STORE_OPEN_EXISTING_FLAG;
-        unsafe {
-            let store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, flags, name.as_ptr().cast());
-            // A store that does not exist holds nothing: most machines have no Group Policy roots.
-            if store.is_null() {
-                continue;
-            }
-            let mut cert = CertEnumCertificatesInStore(store, std::ptr::null());
-            while !cert.is_null() {
-                let c = &*cert;
-                let bytes = std::slice::from_raw_parts(c.pbCertEncoded, c.cbCertEncoded as usize);
-                out.push((Der::from(bytes.to_vec()), *how));
-                cert = CertEnumCertificatesInStore(store, cert);
-            }
-            CertCloseStore(store, 0);
-        }
-    }
-    out
+    DEPLOYED_STORES
+        .iter()
+        .flat_map(|(location, how)| {
+            crate::util::windows::system_store_certificates(*location, "Root")
+                .into_iter()
+                .map(move |der| (Der::from(der), *how))
+        })
+        .collect()
 }
 
 /// Roots with trust settings in the admin or user domain: an administrator or the user trusted
@@ -127,52 +107,13 @@ pub fn deployed_roots() -> Vec<(Der, &'static str)> {
 /// wine).
 #[cfg(windows)]
 fn vendor_program() -> Option<HashSet<Vec<u8>>> {
-    use windows_sys::Win32::Security::Cryptography::{
-        CertCreateCTLContext, CertFreeCTLContext, PKCS_7_ASN_ENCODING, X509_ASN_ENCODING,
-    };
-    use windows_sys::Win32::System::Registry::{
-        HKEY_LOCAL_MACHINE, RRF_RT_REG_BINARY, RegGetValueW,
-    };
-    let wide = |s: &str| s.encode_utf16().chain(Some(0)).collect::<Vec<u16>>();
-    let key = wide(r"SOFTWARE\Microsoft\SystemCertificates\AuthRoot\AutoUpdate");
-    let value = wide("EncodedCtl");
-    unsafe {
-        let mut size = 0u32;
-        let read = |buf: *mut core::ffi::c_void, size: &mut u32| {
-            RegGetValueW(
-                HKEY_LOCAL_MACHINE,
-                key.as_ptr(),
-                value.as_ptr(),
-                RRF_RT_REG_BINARY,
-                std::ptr::null_mut(),
-                buf,
-                size,
-            )
-        };
-        if read(std::ptr::null_mut(), &mut size) != 0 || size == 0 {
-            return None;
-        }
-        let mut data = vec![0u8; size as usize];
-        if read(data.as_mut_ptr().cast(), &mut size) != 0 {
-            return None;
-        }
-        let ctl =
-            CertCreateCTLContext(X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, data.as_ptr(), size);
-        if ctl.is_null() {
-            return None;
-        }
-        let info = &*(*ctl).pCtlInfo;
-        let entries = std::slice::from_raw_parts(info.rgCTLEntry, info.cCTLEntry as usize);
-        let list = entries
-            .iter()
-            .map(|e| {
-                let id = &e.SubjectIdentifier;
-                std::slice::from_raw_parts(id.pbData, id.cbData as usize).to_vec()
-            })
-            .collect();
-        CertFreeCTLContext(ctl);
-        Some(list)
-    }
+    use crate::util::windows::{HKEY_LOCAL_MACHINE, binary_value, trust_list_subjects};
+    let ctl = binary_value(
+        HKEY_LOCAL_MACHINE,
+        r"SOFTWARE\Microsoft\SystemCertificates\AuthRoot\AutoUpdate",
+        "EncodedCtl",
+    )?;
+    Some(trust_list_subjects(&ctl)?.into_iter().collect())
 }
 
 #[cfg(not(windows))]
@@ -183,25 +124,7 @@ fn vendor_program() -> Option<HashSet<Vec<u8>>> {
 /// A certificate's SHA-1 thumbprint, the identifier the authroot list uses.
 #[cfg(windows)]
 fn thumbprint(der: &Der) -> Vec<u8> {
-    use windows_sys::Win32::Security::Cryptography::{CALG_SHA1, CryptHashCertificate};
-    let mut out = vec![0u8; 20];
-    let mut len = 20u32;
-    let bytes: &[u8] = der.as_ref();
-    let ok = unsafe {
-        CryptHashCertificate(
-            0,
-            CALG_SHA1,
-            0,
-            bytes.as_ptr(),
-            bytes.len() as u32,
-            out.as_mut_ptr(),
-            &mut len,
-        )
-    };
-    if ok == 0 {
-        out.clear();
-    }
-    out
+    crate::util::windows::sha1_thumbprint(der.as_ref())
 }
 
 /// Only Windows keeps a vendor list; elsewhere nothing is looked up by thumbprint.

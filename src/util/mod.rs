@@ -15,3 +15,5 @@ pub mod text;
 #[cfg(unix)]
 pub mod unix;
 pub mod user_dirs;
+#[cfg(windows)]
+pub mod windows;
