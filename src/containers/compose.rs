@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::Cli;
+use super::EngineCli;
 use super::engine::Selection;
 use super::inject::{BUNDLE_TARGET, Facts, GATEWAY_ADD_HOST, GATEWAY_NAME, Injection};
 
@@ -112,7 +112,7 @@ pub fn parse(args: &[String], start: usize) -> Line {
 /// the project's `.env`), else the first default name found in the project directory or above
 /// it, with its override file.
 pub fn implicit_files(
-    cli: Cli,
+    cli: EngineCli,
     line: &Line,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<PathBuf>, String> {
@@ -139,7 +139,7 @@ pub fn implicit_files(
             .collect());
     }
     let names: &[&str] = match cli {
-        Cli::Compose => &[
+        EngineCli::Compose => &[
             "docker-compose.yml",
             "docker-compose.yaml",
             "compose.yml",

@@ -32,21 +32,21 @@ use inject::Facts;
 pub const NAMES: &[&str] = &["docker", "docker-compose", "podman"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cli {
+pub enum EngineCli {
     Docker,
     Podman,
     /// Standalone `docker-compose` (v1, or v2 installed as a standalone binary).
     Compose,
 }
 
-impl Cli {
+impl EngineCli {
     /// The CLI a program (a name or a path) stands for, by its file name.
-    pub fn of(program: &OsStr) -> Option<Cli> {
+    pub fn of(program: &OsStr) -> Option<EngineCli> {
         let name = crate::util::program_name::of_file(Path::new(program).file_name()?.to_str()?);
         match name.as_str() {
-            "docker" => Some(Cli::Docker),
-            "podman" => Some(Cli::Podman),
-            "docker-compose" => Some(Cli::Compose),
+            "docker" => Some(EngineCli::Docker),
+            "podman" => Some(EngineCli::Podman),
+            "docker-compose" => Some(EngineCli::Compose),
             _ => None,
         }
     }
@@ -80,7 +80,7 @@ pub fn launch_hook(
             Path::new(program).display()
         ),
     }
-    let Some(cli) = Cli::of(program) else {
+    let Some(cli) = EngineCli::of(program) else {
         return args.to_vec();
     };
     let inv = Invocation {
@@ -103,7 +103,7 @@ pub struct Invocation<'a> {
 /// The arguments the real engine CLI gets: the user's, with trustrun's options added when the
 /// command creates containers on a local engine. Any trouble is said once and the command runs
 /// as the user wrote it.
-pub fn arguments(inv: &Invocation, cli: Cli, args: &[OsString]) -> Vec<OsString> {
+pub fn arguments(inv: &Invocation, cli: EngineCli, args: &[OsString]) -> Vec<OsString> {
     if !inv.opts.containers {
         return args.to_vec();
     }
@@ -123,35 +123,35 @@ pub fn arguments(inv: &Invocation, cli: Cli, args: &[OsString]) -> Vec<OsString>
 
 fn rewrite(
     inv: &Invocation,
-    cli: Cli,
+    cli: EngineCli,
     args: &[OsString],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<Vec<OsString>>> {
-    // Parsed as text; the user's own bytes are what is passed on.
+    // Action as text; the user's own bytes are what is passed on.
     let text: Vec<String> = args
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let verbose = inv.opts.verbose;
     match cli {
-        Cli::Compose => {
+        EngineCli::Compose => {
             rewrite_compose(inv, cli, args, &text, 0, &engine::Selection::default(), env)
         }
-        Cli::Docker | Cli::Podman => {
+        EngineCli::Docker | EngineCli::Podman => {
             let (sel, command) = docker::parse(cli, &text);
             match command {
-                docker::Command::Other => Ok(None),
-                docker::Command::Unclear(opt) => {
+                docker::Action::Other => Ok(None),
+                docker::Action::Unclear(opt) => {
                     crate::verbose!(
                         verbose,
                         "containers: {opt} is an option trustrun does not know; the command runs unchanged"
                     );
                     Ok(None)
                 }
-                docker::Command::Compose { at } => {
+                docker::Action::Compose { at } => {
                     rewrite_compose(inv, cli, args, &text, at, &sel, env)
                 }
-                docker::Command::Create(create) => {
+                docker::Action::Create(create) => {
                     if !local(cli, &sel, env) {
                         return Ok(None);
                     }
@@ -179,7 +179,7 @@ fn rewrite(
                     let mut ours: Vec<OsString> = Vec::new();
                     if !create.mounts_target {
                         let engine = match cli {
-                            Cli::Podman => crate::store::handoff::Engine {
+                            EngineCli::Podman => crate::store::handoff::Engine {
                                 cli: "podman".to_owned(),
                                 options: engine::podman_pin(env),
                             },
@@ -218,9 +218,9 @@ fn rewrite(
 }
 
 /// Whether the engine is this machine's; says once why not.
-fn local(cli: Cli, sel: &engine::Selection, env: &dyn Fn(&str) -> Option<String>) -> bool {
+fn local(cli: EngineCli, sel: &engine::Selection, env: &dyn Fn(&str) -> Option<String>) -> bool {
     let endpoint = match cli {
-        Cli::Podman => engine::podman(sel, env),
+        EngineCli::Podman => engine::podman(sel, env),
         _ => engine::docker(sel, env),
     };
     if let Endpoint::Remote(how) = &endpoint {
@@ -281,7 +281,7 @@ fn image_env_names(cli: &Path, globals: &[OsString], image: &str) -> BTreeSet<St
 #[allow(clippy::too_many_arguments)]
 fn rewrite_compose(
     inv: &Invocation,
-    cli: Cli,
+    cli: EngineCli,
     args: &[OsString],
     text: &[String],
     start: usize,
@@ -303,7 +303,7 @@ fn rewrite_compose(
         context: line.sel.context.clone().or(docker_sel.context.clone()),
         ..docker_sel.clone()
     };
-    if !local(Cli::Docker, &sel, env) {
+    if !local(EngineCli::Docker, &sel, env) {
         return Ok(None);
     }
     let implicit: Vec<PathBuf> = if line.files.is_empty() {
@@ -340,7 +340,7 @@ fn rewrite_compose(
 
     // Images are inspected through docker with the same engine selection.
     let docker = match cli {
-        Cli::Docker => Some(inv.program.to_owned()),
+        EngineCli::Docker => Some(inv.program.to_owned()),
         _ => crate::shim::locate::find(OsStr::new("docker")).ok(),
     };
     let mut docker_globals: Vec<OsString> = Vec::new();

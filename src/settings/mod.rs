@@ -21,7 +21,7 @@ use truststore::Truststore;
 
 /// Where a setting's value came from, as `config show` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin {
+pub enum SetBy {
     /// A command-line flag, by its name (`--strict`).
     Flag(&'static str),
     /// An environment variable, by its name.
@@ -30,12 +30,12 @@ pub enum Origin {
     Default,
 }
 
-impl fmt::Display for Origin {
+impl fmt::Display for SetBy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Origin::Flag(name) | Origin::Env(name) => f.write_str(name),
-            Origin::Config => f.write_str("config"),
-            Origin::Default => f.write_str("default"),
+            SetBy::Flag(name) | SetBy::Env(name) => f.write_str(name),
+            SetBy::Config => f.write_str("config"),
+            SetBy::Default => f.write_str("default"),
         }
     }
 }
@@ -43,11 +43,11 @@ impl fmt::Display for Origin {
 /// The origin of each resolved option (`ca` in the order of `TrustOptions::ca`).
 #[derive(Clone, Debug)]
 pub struct Origins {
-    pub ca: Vec<Origin>,
-    pub truststore: Origin,
-    pub strict: Origin,
-    pub relax_x509_strict: Origin,
-    pub containers: Origin,
+    pub ca: Vec<SetBy>,
+    pub truststore: SetBy,
+    pub strict: SetBy,
+    pub relax_x509_strict: SetBy,
+    pub containers: SetBy,
 }
 
 /// The options in effect and where each came from.
@@ -96,14 +96,14 @@ pub fn resolve(
         .map(|v| crate::util::path_list::split(v))
         .unwrap_or_default();
     let mut ca: Vec<PathBuf> = Vec::new();
-    let mut ca_from: Vec<Origin> = Vec::new();
-    let named = (flags.ca.into_iter().map(|p| (p, Origin::Flag("--ca"))))
+    let mut ca_from: Vec<SetBy> = Vec::new();
+    let named = (flags.ca.into_iter().map(|p| (p, SetBy::Flag("--ca"))))
         .chain(
             env_ca
                 .into_iter()
-                .map(|p| (p, Origin::Env(vars::TRUSTRUN_CA))),
+                .map(|p| (p, SetBy::Env(vars::TRUSTRUN_CA))),
         )
-        .chain(config.ca.iter().map(|p| (p.clone(), Origin::Config)));
+        .chain(config.ca.iter().map(|p| (p.clone(), SetBy::Config)));
     for (p, origin) in named {
         let p = absolute(p);
         if !ca.contains(&p) {
@@ -135,7 +135,7 @@ pub fn resolve(
     }
 
     let (truststore, truststore_from) = match flags.truststore {
-        Some(t) => (t, Origin::Flag("--truststore")),
+        Some(t) => (t, SetBy::Flag("--truststore")),
         None => match env.truststore.as_ref().filter(|v| !v.is_empty()) {
             Some(v) => (
                 Truststore::parse(&v.to_string_lossy()).ok_or_else(|| {
@@ -145,11 +145,11 @@ pub fn resolve(
                         v
                     ))
                 })?,
-                Origin::Env(vars::TRUSTRUN_TRUSTSTORE),
+                SetBy::Env(vars::TRUSTRUN_TRUSTSTORE),
             ),
             None => match config.truststore {
-                Some(t) => (t, Origin::Config),
-                None => (Truststore::Auto, Origin::Default),
+                Some(t) => (t, SetBy::Config),
+                None => (Truststore::Auto, SetBy::Default),
             },
         },
     };
@@ -172,13 +172,13 @@ pub fn resolve(
     let env_containers = boolish::parse(vars::TRUSTRUN_CONTAINERS, env.containers.as_deref())?;
     // Containers are handled unless something says otherwise.
     let (containers, containers_from) = if run.no_containers {
-        (false, Origin::Flag("--no-containers"))
+        (false, SetBy::Flag("--no-containers"))
     } else if let Some(on) = env_containers {
-        (on, Origin::Env(vars::TRUSTRUN_CONTAINERS))
+        (on, SetBy::Env(vars::TRUSTRUN_CONTAINERS))
     } else if let Some(on) = config.containers {
-        (on, Origin::Config)
+        (on, SetBy::Config)
     } else {
-        (true, Origin::Default)
+        (true, SetBy::Default)
     };
 
     Ok(Resolved {
@@ -209,15 +209,15 @@ fn switch(
     (flag, flag_name): (bool, &'static str),
     (variable, variable_name): (Option<bool>, &'static str),
     configured: Option<bool>,
-) -> (bool, Origin) {
+) -> (bool, SetBy) {
     if flag {
-        (true, Origin::Flag(flag_name))
+        (true, SetBy::Flag(flag_name))
     } else if let Some(on) = variable {
-        (on, Origin::Env(variable_name))
+        (on, SetBy::Env(variable_name))
     } else if let Some(on) = configured {
-        (on, Origin::Config)
+        (on, SetBy::Config)
     } else {
-        (false, Origin::Default)
+        (false, SetBy::Default)
     }
 }
 
@@ -249,12 +249,12 @@ mod tests {
         };
         let r = resolve(flags, RunFlags::default(), &env, file.clone()).unwrap();
         assert_eq!(r.options.truststore, Truststore::Always);
-        assert_eq!(r.origins.truststore, Origin::Flag("--truststore"));
+        assert_eq!(r.origins.truststore, SetBy::Flag("--truststore"));
         // The variable says off, and that beats the config's on.
         assert!(!r.options.strict);
-        assert_eq!(r.origins.strict, Origin::Env(vars::TRUSTRUN_STRICT));
+        assert_eq!(r.origins.strict, SetBy::Env(vars::TRUSTRUN_STRICT));
         assert!(r.options.relax_x509_strict);
-        assert_eq!(r.origins.relax_x509_strict, Origin::Config);
+        assert_eq!(r.origins.relax_x509_strict, SetBy::Config);
 
         let r = resolve(Flags::default(), RunFlags::default(), &env, file).unwrap();
         assert_eq!(r.options.truststore, Truststore::Never);
@@ -272,7 +272,7 @@ mod tests {
         .unwrap();
         assert_eq!(r.options.truststore, Truststore::Auto);
         assert!(!r.options.strict && !r.options.verbose && r.options.containers);
-        assert_eq!(r.origins.containers, Origin::Default);
+        assert_eq!(r.origins.containers, SetBy::Default);
         assert_eq!(r.origins.strict.to_string(), "default");
         assert!(r.options.ca.is_empty());
     }
@@ -304,9 +304,9 @@ mod tests {
         assert_eq!(
             r.origins.ca,
             vec![
-                Origin::Flag("--ca"),
-                Origin::Env(vars::TRUSTRUN_CA),
-                Origin::Config
+                SetBy::Flag("--ca"),
+                SetBy::Env(vars::TRUSTRUN_CA),
+                SetBy::Config
             ]
         );
         assert_eq!(r.options.ca_origins.len(), 2);
@@ -355,7 +355,7 @@ mod tests {
         )
         .unwrap();
         assert!(r.options.strict);
-        assert_eq!(r.origins.strict, Origin::Config);
+        assert_eq!(r.origins.strict, SetBy::Config);
     }
 
     #[test]
@@ -372,7 +372,7 @@ mod tests {
         )
         .unwrap();
         assert!(!r.options.containers);
-        assert_eq!(r.origins.containers, Origin::Env(vars::TRUSTRUN_CONTAINERS));
+        assert_eq!(r.origins.containers, SetBy::Env(vars::TRUSTRUN_CONTAINERS));
         let r = resolve(
             Flags::default(),
             RunFlags::default(),
@@ -381,7 +381,7 @@ mod tests {
         )
         .unwrap();
         assert!(!r.options.containers);
-        assert_eq!(r.origins.containers, Origin::Config);
+        assert_eq!(r.origins.containers, SetBy::Config);
         let run = RunFlags {
             no_containers: true,
             ..Default::default()

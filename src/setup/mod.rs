@@ -7,8 +7,8 @@
 //! the stable bundle) unless `--force`; the stable file exists before anything points at it.
 
 mod guard;
+mod profiles;
 pub mod status;
-mod targets;
 
 use std::path::{Path, PathBuf};
 
@@ -129,7 +129,7 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     };
     // The user's own CA files stay trusted, whether their variables are kept or replaced.
     let inputs = crate::store::inputs(opts);
-    let mut values = targets::Values {
+    let mut values = profiles::Values {
         vars: names
             .iter()
             .filter(|n| !kept.iter().any(|(k, _)| k == *n))
@@ -198,10 +198,10 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     Ok(())
 }
 
-/// Which lines may stand between our markers in a file (see `targets::is_setup_line`).
+/// Which lines may stand between our markers in a file (see `profiles::is_setup_line`).
 fn setup_lines(opts: &TrustOptions) -> impl Fn(&Path, &str) -> bool {
-    let names = targets::block_names(&opts.extra_variables);
-    move |path, line| targets::is_setup_line(targets::syntax_of(path), &names, line)
+    let names = profiles::block_names(&opts.extra_variables);
+    move |path, line| profiles::is_setup_line(profiles::syntax_of(path), &names, line)
 }
 
 /// Writes the values where this platform keeps them; the number of files left alone.
@@ -210,18 +210,18 @@ fn write_values(
     home: &Path,
     record: &mut UserEnv,
     opts: &TrustOptions,
-    values: &targets::Values,
+    values: &profiles::Values,
     dry_run: bool,
     out: &mut Deferred,
 ) -> Result<usize> {
     let config = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
     let lines = setup_lines(opts);
     let mut left = 0;
-    for target in targets::unix_targets(home, &config) {
-        let body = targets::body(target.syntax, values)?;
-        let is_ours = |line: &str| lines(&target.path, line);
-        match record.put_block(OWNER, &target.path, &body, &is_ours, dry_run) {
-            Ok(edit) => outln!(out => "{:<12} {}", edit.verb(dry_run), target.path.display()),
+    for profile in profiles::unix_profiles(home, &config) {
+        let body = profiles::body(profile.syntax, values)?;
+        let is_ours = |line: &str| lines(&profile.path, line);
+        match record.put_block(OWNER, &profile.path, &body, &is_ours, dry_run) {
+            Ok(edit) => outln!(out => "{:<12} {}", edit.verb(dry_run), profile.path.display()),
             Err(e) => {
                 warn_or_fail(e)?;
                 left += 1;
@@ -230,8 +230,8 @@ fn write_values(
     }
     // cfg!, not #[cfg]: the macOS branch is compiled (and type-checked) everywhere.
     if cfg!(target_os = "macos") {
-        let agent = targets::launch_agent_path(home);
-        match record.put_file(OWNER, &agent, &targets::launch_agent(values)?, dry_run) {
+        let agent = profiles::launch_agent_path(home);
+        match record.put_file(OWNER, &agent, &profiles::launch_agent(values)?, dry_run) {
             Ok(edit) => outln!(out =>
                 "{:<12} {} (apps started from the Dock get the values from your next login)",
                 edit.verb(dry_run),
@@ -251,7 +251,7 @@ fn write_values(
     _home: &Path,
     record: &mut UserEnv,
     _opts: &TrustOptions,
-    values: &targets::Values,
+    values: &profiles::Values,
     dry_run: bool,
     out: &mut Deferred,
 ) -> Result<usize> {
@@ -305,13 +305,13 @@ fn adopt_unrecorded(
     let config = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
     let mut found = Vec::new();
     let mut left = Vec::new();
-    for target in targets::unix_targets(home, &config) {
-        if record.has_block(&target.path) {
+    for profile in profiles::unix_profiles(home, &config) {
+        if record.has_block(&profile.path) {
             continue;
         }
-        let is_ours = |line: &str| lines(&target.path, line);
-        match record.adopt_block(OWNER, &target.path, &is_ours, dry_run) {
-            Ok(true) => found.push(target.path),
+        let is_ours = |line: &str| lines(&profile.path, line);
+        match record.adopt_block(OWNER, &profile.path, &is_ours, dry_run) {
+            Ok(true) => found.push(profile.path),
             Ok(false) => {}
             Err(e) if e.downcast_ref::<LeftAlone>().is_some() => left.push(e),
             Err(e) => return Err(e),

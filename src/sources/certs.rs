@@ -28,12 +28,12 @@ pub enum CaPathError {
     /// blocks before the damage would trust something other than what the file says.
     Damaged(PathBuf, &'static str),
     /// Certificates (or a key) in a format trustrun does not read, with the command that converts it.
-    OtherFormat(PathBuf, Format),
+    OtherFormat(PathBuf, ForeignFormat),
 }
 
 /// Formats users export CA certificates in by mistake (Windows' chain export writes PKCS#7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub enum ForeignFormat {
     Pkcs7Pem,
     Pkcs7Der,
     Pkcs12,
@@ -89,7 +89,7 @@ impl fmt::Display for CaPathError {
             CaPathError::OtherFormat(p, format) => {
                 let out = converted_name(p);
                 let (what, command) = match format {
-                    Format::Pkcs7Pem => (
+                    ForeignFormat::Pkcs7Pem => (
                         "is PKCS#7 (a .p7b/.p7c certificate chain)",
                         format!(
                             "openssl pkcs7 -print_certs -in {} -out {}",
@@ -97,7 +97,7 @@ impl fmt::Display for CaPathError {
                             quoted(&out)
                         ),
                     ),
-                    Format::Pkcs7Der => (
+                    ForeignFormat::Pkcs7Der => (
                         "is binary PKCS#7 (a .p7b/.p7c certificate chain)",
                         format!(
                             "openssl pkcs7 -inform DER -print_certs -in {} -out {}",
@@ -105,7 +105,7 @@ impl fmt::Display for CaPathError {
                             quoted(&out)
                         ),
                     ),
-                    Format::Pkcs12 => (
+                    ForeignFormat::Pkcs12 => (
                         "is PKCS#12 (a .pfx/.p12 archive of certificates and a private key)",
                         format!(
                             "openssl pkcs12 -in {} -nokeys -out {}",
@@ -113,7 +113,7 @@ impl fmt::Display for CaPathError {
                             quoted(&out)
                         ),
                     ),
-                    Format::PrivateKey => {
+                    ForeignFormat::PrivateKey => {
                         return write!(
                             f,
                             "CA file {}: holds a private key, not a certificate; name the CA's certificate instead (a key is secret and trusts nothing)",
@@ -231,8 +231,8 @@ fn read_file(path: &Path) -> Result<Vec<Der>, CaPathError> {
     match parse_strict(&bytes) {
         Ok(certs) if certs.is_empty() => Err(CaPathError::NotCertificates(path.to_owned())),
         Ok(certs) => Ok(certs),
-        Err(Problem::Damaged(what)) => Err(CaPathError::Damaged(path.to_owned(), what)),
-        Err(Problem::Other(format)) => Err(CaPathError::OtherFormat(path.to_owned(), format)),
+        Err(Refused::Damaged(what)) => Err(CaPathError::Damaged(path.to_owned(), what)),
+        Err(Refused::Other(format)) => Err(CaPathError::OtherFormat(path.to_owned(), format)),
     }
 }
 
@@ -252,7 +252,7 @@ fn read_dir(path: &Path) -> Result<Vec<Der>, CaPathError> {
             // A README or a private key beside the certificates is not an error in a CA directory;
             // a damaged certificate file is, as it would be named on its own.
             Err(CaPathError::NotCertificates(_))
-            | Err(CaPathError::OtherFormat(_, Format::PrivateKey)) => {}
+            | Err(CaPathError::OtherFormat(_, ForeignFormat::PrivateKey)) => {}
             Err(e) => return Err(e),
         }
     }
@@ -264,9 +264,9 @@ fn read_dir(path: &Path) -> Result<Vec<Der>, CaPathError> {
 
 /// Why bytes that are not plain certificates were refused.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Problem {
+pub enum Refused {
     Damaged(&'static str),
-    Other(Format),
+    Other(ForeignFormat),
 }
 
 const BOM: &[u8] = b"\xef\xbb\xbf";
@@ -291,13 +291,13 @@ pub fn parse(bytes: &[u8]) -> Vec<Der> {
 /// CERTIFICATE block that holds something else, refuses the file. A UTF-8 BOM (Notepad's default)
 /// is accepted, as OpenSSL and Python accept it. No certificate at all is `Ok(empty)`, unless the
 /// bytes are a format users confuse with certificates.
-pub fn parse_strict(bytes: &[u8]) -> Result<Vec<Der>, Problem> {
+pub fn parse_strict(bytes: &[u8]) -> Result<Vec<Der>, Refused> {
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let mut certs = Vec::new();
     let mut kinds = Vec::new();
     for item in <(SectionKind, Vec<u8>)>::pem_slice_iter(bytes) {
         let (kind, der) = item.map_err(|e| {
-            Problem::Damaged(match e {
+            Refused::Damaged(match e {
                 pem::Error::MissingSectionEnd { .. } => {
                     "a PEM block is cut off (its -----END line is missing)"
                 }
@@ -308,10 +308,10 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Vec<Der>, Problem> {
         })?;
         if kind == SectionKind::Certificate {
             if is_pkcs7(&der) {
-                return Err(Problem::Other(Format::Pkcs7Pem));
+                return Err(Refused::Other(ForeignFormat::Pkcs7Pem));
             }
             if !looks_like_der_certificate(&der) {
-                return Err(Problem::Damaged(
+                return Err(Refused::Damaged(
                     "a CERTIFICATE block does not hold a certificate (cut off or damaged)",
                 ));
             }
@@ -325,7 +325,7 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Vec<Der>, Problem> {
     }
     // pki-types skips sections it has no kind for, such as PKCS7: look for their header.
     if contains(bytes, b"-----BEGIN PKCS7-----") {
-        return Err(Problem::Other(Format::Pkcs7Pem));
+        return Err(Refused::Other(ForeignFormat::Pkcs7Pem));
     }
     let key_kinds = [
         SectionKind::PrivateKey,
@@ -334,19 +334,19 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Vec<Der>, Problem> {
     ];
     // ENCRYPTED and OPENSSH private keys have no kind of their own either.
     if kinds.iter().any(|k| key_kinds.contains(k)) || contains(bytes, b" PRIVATE KEY-----") {
-        return Err(Problem::Other(Format::PrivateKey));
+        return Err(Refused::Other(ForeignFormat::PrivateKey));
     }
     if looks_like_der_certificate(bytes) {
         return Ok(vec![CertificateDer::from(bytes.to_vec())]);
     }
     if is_pkcs7(bytes) {
-        return Err(Problem::Other(Format::Pkcs7Der));
+        return Err(Refused::Other(ForeignFormat::Pkcs7Der));
     }
     if is_pkcs12(bytes) {
-        return Err(Problem::Other(Format::Pkcs12));
+        return Err(Refused::Other(ForeignFormat::Pkcs12));
     }
     if is_der_private_key(bytes) {
-        return Err(Problem::Other(Format::PrivateKey));
+        return Err(Refused::Other(ForeignFormat::PrivateKey));
     }
     Ok(Vec::new())
 }
@@ -450,7 +450,7 @@ mod tests {
         let cut = &two[..pem_of(0).len() + pem_of(1).len() / 2];
         assert!(matches!(
             parse_strict(cut.as_bytes()),
-            Err(Problem::Damaged(_))
+            Err(Refused::Damaged(_))
         ));
         // Cut just before the END line of the second: what is left is not a certificate.
         let second = pem_of(1);
@@ -463,7 +463,7 @@ mod tests {
         );
         assert!(matches!(
             parse_strict(short.as_bytes()),
-            Err(Problem::Damaged(_))
+            Err(Refused::Damaged(_))
         ));
         assert_eq!(parse_strict(b"just text\n").unwrap().len(), 0);
     }
@@ -472,18 +472,24 @@ mod tests {
     fn formats_users_confuse_with_certificates_are_recognised() {
         assert_eq!(
             parse_strict(b"-----BEGIN PKCS7-----\nMIIB\n-----END PKCS7-----\n"),
-            Err(Problem::Other(Format::Pkcs7Pem))
+            Err(Refused::Other(ForeignFormat::Pkcs7Pem))
         );
         assert_eq!(
             parse_strict(b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n"),
-            Err(Problem::Other(Format::PrivateKey))
+            Err(Refused::Other(ForeignFormat::PrivateKey))
         );
         let mut p7 = vec![0x30, 13];
         p7.extend(PKCS7_SIGNED_DATA);
         p7.extend([0xa0, 0x00]);
-        assert_eq!(parse_strict(&p7), Err(Problem::Other(Format::Pkcs7Der)));
+        assert_eq!(
+            parse_strict(&p7),
+            Err(Refused::Other(ForeignFormat::Pkcs7Der))
+        );
         let p12 = [0x30, 0x06, 0x02, 0x01, 0x03, 0x30, 0x01, 0x00];
-        assert_eq!(parse_strict(&p12), Err(Problem::Other(Format::Pkcs12)));
+        assert_eq!(
+            parse_strict(&p12),
+            Err(Refused::Other(ForeignFormat::Pkcs12))
+        );
     }
 
     #[test]

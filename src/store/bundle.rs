@@ -53,10 +53,10 @@ fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
     let mut file = fs::File::open(index).ok()?;
     let mut text = String::new();
     std::io::Read::read_to_string(&mut file, &mut text).ok()?;
-    let layout::Entry {
+    let layout::IndexEntry {
         name,
         stamp: recorded,
-    } = layout::Entry::parse(&text);
+    } = layout::IndexEntry::parse(&text);
     let stem = name.strip_suffix(".pem")?;
     if !layout::is_bundle_stem(stem) {
         return None;
@@ -93,7 +93,7 @@ fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
 /// An index entry: the bundle's file name and its stamp as it is now.
 fn entry(name: &str, path: &Path) -> String {
     match fs::metadata(path) {
-        Ok(meta) => layout::Entry::text(name, &meta),
+        Ok(meta) => layout::IndexEntry::text(name, &meta),
         Err(_) => format!("{name}\n"),
     }
 }

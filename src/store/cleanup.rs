@@ -60,7 +60,7 @@ pub fn bounded(root: &Path, keep: &Path) {
             continue;
         }
         if let Ok(text) = fs::read_to_string(&path) {
-            named.push(layout::Entry::parse(&text).name.to_owned());
+            named.push(layout::IndexEntry::parse(&text).name.to_owned());
         }
     }
 

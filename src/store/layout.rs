@@ -16,11 +16,11 @@ use crate::util::file_id::Stamp;
 
 /// The content-addressed bundles: `bundles/<bundle_stem>.pem`.
 pub const BUNDLES: &str = "bundles";
-/// `index/<fingerprint of the inputs>`, holding an `Entry`: `<bundle file name> <stamp>`.
+/// `index/<fingerprint of the inputs>`, holding an `IndexEntry`: `<bundle file name> <stamp>`.
 pub const INDEX: &str = "index";
 /// The stable file `trustrun setup` points the profiles at (see `store::stable`).
 pub const CURRENT: &str = "current.pem";
-/// Which bundle the stable file copies, and its stamp when written: an `Entry`.
+/// Which bundle the stable file copies, and its stamp when written: an `IndexEntry`.
 pub const CURRENT_SOURCE: &str = "current.source";
 /// The sources setup recorded (`sources::Inputs` as JSON), read by every run.
 pub const CURRENT_INPUTS: &str = "current.inputs";
@@ -100,19 +100,19 @@ pub fn is_cache_bundle(path: &Path) -> bool {
 /// An index entry (or the stable file's `current.source`): a file's name, and its stamp when
 /// it was written. An entry from an older trustrun has the name alone.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Entry<'a> {
+pub struct IndexEntry<'a> {
     pub name: &'a str,
     pub stamp: Option<Stamp>,
 }
 
-impl<'a> Entry<'a> {
-    pub fn parse(text: &'a str) -> Entry<'a> {
+impl<'a> IndexEntry<'a> {
+    pub fn parse(text: &'a str) -> IndexEntry<'a> {
         match text.trim().split_once(' ') {
-            Some((name, stamp)) => Entry {
+            Some((name, stamp)) => IndexEntry {
                 name,
                 stamp: Stamp::parse(stamp),
             },
-            None => Entry {
+            None => IndexEntry {
                 name: text.trim(),
                 stamp: None,
             },
@@ -184,17 +184,17 @@ mod tests {
         let file = dir.path().join("f");
         std::fs::write(&file, "x").unwrap();
         let meta = std::fs::metadata(&file).unwrap();
-        let text = Entry::text("a.pem", &meta);
+        let text = IndexEntry::text("a.pem", &meta);
         assert_eq!(
-            Entry::parse(&text),
-            Entry {
+            IndexEntry::parse(&text),
+            IndexEntry {
                 name: "a.pem",
                 stamp: Some(Stamp::of(&meta))
             }
         );
         assert_eq!(
-            Entry::parse("a.pem\n"),
-            Entry {
+            IndexEntry::parse("a.pem\n"),
+            IndexEntry {
                 name: "a.pem",
                 stamp: None
             }

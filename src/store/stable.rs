@@ -64,7 +64,7 @@ fn refresh(root: &Path, bundle: &Path) -> Result<PathBuf> {
         .with_context(|| format!("cannot write {}", stable.display()))?;
     let meta =
         fs::metadata(&stable).with_context(|| format!("cannot read {}", stable.display()))?;
-    crate::util::fs::write_atomic(&source, layout::Entry::text(&name, &meta).as_bytes())
+    crate::util::fs::write_atomic(&source, layout::IndexEntry::text(&name, &meta).as_bytes())
         .with_context(|| format!("cannot write {}", source.display()))?;
     Ok(stable)
 }
@@ -74,7 +74,7 @@ fn up_to_date(stable: &Path, source: &Path, name: &str) -> bool {
     let Ok(text) = fs::read_to_string(source) else {
         return false;
     };
-    let recorded = layout::Entry::parse(&text);
+    let recorded = layout::IndexEntry::parse(&text);
     let Ok(meta) = fs::metadata(stable) else {
         return false;
     };

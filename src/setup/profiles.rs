@@ -23,7 +23,7 @@ pub enum Syntax {
 }
 
 #[derive(Debug)]
-pub struct Target {
+pub struct Profile {
     pub path: PathBuf,
     pub syntax: Syntax,
 }
@@ -38,9 +38,9 @@ pub struct Values {
 
 /// The files for the shells this user has, under `home`. A shell counts when it is on PATH or
 /// its own configuration is there already.
-pub fn unix_targets(home: &Path, config: &Path) -> Vec<Target> {
+pub fn unix_profiles(home: &Path, config: &Path) -> Vec<Profile> {
     let mut out = Vec::new();
-    let mut add = |path: PathBuf, syntax| out.push(Target { path, syntax });
+    let mut add = |path: PathBuf, syntax| out.push(Profile { path, syntax });
     // Login shells of sh, dash and bash (when bash has no login file of its own) read ~/.profile,
     // and so do many display managers for the graphical session.
     add(home.join(".profile"), Syntax::Sh);
@@ -410,10 +410,10 @@ mod tests {
     }
 
     #[test]
-    fn the_syntax_of_each_target_follows_from_its_name() {
+    fn the_syntax_of_each_profile_follows_from_its_name() {
         let home = Path::new("/h");
-        for target in unix_targets(home, &home.join(".config")) {
-            assert_eq!(syntax_of(&target.path), target.syntax, "{target:?}");
+        for profile in unix_profiles(home, &home.join(".config")) {
+            assert_eq!(syntax_of(&profile.path), profile.syntax, "{profile:?}");
         }
         assert_eq!(
             syntax_of(Path::new("/h/.config/powershell/profile.ps1")),
