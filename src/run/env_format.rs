@@ -30,7 +30,6 @@ impl Format {
             Shell::Sh => Format::Sh,
             Shell::Fish => Format::Fish,
             Shell::PowerShell => Format::Powershell,
-            Shell::Cmd => Format::Cmd,
         }
     }
 

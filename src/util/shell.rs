@@ -9,11 +9,9 @@ pub enum Shell {
     // Detected from `$SHELL`, which Windows does not read for this.
     #[cfg_attr(windows, allow(dead_code))]
     Fish,
+    // cmd.exe is not here: no environment tells it apart reliably, so nothing would ever
+    // detect it (`trustrun env --format cmd` asks for its syntax by name).
     PowerShell,
-    // No environment tells cmd.exe apart reliably; kept so the PATH advice and formats have a
-    // case for it when a caller knows.
-    #[allow(dead_code)]
-    Cmd,
 }
 
 impl Shell {
@@ -66,10 +64,6 @@ impl Shell {
             Shell::PowerShell => (
                 format!("$env:Path = '{};' + $env:Path", d.replace('\'', "''")),
                 "add it to your $PROFILE",
-            ),
-            Shell::Cmd => (
-                format!("set \"PATH={d};%PATH%\""),
-                "or put the directory first in the user PATH (System Properties > Environment Variables)",
             ),
         }
     }
