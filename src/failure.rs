@@ -1,4 +1,5 @@
-//! Errors that end trustrun with a documented exit code.
+//! Errors that end trustrun with a documented exit code (every stage ends with these; `main`
+//! prints them once).
 //!
 //! Exit codes follow shell conventions (see README "Exit codes"): the child's own code when it ran,
 //! 1 when a command (shim, doctor) could not do what was asked or trustrun itself failed, 2 for usage,

@@ -1,22 +1,24 @@
 //! trustrun: run a program so that every TLS client in it trusts the OS trust store, Mozilla's
 //! roots and the CA files the user names.
 //!
-//! The pipeline, one stage a module or two:
+//! The tree is the map: one folder per stage, in the order a run goes through them, then what
+//! stands beside the pipeline.
 //!
 //! ```text
-//! dispatch  cli (argv[0]: shim or trustrun; clap)  ->  settings::resolve(flags, env, config)
-//!           = options::TrustOptions (+ each one's origin)
-//! sources   sources (Inputs, fingerprint, gather) <- os_store, certs, input_file
-//! bundle    prepare -> bundle (warm: index lookup; cold: write), cache_layout (names, format),
-//!           cache (private dir), stable_bundle (setup's current.pem), cleanup, python_support
-//! plan      plan::child_env (the child's variables) -> env_format (`trustrun env`)
-//! locate    locate (PATH, skipping trustrun and its shims) -> shim, shim_shadow
-//! launch    run::run_program -> containers::launch_hook (-> handoff: the engine's public copy)
-//!           -> launch (exec / spawn and wait)
+//! cli/        dispatch: argv[0] (shim or trustrun), clap, each command to its body
+//! settings/   flags, environment and config resolved once into TrustOptions
+//! sources/    what a bundle is made from (Inputs), reading it all, the warm path's fingerprint
+//! store/      the bundle stage: prepare, the cache and its layout, bundles, the stable file,
+//!             public copies, cleanup, python support
+//! run/        plan (the child's environment), launch (exec / spawn and wait)
+//! shim/       locate (the real program past our shims), the shims and their manifest
+//! containers/ the launch stage for docker, podman and compose: the bundle into containers
+//! setup/      make every new shell trusted (profiles, user environment) and take it back
+//! user_env/   the record of every change to the user's environment, and undoing it
+//! doctor/     where trust comes from, and what a host presents, on one screen
+//! util/       helpers no stage owns: output, files, digests, path lists, libc/Win32 calls
+//! failure.rs  errors that end trustrun with a documented exit code
 //! ```
-//!
-//! Beside the pipeline: `doctor` (reports on trust and hosts), `export` (`bundle --output`,
-//! `--corporate-only`), `failure` (errors and exit codes), `vars` (every variable, named once).
 
 mod cli;
 pub(crate) mod containers;

@@ -1,5 +1,6 @@
-//! `trustrun config init`: a commented config template at the config path, so a user edits a
-//! file that already names every setting instead of writing TOML from the README.
+//! `trustrun config path|show|init` (dispatch stage): where the config file is, the settings in
+//! effect with where each came from, and a commented template at the config path (`init`), so a
+//! user edits a file that already names every setting instead of writing TOML from the README.
 
 use std::io::Write;
 

@@ -1,4 +1,4 @@
-//! `trustrun env`: the environment `trustrun PROGRAM` would give its child, printed for a shell
+//! `trustrun env` (dispatch stage, calling the plan stage): the environment `trustrun PROGRAM` would give its child, printed for a shell
 //! profile, CI or a dotenv file.
 
 use anyhow::Result;

@@ -1,4 +1,4 @@
-//! Reading a `docker` (or `podman`) command line: its global options (which engine), its
+//! Reading a `docker` (or `podman`) command line (launch stage): its global options (which engine), its
 //! subcommand, and for `run`/`create` what the user already set up for the container. Nothing
 //! here changes anything; `mod.rs` builds the new command line from what is found.
 

@@ -1,4 +1,4 @@
-//! What the containers of an engine mount, asked of the engine itself (`ps -a -q`, then
+//! What the containers of an engine mount (launch stage, for the bundle stage's cleanup), asked of the engine itself (`ps -a -q`, then
 //! `inspect` of their mounts' sources): the public copies' cleanup (`store::handoff`) removes no
 //! copy a container, running or stopped, still binds.
 

@@ -2,7 +2,9 @@
 //! (harbor, a Makefile, a test suite) reaches `docker` through trustrun. One directory per set of
 //! engine CLIs found on PATH, so `command -v podman` in the child still fails where podman is
 //! not installed, and concurrent runs with different PATHs never change each other's directory.
-//! The directory holds the shim marker, so `locate` skips it when it looks for the real CLI.
+//! Launch stage. Its links lead to the running trustrun, so `locate` skips them as trustrun
+//! itself (by file identity) when it looks for the real CLI; the marker file in it lists no
+//! names and only tells a person who finds the directory what it is.
 
 use std::ffi::OsString;
 #[cfg(unix)]

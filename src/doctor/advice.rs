@@ -1,4 +1,5 @@
-//! "What fixes it": advice that fits what doctor found (the report stage, before render). A fix
+//! "What fixes it" (doctor, beside the pipeline): advice that fits what doctor found, before
+//! render. A fix
 //! is offered only for a problem seen here; what could matter later is a note.
 
 use super::pythons::PythonInfo;

@@ -1,5 +1,5 @@
-//! What a person needs to recognise a certificate: names, expiry, and the identity trust is
-//! decided by.
+//! What a person needs to recognise a certificate (doctor, beside the pipeline): names, expiry,
+//! and the identity trust is decided by.
 
 use serde::Serialize;
 use x509_parser::prelude::{FromDer, X509Certificate};

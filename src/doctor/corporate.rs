@@ -1,4 +1,5 @@
-//! The corporate roots alone, for `trustrun bundle --corporate-only`: the same judgement doctor
+//! The corporate roots alone (doctor's judgement, beside the pipeline), for `trustrun bundle
+//! --corporate-only`: the same judgement doctor
 //! lists under "Roots outside Mozilla's set, added locally", as certificates to export.
 
 use crate::failure::Failure;

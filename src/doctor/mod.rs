@@ -1,4 +1,5 @@
-//! `trustrun doctor [HOST...]`: in one screen, whether TLS here is intercepted, by whom, and what
+//! `trustrun doctor [HOST...]` (beside the pipeline, reading the sources and the bundle stage's
+//! result): in one screen, whether TLS here is intercepted, by whom, and what
 //! fixes it. Local analysis (trust sources, environment traps, Pythons on PATH) always; a live
 //! look at each named host on request. Exit code: 0 when every named host verifies with
 //! trustrun's bundle, 1 when one does not, 2 for usage errors.

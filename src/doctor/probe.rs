@@ -1,4 +1,4 @@
-//! A live look at a host: TCP (through a CONNECT proxy when the environment names one), then a
+//! A live look at a host (doctor, beside the pipeline): TCP (through a CONNECT proxy when the environment names one), then a
 //! TLS handshake that records the chain the host presents. Every step runs against one deadline,
 //! and every way it can fail becomes a `ProbeError` with a line a user can act on.
 //!

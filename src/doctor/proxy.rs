@@ -1,4 +1,4 @@
-//! Which way a connection to a host goes: direct, or through the HTTPS proxy the environment
+//! Which way a connection to a host goes (doctor, beside the pipeline): direct, or through the HTTPS proxy the environment
 //! names, as curl and Python's urllib read `https_proxy` and `no_proxy`.
 
 use std::net::IpAddr;

@@ -1,4 +1,5 @@
-//! The Python interpreters a user starts by name, and what each does with trust: its version
+//! The Python interpreters a user starts by name (doctor, beside the pipeline), and what each
+//! does with trust: its version
 //! (3.13 adds strict X.509 checks), truststore, certifi, the sitecustomize trustrun would chain
 //! to, and isolation flags in a shebang that keep trustrun's sitecustomize out.
 

@@ -1,4 +1,4 @@
-//! The report as text: one screen, most important first within each part, the fix beside the
+//! The report as text (doctor, beside the pipeline): one screen, most important first within each part, the fix beside the
 //! problem.
 
 use std::fmt::Write;

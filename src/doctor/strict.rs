@@ -1,4 +1,4 @@
-//! The checks OpenSSL makes under `X509_V_FLAG_X509_STRICT`, which Python 3.13's
+//! The checks OpenSSL makes under `X509_V_FLAG_X509_STRICT` (doctor, beside the pipeline), which Python 3.13's
 //! `ssl.create_default_context()` (and urllib3 2.x on 3.13) turn on: a root that IT installed and
 //! every TLS client trusts can still be rejected by Python 3.13 for one of these.
 //!

@@ -1,4 +1,5 @@
-//! The CA variables in the caller's environment, and the ways they quietly break or narrow trust.
+//! The CA variables in the caller's environment, and the ways they quietly break or narrow trust
+//! (doctor, beside the pipeline).
 
 use std::collections::HashSet;
 use std::ffi::OsString;

@@ -1,5 +1,6 @@
-//! `trustrun env`: the child environment of `trustrun PROGRAM` (one source of truth, `plan`)
-//! printed for a shell, a CI system or a dotenv file, each value quoted by its consumer's rules.
+//! The plan rendered (plan stage): the child environment of `trustrun PROGRAM` (one source of
+//! truth, `plan`) as text for a shell, a CI system or a dotenv file, each value quoted by its
+//! consumer's rules. `trustrun env` prints it; `setup` writes it into the profiles.
 
 use std::ffi::OsString;
 use std::path::Path;

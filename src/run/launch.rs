@@ -1,4 +1,4 @@
-//! Running the real program: exec on Unix (the child takes our pid, signals and exit code),
+//! Running the real program (launch stage): exec on Unix (the child takes our pid, signals and exit code),
 //! spawn-and-wait on Windows, which has no exec.
 
 use std::process::Command;

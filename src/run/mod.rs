@@ -1,4 +1,6 @@
-//! `trustrun PROGRAM ARGS...`: prepare the trust, then hand over to the real program.
+//! `trustrun PROGRAM ARGS...`, the pipeline after dispatch: locate the real program, prepare
+//! the trust (bundle stage), plan the child's environment (`plan`), let containers add theirs,
+//! and hand over (`launch`). Also the recursion guard against shims that loop.
 
 pub mod env_format;
 pub mod launch;

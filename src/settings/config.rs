@@ -1,4 +1,4 @@
-//! The optional config file: `config.toml` in the platform's config directory (or
+//! The optional config file (dispatch stage, settings): `config.toml` in the platform's config directory (or
 //! `TRUSTRUN_CONFIG`). Flags beat the environment, which beats the config; CA paths from all
 //! three are trusted.
 

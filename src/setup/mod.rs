@@ -1,4 +1,4 @@
-//! `trustrun setup`: every process the user starts from now on trusts what `trustrun PROGRAM`
+//! `trustrun setup` (beside the pipeline, using the bundle stage's stable file): every process the user starts from now on trusts what `trustrun PROGRAM`
 //! trusts, through static values pointing at the stable bundle: marked blocks in the shell
 //! profiles and `environment.d` (Unix), `HKCU\Environment` (Windows). `--undo` takes back exactly
 //! what the record says was added; `--refresh` rebuilds the stable bundle.

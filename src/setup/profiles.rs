@@ -1,4 +1,4 @@
-//! Where `trustrun setup` writes on Unix: one file per way a user's processes start, for the
+//! Where `trustrun setup` writes on Unix (beside the pipeline): one file per way a user's processes start, for the
 //! shells this user has, and what goes in each. The text of the values comes from `env_format`,
 //! the same code `trustrun env` prints with.
 // Windows writes the registry instead: only `Values` is used there.

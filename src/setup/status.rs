@@ -1,4 +1,4 @@
-//! `trustrun doctor`'s one line about `trustrun setup`: in place or not, its stable bundle fresh
+//! `trustrun doctor`'s one line about `trustrun setup` (beside the pipeline): in place or not, its stable bundle fresh
 //! or stale, and whether this environment actually uses it (a variable of the user's shadows it,
 //! or the shell started before setup ran).
 

@@ -1,4 +1,4 @@
-//! `trustrun shim install`: makes the links (or, on Windows, hardlinks, copies or `.cmd` files),
+//! `trustrun shim install` (beside the pipeline): makes the links (or, on Windows, hardlinks, copies or `.cmd` files),
 //! records them in the manifest, puts the directory on the user PATH (Windows) and says where
 //! it goes on PATH otherwise.
 

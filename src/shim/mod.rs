@@ -1,4 +1,5 @@
-//! `trustrun shim install|list|remove`: a directory of links to trustrun, named like the programs
+//! Shims (the way in that needs no `trustrun` typed, and the locate stage that finds the program
+//! past them). `trustrun shim install|list|remove`: a directory of links to trustrun, named like the programs
 //! they stand in for, to put first on PATH. Started under such a name, trustrun runs the real
 //! program of that name (see `cli::dispatch` and `locate`).
 //!

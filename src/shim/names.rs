@@ -1,4 +1,4 @@
-//! Which names `trustrun shim install` makes, and a warning for a name with nothing behind it:
+//! Which names `trustrun shim install` makes (beside the pipeline), and a warning for a name with nothing behind it:
 //! a shim for a program that is not installed is usually a typo, and it would exit 127.
 
 use std::ffi::OsStr;

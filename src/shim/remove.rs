@@ -1,4 +1,4 @@
-//! `trustrun shim remove`: takes away our shims (all, or the names given) and nothing else, and
+//! `trustrun shim remove` (beside the pipeline): takes away our shims (all, or the names given) and nothing else, and
 //! the user PATH entry `install` added once no shim is left.
 
 use std::fs;

@@ -1,4 +1,4 @@
-//! Whether a shim is reached at all: a directory ahead of the shim directory on PATH (an
+//! Whether a shim is reached at all (beside the pipeline, asking the locate stage): a directory ahead of the shim directory on PATH (an
 //! activated virtualenv's `bin`, say) that holds the same name bypasses trustrun silently.
 //! Read by `shim list` and `doctor`.
 

@@ -1,4 +1,5 @@
-//! Reading certificates from the files and directories users and the OS name, and writing PEM.
+//! Reading certificates from the files and directories users and the OS name, and writing PEM
+//! (sources stage).
 
 use std::fmt;
 use std::fs;

@@ -1,4 +1,5 @@
-//! The operating system's trust store, read without regard to `SSL_CERT_FILE`/`SSL_CERT_DIR`.
+//! The operating system's trust store (sources stage), read without regard to
+//! `SSL_CERT_FILE`/`SSL_CERT_DIR`.
 //!
 //! rustls-native-certs reads only those variables when they are set, and this machine's users and
 //! CI often set them to some bundle; the OS store is what IT put the corporate root in, so read it

@@ -1,4 +1,4 @@
-//! The merged CA bundle: found again by fingerprint on the warm path, built and written
+//! The merged CA bundle (bundle stage): found again by fingerprint on the warm path, built and written
 //! atomically under a content-addressed name on the cold path.
 //!
 //! Cache layout (named and shaped by `layout`): `bundles/<first 32 hex digits of the SHA-256

@@ -1,4 +1,5 @@
-//! The per-user cache directory that holds bundles and the python support directory.
+//! The per-user cache directory (bundle stage): which one (`TRUSTRUN_CACHE_DIR`, the platform's,
+//! one of our own under `sudo -E`, a private temporary fallback), and its privacy checks.
 //!
 //! Everything in it ends up trusted or executed: a bundle another user can write decides what
 //! TLS trusts, and a `sitecustomize.py` another user can write runs in every Python the victim

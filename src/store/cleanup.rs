@@ -1,4 +1,4 @@
-//! Bounded cleanup of the cache: bundles, index entries and python support directories nobody
+//! Bounded cleanup of the cache (bundle stage): bundles, index entries and python support directories nobody
 //! uses any more, run only on the cold path (after a new bundle was written), never on the warm
 //! path.
 //!

@@ -1,4 +1,4 @@
-//! The file a container engine is handed: a world-readable, content-named copy of exactly the
+//! The file a container engine is handed (bundle stage, for the launch stage's containers): a world-readable, content-named copy of exactly the
 //! bundle of the run that hands it, `<cache>/public/<bundle name>` (mode 0644), and how those
 //! copies stay bounded without pulling one from under a container that mounts it.
 //!

@@ -1,4 +1,5 @@
-//! The directory trustrun puts first on the child's `PYTHONPATH`: our `sitecustomize.py`.
+//! The python support directory (bundle stage): the directory trustrun puts first on the child's
+//! `PYTHONPATH`, holding our `sitecustomize.py`.
 
 use std::path::{Path, PathBuf};
 

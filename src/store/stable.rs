@@ -1,4 +1,4 @@
-//! The stable bundle file: `<cache>/current.pem`, a world-readable copy (mode 0644) of the bundle
+//! The stable bundle file (bundle stage, for `setup`): `<cache>/current.pem`, a world-readable copy (mode 0644) of the bundle
 //! of the sources `trustrun setup` recorded, at a path that never changes: the shell profiles
 //! setup writes point the CA variables at it.
 //!

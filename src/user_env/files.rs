@@ -1,4 +1,5 @@
-//! The record's file changes (what `trustrun setup` writes outside the registry): marked blocks
+//! The record's file changes (beside the pipeline; what `trustrun setup` writes outside the
+//! registry): marked blocks
 //! in shell profiles, whole files of ours, the directories made for them, and the stable bundle
 //! setup keeps fresh; plus setting a single user variable (Windows). Each change is recorded
 //! before it is made, under its owner, so `UserEnv::undo` takes back exactly that.

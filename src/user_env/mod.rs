@@ -1,4 +1,5 @@
-//! The user's persistent environment (on Windows `HKCU\Environment`), written through one place
+//! The user's persistent environment (beside the pipeline, for setup and shims; on Windows
+//! `HKCU\Environment`), written through one place
 //! that keeps one record of every change trustrun made there, so that each change can be undone
 //! exactly, and only that change.
 //!

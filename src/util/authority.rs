@@ -1,4 +1,4 @@
-//! `HOST:PORT` split one way: doctor's targets, proxy URLs and `NO_PROXY` entries, container
+//! `HOST:PORT` split one way (util): doctor's targets, proxy URLs and `NO_PROXY` entries, container
 //! engine and proxy addresses all write a host as `name`, `name:port`, `[v6]` or `[v6]:port`.
 
 /// Why a host and port could not be told apart.

@@ -1,4 +1,4 @@
-//! Hex digests, written one way: content-addressed names (bundles, the python support
+//! Hex digests, written one way (util): content-addressed names (bundles, the python support
 //! directory), fingerprints and the certificate fingerprints doctor prints.
 
 use sha2::{Digest, Sha256};

@@ -1,6 +1,8 @@
-//! Helpers that serve every stage and belong to none: writing to stdout, digests, file identity,
-//! files written with explicit modes, `HOST:PORT`, the user's shell and its quoting, per-user
-//! directories, wording of counts, and the libc calls (Unix) behind safe functions.
+//! Helpers that serve every stage and belong to none: trustrun's voice on stdout and stderr
+//! (`output`), files written with explicit modes (`fs`) and user-named files read safely
+//! (`input_file`), file identity and stamps, digests, path lists, program names, `HOST:PORT`,
+//! the user's shell and its quoting, per-user directories, wording of counts, and the libc and
+//! Win32 calls behind safe functions (`unix`, `windows`). None of them names a stage.
 
 pub mod authority;
 pub mod digest;

@@ -1,4 +1,4 @@
-//! Path lists (`PATH`, `PYTHONPATH`, `TRUSTRUN_CA`, `SSL_CERT_DIR`): the platform's separator
+//! Path lists (util; `PATH`, `PYTHONPATH`, `TRUSTRUN_CA`, `SSL_CERT_DIR`): the platform's separator
 //! and splitting one the way trustrun reads them.
 
 use std::ffi::OsStr;

@@ -1,4 +1,4 @@
-//! Which shell the user runs, for the snippets trustrun prints (PATH lines, `trustrun env`).
+//! Which shell the user runs (util), for the snippets trustrun prints (PATH lines, `trustrun env`).
 
 use std::path::Path;
 

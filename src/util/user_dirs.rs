@@ -1,4 +1,4 @@
-//! Where trustrun keeps things for this user, in uv-dirs' shape: the override variable first,
+//! Where trustrun keeps things for this user (util), in uv-dirs' shape: the override variable first,
 //! else `trustrun` in the platform's directory of that kind (config, cache, data). The one
 //! place that knows these directories; config, cache and shims ask it.
 
