@@ -2,9 +2,10 @@
 //! prints them once).
 //!
 //! Exit codes follow shell conventions (see README "Exit codes"): the child's own code when it ran,
-//! 1 when a command (shim, doctor) could not do what was asked or trustrun itself failed, 2 for usage,
-//! CA-file and config errors, 125 for an internal failure under `--strict` only, 126 for a program that
-//! cannot be run (or a shim loop), 127 for a program not found. `EXIT_CODES` is the README's table.
+//! 1 when a command (shim, doctor) could not do what was asked or trustrun itself failed, 2 for
+//! usage, CA-file and config errors, 125 for an internal failure under `--strict` only, 126 for a
+//! program that cannot be run (or a shim loop), 127 for a program not found. `EXIT_CODES` is the
+//! README's table.
 
 use std::fmt;
 

@@ -1,6 +1,7 @@
-//! `trustrun bundle` (dispatch stage, calling the bundle stage): the bundle's path, or a copy of it (`--output FILE`), or the corporate roots
-//! alone (`--corporate-only`). The copies are files meant to be handed out (to a container
-//! running as another user, a CI artifact, a Dockerfile), unlike the private cache.
+//! `trustrun bundle` (dispatch stage, calling the bundle stage): the bundle's path, or a copy of it
+//! (`--output FILE`), or the corporate roots alone (`--corporate-only`). The copies are files meant
+//! to be handed out (to a container running as another user, a CI artifact, a Dockerfile), unlike
+//! the private cache.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

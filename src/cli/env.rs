@@ -1,5 +1,5 @@
-//! `trustrun env` (dispatch stage, calling the plan stage): the environment `trustrun PROGRAM` would give its child, printed for a shell
-//! profile, CI or a dotenv file.
+//! `trustrun env` (dispatch stage, calling the plan stage): the environment `trustrun PROGRAM`
+//! would give its child, printed for a shell profile, CI or a dotenv file.
 
 use anyhow::Result;
 

@@ -1,8 +1,8 @@
-//! Compose (launch stage; `docker compose` and standalone `docker-compose`): which compose files a command
-//! uses, what its resolved config says about each service, and the extra compose file that
-//! gives every service the bundle and the variables. The extra file is appended as the last
-//! `-f`, so compose merges it over the user's; since `-f` makes compose ignore `COMPOSE_FILE`
-//! and the default names, those are passed as `-f` too, ahead of it.
+//! Compose (launch stage; `docker compose` and standalone `docker-compose`): which compose files a
+//! command uses, what its resolved config says about each service, and the extra compose file that
+//! gives every service the bundle and the variables. The extra file is appended as the last `-f`,
+//! so compose merges it over the user's; since `-f` makes compose ignore `COMPOSE_FILE` and the
+//! default names, those are passed as `-f` too, ahead of it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

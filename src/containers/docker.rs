@@ -1,5 +1,5 @@
-//! Reading a `docker` (or `podman`) command line (launch stage): its global options (which engine), its
-//! subcommand, and for `run`/`create` what the user already set up for the container. Nothing
+//! Reading a `docker` (or `podman`) command line (launch stage): its global options (which engine),
+//! its subcommand, and for `run`/`create` what the user already set up for the container. Nothing
 //! here changes anything; `mod.rs` builds the new command line from what is found.
 
 use std::collections::BTreeSet;

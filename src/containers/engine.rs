@@ -1,6 +1,6 @@
-//! Which engine a container command talks to, and whether it is on this machine (launch stage). Only a local
-//! engine can bind a host file into a container; with a remote one (`ssh://`, `tcp://` to another
-//! machine) trustrun leaves the command alone.
+//! Which engine a container command talks to, and whether it is on this machine (launch stage).
+//! Only a local engine can bind a host file into a container; with a remote one (`ssh://`, `tcp://`
+//! to another machine) trustrun leaves the command alone.
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
-//! What a new container gets (launch stage), decided without touching anything: the CA variables pointing at
-//! the bundle's fixed path inside the container, and the host's proxy variables (a proxy on host
-//! loopback rewritten to `host.docker.internal` unless the container shares the host's network).
-//! A variable the user gave, or the image's own config sets, is left to them.
+//! What a new container gets (launch stage), decided without touching anything: the CA variables
+//! pointing at the bundle's fixed path inside the container, and the host's proxy variables (a
+//! proxy on host loopback rewritten to `host.docker.internal` unless the container shares the
+//! host's network). A variable the user gave, or the image's own config sets, is left to them.
 
 use std::collections::BTreeSet;
 

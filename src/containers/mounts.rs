@@ -1,6 +1,6 @@
-//! What the containers of an engine mount (launch stage, for the bundle stage's cleanup), asked of the engine itself (`ps -a -q`, then
-//! `inspect` of their mounts' sources): the public copies' cleanup (`store::handoff`) removes no
-//! copy a container, running or stopped, still binds.
+//! What the containers of an engine mount (launch stage, for the bundle stage's cleanup), asked of
+//! the engine itself (`ps -a -q`, then `inspect` of their mounts' sources): the public copies'
+//! cleanup (`store::handoff`) removes no copy a container, running or stopped, still binds.
 
 use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};

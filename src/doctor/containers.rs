@@ -1,5 +1,6 @@
-//! doctor's "Containers" part (beside the pipeline): which engine CLIs are on PATH, whether the engine they talk to is
-//! this machine's, and what trustrun would do for the containers they create.
+//! doctor's "Containers" part (beside the pipeline): which engine CLIs are on PATH, whether the
+//! engine they talk to is this machine's, and what trustrun would do for the containers they
+//! create.
 
 use std::fmt::Write;
 use std::path::PathBuf;

@@ -1,5 +1,6 @@
-//! One named host, analysed (doctor, beside the pipeline): the chain it presents, the root that chain leads to, each trust
-//! set's verdict, what Python 3.13's strict checks reject, and the one-line verdict.
+//! One named host, analysed (doctor, beside the pipeline): the chain it presents, the root that
+//! chain leads to, each trust set's verdict, what Python 3.13's strict checks reject, and the
+//! one-line verdict.
 
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
-//! Which way a connection to a host goes (doctor, beside the pipeline): direct, or through the HTTPS proxy the environment
-//! names, as curl and Python's urllib read `https_proxy` and `no_proxy`.
+//! Which way a connection to a host goes (doctor, beside the pipeline): direct, or through the
+//! HTTPS proxy the environment names, as curl and Python's urllib read `https_proxy` and
+//! `no_proxy`.
 
 use std::net::IpAddr;
 

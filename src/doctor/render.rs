@@ -1,5 +1,5 @@
-//! The report as text (doctor, beside the pipeline): one screen, most important first within each part, the fix beside the
-//! problem.
+//! The report as text (doctor, beside the pipeline): one screen, most important first within each
+//! part, the fix beside the problem.
 
 use std::fmt::Write;
 

@@ -1,4 +1,5 @@
-//! The hosts named on doctor's command line (beside the pipeline): `host`, `host:port`, `[v6]:port`, or a URL.
+//! The hosts named on doctor's command line (beside the pipeline): `host`, `host:port`,
+//! `[v6]:port`, or a URL.
 
 use rustls::pki_types::ServerName;
 

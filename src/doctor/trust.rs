@@ -1,5 +1,6 @@
-//! Where trust comes from (doctor, beside the pipeline): the count each source gives, the bundle `trustrun PROGRAM` would use,
-//! and the roots outside Mozilla's set, which behind an inspecting proxy are the corporate ones.
+//! Where trust comes from (doctor, beside the pipeline): the count each source gives, the bundle
+//! `trustrun PROGRAM` would use, and the roots outside Mozilla's set, which behind an inspecting
+//! proxy are the corporate ones.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
-//! The verdict of each trust set on a chain a host presented (doctor, beside the pipeline): Mozilla only (what plain Python
-//! with certifi sees), the OS store (what browsers see), trustrun's bundle (what `trustrun
-//! PROGRAM` gives). Each is rustls' own WebPKI verifier with that set of roots; nothing is
-//! relaxed.
+//! The verdict of each trust set on a chain a host presented (doctor, beside the pipeline): Mozilla
+//! only (what plain Python with certifi sees), the OS store (what browsers see), trustrun's bundle
+//! (what `trustrun PROGRAM` gives). Each is rustls' own WebPKI verifier with that set of roots;
+//! nothing is relaxed.
 
 use std::sync::Arc;
 

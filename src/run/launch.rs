@@ -1,5 +1,5 @@
-//! Running the real program (launch stage): exec on Unix (the child takes our pid, signals and exit code),
-//! spawn-and-wait on Windows, which has no exec.
+//! Running the real program (launch stage): exec on Unix (the child takes our pid, signals and exit
+//! code), spawn-and-wait on Windows, which has no exec.
 
 use std::process::Command;
 

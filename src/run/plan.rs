@@ -1,6 +1,7 @@
-//! The environment a child gets (plan stage): every CA variable pointed at the bundle, our sitecustomize first
-//! on `PYTHONPATH`, and the markers a nested trustrun reads. `trustrun PROGRAM` applies it to the
-//! child's `Command`; `trustrun env` prints it. It is never applied to trustrun's own process.
+//! The environment a child gets (plan stage): every CA variable pointed at the bundle, our
+//! sitecustomize first on `PYTHONPATH`, and the markers a nested trustrun reads. `trustrun PROGRAM`
+//! applies it to the child's `Command`; `trustrun env` prints it. It is never applied to trustrun's
+//! own process.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

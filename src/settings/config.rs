@@ -1,6 +1,6 @@
-//! The optional config file (dispatch stage, settings): `config.toml` in the platform's config directory (or
-//! `TRUSTRUN_CONFIG`). Flags beat the environment, which beats the config; CA paths from all
-//! three are trusted.
+//! The optional config file (dispatch stage, settings): `config.toml` in the platform's config
+//! directory (or `TRUSTRUN_CONFIG`). Flags beat the environment, which beats the config; CA paths
+//! from all three are trusted.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
-//! What `trustrun setup` (beside the pipeline) checks before it writes anything: that the home is the user's own (not
-//! another user's kept by `sudo -E`), and that the stable path the profiles will name for good
-//! cannot be taken over by another user later.
+//! What `trustrun setup` (beside the pipeline) checks before it writes anything: that the home is
+//! the user's own (not another user's kept by `sudo -E`), and that the stable path the profiles
+//! will name for good cannot be taken over by another user later.
 
 use std::path::Path;
 

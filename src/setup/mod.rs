@@ -1,7 +1,8 @@
-//! `trustrun setup` (beside the pipeline, using the bundle stage's stable file): every process the user starts from now on trusts what `trustrun PROGRAM`
-//! trusts, through static values pointing at the stable bundle: marked blocks in the shell
-//! profiles and `environment.d` (Unix), `HKCU\Environment` (Windows). `--undo` takes back exactly
-//! what the record says was added; `--refresh` rebuilds the stable bundle.
+//! `trustrun setup` (beside the pipeline, using the bundle stage's stable file): every process the
+//! user starts from now on trusts what `trustrun PROGRAM` trusts, through static values pointing at
+//! the stable bundle: marked blocks in the shell profiles and `environment.d` (Unix),
+//! `HKCU\Environment` (Windows). `--undo` takes back exactly what the record says was added;
+//! `--refresh` rebuilds the stable bundle.
 //!
 //! Never worse than before: a CA variable the user set already is kept (and its file read into
 //! the stable bundle) unless `--force`; the stable file exists before anything points at it.

@@ -1,6 +1,6 @@
-//! Where `trustrun setup` writes on Unix (beside the pipeline): one file per way a user's processes start, for the
-//! shells this user has, and what goes in each. The text of the values comes from `env_format`,
-//! the same code `trustrun env` prints with.
+//! Where `trustrun setup` writes on Unix (beside the pipeline): one file per way a user's processes
+//! start, for the shells this user has, and what goes in each. The text of the values comes from
+//! `env_format`, the same code `trustrun env` prints with.
 // Windows writes the registry instead: only `Values` is used there.
 #![cfg_attr(windows, allow(dead_code))]
 

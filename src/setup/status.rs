@@ -1,6 +1,6 @@
-//! `trustrun doctor`'s one line about `trustrun setup` (beside the pipeline): in place or not, its stable bundle fresh
-//! or stale, and whether this environment actually uses it (a variable of the user's shadows it,
-//! or the shell started before setup ran).
+//! `trustrun doctor`'s one line about `trustrun setup` (beside the pipeline): in place or not, its
+//! stable bundle fresh or stale, and whether this environment actually uses it (a variable of the
+//! user's shadows it, or the shell started before setup ran).
 
 use std::path::Path;
 

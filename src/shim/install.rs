@@ -1,6 +1,6 @@
-//! `trustrun shim install` (beside the pipeline): makes the links (or, on Windows, hardlinks, copies or `.cmd` files),
-//! records them in the manifest, puts the directory on the user PATH (Windows) and says where
-//! it goes on PATH otherwise.
+//! `trustrun shim install` (beside the pipeline): makes the links (or, on Windows, hardlinks,
+//! copies or `.cmd` files), records them in the manifest, puts the directory on the user PATH
+//! (Windows) and says where it goes on PATH otherwise.
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,8 @@
-//! The shim directory's manifest, `.trustrun-shims` (read by the locate stage): the one file that marks a directory as
-//! holding trustrun shims, and lists which names there are ours, how each was made, by which
-//! trustrun version and with what content. Written by `shim install|remove`, read by `locate`
-//! (which skips exactly the names it lists), `shim_shadow` and the containers' engine shims.
+//! The shim directory's manifest, `.trustrun-shims` (read by the locate stage): the one file that
+//! marks a directory as holding trustrun shims, and lists which names there are ours, how each
+//! was made, by which trustrun version and with what content. Written by `shim install|remove`
+//! (and, listing no names, into the containers' engine shim directory); read by `locate`, which
+//! skips exactly the names it lists, and by `shadow`.
 
 use std::collections::BTreeMap;
 use std::fs;

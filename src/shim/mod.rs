@@ -1,7 +1,7 @@
 //! Shims (the way in that needs no `trustrun` typed, and the locate stage that finds the program
-//! past them). `trustrun shim install|list|remove`: a directory of links to trustrun, named like the programs
-//! they stand in for, to put first on PATH. Started under such a name, trustrun runs the real
-//! program of that name (see `cli::dispatch` and `locate`).
+//! past them). `trustrun shim install|list|remove`: a directory of links to trustrun, named like
+//! the programs they stand in for, to put first on PATH. Started under such a name, trustrun runs
+//! the real program of that name (see `cli::dispatch` and `locate`).
 //!
 //! The directory holds a manifest, `.trustrun-shims`: `locate` skips the names it lists there (and
 //! only those: the directory may be the user's `~/.local/bin`). A file is ours when it links to

@@ -1,5 +1,6 @@
-//! Which names `trustrun shim install` makes (beside the pipeline), and a warning for a name with nothing behind it:
-//! a shim for a program that is not installed is usually a typo, and it would exit 127.
+//! Which names `trustrun shim install` makes (beside the pipeline), and a warning for a name with
+//! nothing behind it: a shim for a program that is not installed is usually a typo, and it would
+//! exit 127.
 
 use std::ffi::OsStr;
 

@@ -1,5 +1,5 @@
-//! `trustrun shim remove` (beside the pipeline): takes away our shims (all, or the names given) and nothing else, and
-//! the user PATH entry `install` added once no shim is left.
+//! `trustrun shim remove` (beside the pipeline): takes away our shims (all, or the names given) and
+//! nothing else, and the user PATH entry `install` added once no shim is left.
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
-//! Whether a shim is reached at all (beside the pipeline, asking the locate stage): a directory ahead of the shim directory on PATH (an
-//! activated virtualenv's `bin`, say) that holds the same name bypasses trustrun silently.
-//! Read by `shim list` and `doctor`.
+//! Whether a shim is reached at all (beside the pipeline, asking the locate stage): a directory
+//! ahead of the shim directory on PATH (an activated virtualenv's `bin`, say) that holds the same
+//! name bypasses trustrun silently. Read by `shim list` and `doctor`.
 
 use std::ffi::OsStr;
 use std::fs;

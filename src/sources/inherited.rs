@@ -2,7 +2,8 @@
 //! (plan stage writes it, sources stage reads it in a nested run). Unlike `TRUSTRUN_CA`, which the
 //! user writes and which is a plain path list, these paths come from variables that each held one
 //! path, so a name may hold the list separator (`:` on Unix, `;` on Windows). Such names are
-//! escaped: `%` as `%25`, the separator as `%3A` (Unix) or `%3B` (Windows), exactly these spellings.
+//! escaped: `%` as `%25`, the separator as `%3A` (Unix) or `%3B` (Windows), exactly these
+//! spellings.
 //!
 //! A path written by a trustrun older than this escaping is read the same unless it contains
 //! `%25`, `%3A` or `%3B`.

@@ -3,8 +3,9 @@
 //!
 //! rustls-native-certs reads only those variables when they are set, and this machine's users and
 //! CI often set them to some bundle; the OS store is what IT put the corporate root in, so read it
-//! where the OS keeps it. Each platform has `load` (the certificates, plus warnings for entries that
-//! could not be read) and `freshness` (what changes when the store does, cheap enough for every run).
+//! where the OS keeps it. Each platform has `load` (the certificates, plus warnings for entries
+//! that could not be read) and `freshness` (what changes when the store does, cheap enough for
+//! every run).
 
 use std::path::PathBuf;
 

@@ -1,12 +1,12 @@
-//! The merged CA bundle (bundle stage): found again by fingerprint on the warm path, built and written
-//! atomically under a content-addressed name on the cold path.
+//! The merged CA bundle (bundle stage): found again by fingerprint on the warm path, built and
+//! written atomically under a content-addressed name on the cold path.
 //!
-//! Cache layout (named and shaped by `layout`): `bundles/<first 32 hex digits of the SHA-256
-//! of the text>.pem`, and `index/<fingerprint of the inputs>` holding `<bundle file name> <stamp>`, the stamp being
-//! what the bundle looked like when written (`util::file_id::Stamp`). The warm path compares the stamp
-//! (one `stat`); a bundle whose stamp changed is hashed and checked against its own name, and
-//! rebuilt when it does not match (truncated, emptied, edited). An index entry from an older
-//! trustrun (a bare name) is checked the same way once and rewritten with a stamp.
+//! Cache layout (named and shaped by `layout`): `bundles/<first 32 hex digits of the SHA-256 of the
+//! text>.pem`, and `index/<fingerprint of the inputs>` holding `<bundle file name> <stamp>`, the
+//! stamp being what the bundle looked like when written (`util::file_id::Stamp`). The warm path
+//! compares the stamp (one `stat`); a bundle whose stamp changed is hashed and checked against its
+//! own name, and rebuilt when it does not match (truncated, emptied, edited). An index entry from
+//! an older trustrun (a bare name) is checked the same way once and rewritten with a stamp.
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
-//! Bounded cleanup of the cache (bundle stage): bundles, index entries and python support directories nobody
-//! uses any more, run only on the cold path (after a new bundle was written), never on the warm
-//! path.
+//! Bounded cleanup of the cache (bundle stage): bundles, index entries and python support
+//! directories nobody uses any more, run only on the cold path (after a new bundle was written),
+//! never on the warm path.
 //!
 //! What stays:
 //! - every index entry used within `GRACE` (the warm path touches an entry at most once a day);
@@ -10,7 +10,7 @@
 //! - this trustrun's python support directory, and any other one written within `GRACE` (a
 //!   trustrun of that version that still runs writes its directory again when it is gone);
 //! - the stable bundle file (`current.pem`), the public copies handed to container engines
-//!   (`public/`: `containers::handoff` cleans those, asking the engines what their containers
+//!   (`public/`: `handoff` cleans those, asking the engines what their containers
 //!   mount), and anything this module does not know.
 //!
 //! At most `MAX_REMOVALS` entries go per run, so a cache that grew for years costs one slow run

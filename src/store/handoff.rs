@@ -1,6 +1,7 @@
-//! The file a container engine is handed (bundle stage, for the launch stage's containers): a world-readable, content-named copy of exactly the
-//! bundle of the run that hands it, `<cache>/public/<bundle name>` (mode 0644), and how those
-//! copies stay bounded without pulling one from under a container that mounts it.
+//! The file a container engine is handed (bundle stage, for the launch stage's containers): a
+//! world-readable, content-named copy of exactly the bundle of the run that hands it,
+//! `<cache>/public/<bundle name>` (mode 0644), and how those copies stay bounded without pulling
+//! one from under a container that mounts it.
 //!
 //! Why a copy of its own per bundle: a container created today may be started next week, and
 //! the engine binds the path again at every start. A path shared by several bundles (the

@@ -1,6 +1,6 @@
-//! The stable bundle file (bundle stage, for `setup`): `<cache>/current.pem`, a world-readable copy (mode 0644) of the bundle
-//! of the sources `trustrun setup` recorded, at a path that never changes: the shell profiles
-//! setup writes point the CA variables at it.
+//! The stable bundle file (bundle stage, for `setup`): `<cache>/current.pem`, a world-readable copy
+//! (mode 0644) of the bundle of the sources `trustrun setup` recorded, at a path that never
+//! changes: the shell profiles setup writes point the CA variables at it.
 //!
 //! It exists for setup alone. A run without setup in place neither reads nor writes it (one
 //! failed `open` of `current.inputs`); containers are handed a content-named copy of their own

@@ -1,6 +1,6 @@
-//! The record (beside the pipeline) of every change trustrun made to the user's environment (`user-env.json` in
-//! trustrun's per-user data directory), locked while it is changed, and undoing each change
-//! exactly: path-list entries and variables here, file changes in `files.rs`.
+//! The record (beside the pipeline) of every change trustrun made to the user's environment
+//! (`user-env.json` in trustrun's per-user data directory), locked while it is changed, and undoing
+//! each change exactly: path-list entries and variables here, file changes in `files.rs`.
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
-//! Same-file identity, written once (util): whether two paths (links followed) are one file. The locate
-//! stage asks it to skip trustrun itself on PATH, shims to recognise their own links, `bundle
-//! --output` to refuse copying the bundle onto itself. And a file's `Stamp`: whether it is still
-//! as written, from one `stat` (the cache's index entries record one).
+//! Same-file identity, written once (util): whether two paths (links followed) are one file. The
+//! locate stage asks it to skip trustrun itself on PATH, shims to recognise their own links,
+//! `bundle --output` to refuse copying the bundle onto itself. And a file's `Stamp`: whether it is
+//! still as written, from one `stat` (the cache's index entries record one).
 
 use std::fs;
 use std::path::Path;

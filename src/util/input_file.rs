@@ -1,7 +1,7 @@
-//! Reading a file a user named (a CA file, the config) without trusting what it is (util, for
-//! the settings and sources stages): a FIFO with no writer, `/dev/zero` or a runaway log file must not hang trustrun or
-//! fill its memory in front of every program it starts. Only regular files are read, never more
-//! than a limit.
+//! Reading a file a user named (a CA file, the config) without trusting what it is (util, for the
+//! settings and sources stages): a FIFO with no writer, `/dev/zero` or a runaway log file must not
+//! hang trustrun or fill its memory in front of every program it starts. Only regular files are
+//! read, never more than a limit.
 
 use std::fmt;
 use std::fs;

@@ -1,4 +1,5 @@
-//! Wording shared by messages at the edge (util) (render, warnings): counts with the right noun form.
+//! Wording shared by messages at the edge (util) (render, warnings): counts with the right noun
+//! form.
 
 /// "1 certificate", "2 certificates": `noun` is the singular; the plural adds an "s".
 pub fn count(n: usize, noun: &str) -> String {

@@ -1,5 +1,5 @@
-//! Where trustrun keeps things for this user (util), in uv-dirs' shape: the override variable first,
-//! else `trustrun` in the platform's directory of that kind (config, cache, data). The one
+//! Where trustrun keeps things for this user (util), in uv-dirs' shape: the override variable
+//! first, else `trustrun` in the platform's directory of that kind (config, cache, data). The one
 //! place that knows these directories; config, cache and shims ask it.
 
 use std::ffi::OsStr;
@@ -19,7 +19,7 @@ pub fn config_file(variable: Option<&OsStr>) -> Option<PathBuf> {
     override_or(variable, dirs::config_dir(), "config.toml")
 }
 
-/// The platform's cache directory for trustrun. `TRUSTRUN_CACHE_DIR` is `cache`'s to weigh: it
+/// The platform's cache directory for trustrun. `TRUSTRUN_CACHE_DIR` is `store::cache_dir`'s to weigh: it
 /// is checked and made absolute there, where the cache's safety rules live.
 pub fn cache() -> Option<PathBuf> {
     dirs::cache_dir().map(|d| d.join("trustrun"))
