@@ -231,6 +231,11 @@ mod tests {
         Some(OsString::from(v))
     }
 
+    /// What the environment and the file make of no flags at all.
+    fn unflagged(env: &EnvironmentOptions, file: Config) -> Result<Resolved, Failure> {
+        resolve(Flags::default(), RunFlags::default(), env, file)
+    }
+
     fn config(text: &str) -> Config {
         crate::settings::config::parse(std::path::Path::new("/etc/tr/config.toml"), text).unwrap()
     }
@@ -256,20 +261,14 @@ mod tests {
         assert!(r.options.relax_x509_strict);
         assert_eq!(r.origins.relax_x509_strict, SetBy::Config);
 
-        let r = resolve(Flags::default(), RunFlags::default(), &env, file).unwrap();
+        let r = unflagged(&env, file).unwrap();
         assert_eq!(r.options.truststore, Truststore::Never);
         assert_eq!(r.origins.truststore.to_string(), "TRUSTRUN_TRUSTSTORE");
     }
 
     #[test]
     fn nothing_set_is_the_default() {
-        let r = resolve(
-            Flags::default(),
-            RunFlags::default(),
-            &EnvironmentOptions::default(),
-            Config::default(),
-        )
-        .unwrap();
+        let r = unflagged(&EnvironmentOptions::default(), Config::default()).unwrap();
         assert_eq!(r.options.truststore, Truststore::Auto);
         assert!(!r.options.strict && !r.options.verbose && r.options.containers);
         assert_eq!(r.origins.containers, SetBy::Default);
@@ -334,26 +333,14 @@ mod tests {
             debug: os("sometimes"),
             ..Default::default()
         };
-        let e = resolve(
-            Flags::default(),
-            RunFlags::default(),
-            &env,
-            Config::default(),
-        )
-        .unwrap_err();
+        let e = unflagged(&env, Config::default()).unwrap_err();
         assert!(e.message.starts_with("TRUSTRUN_DEBUG="), "{}", e.message);
         // Empty is unset.
         let env = EnvironmentOptions {
             strict: os(""),
             ..Default::default()
         };
-        let r = resolve(
-            Flags::default(),
-            RunFlags::default(),
-            &env,
-            config("strict = true\n"),
-        )
-        .unwrap();
+        let r = unflagged(&env, config("strict = true\n")).unwrap();
         assert!(r.options.strict);
         assert_eq!(r.origins.strict, SetBy::Config);
     }
@@ -364,18 +351,10 @@ mod tests {
             containers: os("off"),
             ..Default::default()
         };
-        let r = resolve(
-            Flags::default(),
-            RunFlags::default(),
-            &off,
-            config("containers = true\n"),
-        )
-        .unwrap();
+        let r = unflagged(&off, config("containers = true\n")).unwrap();
         assert!(!r.options.containers);
         assert_eq!(r.origins.containers, SetBy::Env(vars::TRUSTRUN_CONTAINERS));
-        let r = resolve(
-            Flags::default(),
-            RunFlags::default(),
+        let r = unflagged(
             &EnvironmentOptions::default(),
             config("containers = false\n"),
         )
@@ -402,26 +381,14 @@ mod tests {
                 containers: os(spelling),
                 ..Default::default()
             };
-            let r = resolve(
-                Flags::default(),
-                RunFlags::default(),
-                &env,
-                Config::default(),
-            )
-            .unwrap();
+            let r = unflagged(&env, Config::default()).unwrap();
             assert_eq!(r.options.containers, on, "TRUSTRUN_CONTAINERS={spelling}");
         }
         let bad = EnvironmentOptions {
             containers: os("perhaps"),
             ..Default::default()
         };
-        let e = resolve(
-            Flags::default(),
-            RunFlags::default(),
-            &bad,
-            Config::default(),
-        )
-        .unwrap_err();
+        let e = unflagged(&bad, Config::default()).unwrap_err();
         assert!(
             e.message.starts_with("TRUSTRUN_CONTAINERS="),
             "{}",
@@ -434,13 +401,7 @@ mod tests {
         let file = config(
             "leave_alone = [\"NODE_EXTRA_CA_CERTS\"]\nextra_variables = [\"MY_CA\", \"MY_CA\"]\n",
         );
-        let r = resolve(
-            Flags::default(),
-            RunFlags::default(),
-            &EnvironmentOptions::default(),
-            file,
-        )
-        .unwrap();
+        let r = unflagged(&EnvironmentOptions::default(), file).unwrap();
         let names = r.options.ca_variables();
         assert_eq!(names.first().map(String::as_str), Some("SSL_CERT_FILE"));
         assert!(!names.iter().any(|n| n == "NODE_EXTRA_CA_CERTS"));
@@ -454,13 +415,7 @@ mod tests {
             truststore: os("sometimes"),
             ..Default::default()
         };
-        let e = resolve(
-            Flags::default(),
-            RunFlags::default(),
-            &env,
-            Config::default(),
-        )
-        .unwrap_err();
+        let e = unflagged(&env, Config::default()).unwrap_err();
         assert_eq!(
             e.message,
             "TRUSTRUN_TRUSTSTORE=\"sometimes\": expected auto, always or never"
