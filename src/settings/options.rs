@@ -1,6 +1,7 @@
 //! The options that decide what trust a program gets (dispatch stage): what the command line
-//! said (`Flags`) and what was resolved from flags, environment and config (`TrustOptions`, made
-//! by `settings::resolve`).
+//! said (`Flags`, `RunFlags`: clap's own definitions, flattened wherever the flags are taken) and
+//! what was resolved from flags, environment and config (`TrustOptions`, made by
+//! `settings::resolve`), with the one list of CA variables a run sets (`ca_variables`).
 
 use std::path::PathBuf;
 

@@ -147,7 +147,7 @@ pub fn prepare(opts: &TrustOptions) -> Result<Prepared, PrepareError> {
 }
 
 fn prepare_in(
-    root: &std::path::Path,
+    root: &Path,
     inputs: &Inputs,
     opts: &TrustOptions,
 ) -> Result<(PathBuf, PathBuf), PrepareError> {
