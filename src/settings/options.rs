@@ -5,8 +5,7 @@
 
 use std::path::PathBuf;
 
-// Re-exported: callers name it from here as well as from its leaf module.
-pub use crate::settings::truststore::Truststore;
+use super::truststore::Truststore;
 
 /// What the command line said about trust, taken before the subcommand and after every command
 /// that prepares it (`bundle`, `env`, `doctor`, `setup`); a shim takes none. Each help text is
