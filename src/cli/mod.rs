@@ -66,14 +66,15 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
             return Err(Failure::usage(usage_line(&e.render().to_string())).into());
         }
     };
-    let (before, run) = (cli.flags, cli.run);
+    // The flags given before the subcommand; those after it are merged into them.
+    let (before, run_before) = (cli.flags, cli.run);
     match cli.command {
         Some(Command::Bundle {
             output,
             corporate_only,
             flags,
         }) => {
-            let opts = tool_options("bundle", before, flags, run)?;
+            let opts = tool_options("bundle", before, flags, run_before)?;
             if corporate_only {
                 bundle::corporate_only(&opts, output.as_deref())
             } else {
@@ -81,7 +82,7 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
             }
         }
         Some(Command::Env { format, flags }) => {
-            env::print(&tool_options("env", before, flags, run)?, format)
+            env::print(&tool_options("env", before, flags, run_before)?, format)
         }
         Some(Command::Config { action }) => match action {
             ConfigAction::Path => config::path(),
@@ -123,7 +124,7 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
             flags,
             run: run_after,
         }) => crate::setup::run(
-            &options(before.merge(flags), run.merge(run_after))?,
+            &options(before.merge(flags), run_before.merge(run_after))?,
             &crate::setup::Request {
                 dry_run,
                 undo,
@@ -138,7 +139,7 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
             timeout,
             flags,
         }) => crate::doctor::run(
-            &tool_options("doctor", before, flags, run)?,
+            &tool_options("doctor", before, flags, run_before)?,
             &crate::doctor::Args {
                 hosts,
                 json,
@@ -150,15 +151,15 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
                 crate::util::output::say_plain(args::SHORT_USAGE);
                 return Err(Failure::usage("no program given").into());
             };
-            run::run_program(&options(before, run)?, program, args)
+            run::run_program(&options(before, run_before)?, program, args)
                 .map_err(|e| suggest_subcommand(e, program))
         }
     }
 }
 
 /// The options in effect: the flags resolved against the environment and the config.
-fn options(flags: Flags, run: RunFlags) -> Result<TrustOptions, Failure> {
-    Ok(crate::settings::load(flags, run)?.options)
+fn options(flags: Flags, run_flags: RunFlags) -> Result<TrustOptions, Failure> {
+    Ok(crate::settings::load(flags, run_flags)?.options)
 }
 
 /// The options of `bundle`, `env` and `doctor`, which run nothing: `--strict` before them is
@@ -168,18 +169,18 @@ fn tool_options(
     name: &str,
     before: Flags,
     after: Flags,
-    run: RunFlags,
+    run_flags: RunFlags,
 ) -> Result<TrustOptions, Failure> {
-    if run.strict {
+    if run_flags.strict {
         return Err(Failure::usage(format!(
             "--strict decides whether a program runs without trustrun's bundle; \
              it means nothing for `trustrun {name}`"
         )));
     }
-    options(before.merge(after), run)
+    options(before.merge(after), run_flags)
 }
 
-/// The bundle and plan, for commands that have no program to run untouched when this fails.
+/// What `prepare` makes, for commands that have no program to run untouched when it fails.
 pub(crate) fn prepare_or_fail(opts: &TrustOptions) -> Result<crate::store::Prepared> {
     crate::store::prepare(opts).map_err(crate::store::PrepareError::into_error)
 }
