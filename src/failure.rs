@@ -1,9 +1,11 @@
-//! Errors that end trustrun with a documented exit code.
+//! Errors that end trustrun with a documented exit code (every stage ends with these; `main`
+//! prints them once).
 //!
 //! Exit codes follow shell conventions (see README "Exit codes"): the child's own code when it ran,
-//! 1 when a command (shim, doctor) could not do what was asked or trustrun itself failed, 2 for usage,
-//! CA-file and config errors, 125 for an internal failure under `--strict` only, 126 for a program that
-//! cannot be run (or a shim loop), 127 for a program not found. `EXIT_CODES` is the README's table.
+//! 1 when a command (shim, doctor) could not do what was asked or trustrun itself failed, 2 for
+//! usage, CA-file and config errors, 125 for an internal failure under `--strict` only, 126 for a
+//! program that cannot be run (or a shim loop), 127 for a program not found. `EXIT_CODES` is the
+//! README's table.
 
 use std::fmt;
 
@@ -44,49 +46,6 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (EXIT_NOT_FOUND, "the program was not found"),
 ];
-
-/// Why the trust (bundle, python support, plan) could not be prepared: the one split every caller
-/// branches on. A CA file the user named is always an error (exit 2, the program is not run: never
-/// silently less trust); trouble of our own lets a program run untouched outside `--strict`.
-#[derive(Debug)]
-pub enum PrepareError {
-    /// A CA file the user named cannot be used; `named_in` is where the config named it, if it did
-    /// (the user may not remember writing it there).
-    UserCa {
-        error: crate::certs::CaPathError,
-        named_in: Option<String>,
-    },
-    /// trustrun itself failed.
-    Internal(anyhow::Error),
-}
-
-impl PrepareError {
-    /// For commands that have no program to run untouched: either case ends them.
-    pub fn into_error(self) -> anyhow::Error {
-        match self {
-            PrepareError::UserCa { error, named_in } => {
-                let at = named_in.map(|key| format!("{key}: ")).unwrap_or_default();
-                Failure::usage(format!("{at}{error}")).into()
-            }
-            PrepareError::Internal(e) => e.context("cannot build the CA bundle"),
-        }
-    }
-}
-
-impl From<crate::certs::CaPathError> for PrepareError {
-    fn from(error: crate::certs::CaPathError) -> Self {
-        PrepareError::UserCa {
-            error,
-            named_in: None,
-        }
-    }
-}
-
-impl From<anyhow::Error> for PrepareError {
-    fn from(e: anyhow::Error) -> Self {
-        PrepareError::Internal(e)
-    }
-}
 
 /// An error that ends trustrun with a chosen exit code and a one-line message.
 #[derive(Debug)]

@@ -1,67 +1,42 @@
 //! trustrun: run a program so that every TLS client in it trusts the OS trust store, Mozilla's
 //! roots and the CA files the user names.
 //!
-//! The pipeline, one stage a module or two:
+//! The tree is the map: one folder per stage, in the order a run goes through them, then what
+//! stands beside the pipeline.
 //!
 //! ```text
-//! dispatch  cli (argv[0]: shim or trustrun; clap)  ->  settings::resolve(flags, env, config)
-//!           = options::TrustOptions (+ each one's origin)
-//! sources   sources (Inputs, fingerprint, gather) <- os_store, certs, input_file
-//! bundle    prepare -> bundle (warm: index lookup; cold: write), cache_layout (names, format),
-//!           cache (private dir), stable_bundle (setup's current.pem), cleanup, python_support
-//! plan      plan::child_env (the child's variables) -> env_format (`trustrun env`)
-//! locate    locate (PATH, skipping trustrun and its shims) -> shim, shim_shadow
-//! launch    run::run_program -> containers::launch_hook (-> handoff: the engine's public copy)
-//!           -> launch (exec / spawn and wait)
+//! cli/        dispatch: argv[0] (shim or trustrun), clap, each command to its body
+//! settings/   flags, environment and config resolved once into TrustOptions
+//! sources/    what a bundle is made from (Inputs), reading it all, the warm path's fingerprint
+//! store/      the bundle stage: prepare, the cache and its layout, bundles, the stable file,
+//!             public copies, cleanup, python support
+//! run/        plan (the child's environment), launch (exec / spawn and wait)
+//! shim/       locate (the real program past our shims), the shims and their manifest
+//! containers/ the launch stage for docker, podman and compose: the bundle into containers
+//! setup/      make every new shell trusted (profiles, user environment) and take it back
+//! user_env/   the record of every change to the user's environment, and undoing it
+//! doctor/     where trust comes from, and what a host presents, on one screen
+//! util/       helpers no stage owns: output, files, digests, path lists, libc/Win32 calls
+//! failure.rs  errors that end trustrun with a documented exit code
 //! ```
-//!
-//! Beside the pipeline: `doctor` (reports on trust and hosts), `export` (`bundle --output`,
-//! `--corporate-only`), `failure` (errors and exit codes), `vars` (every variable, named once).
 
-mod authority;
-pub(crate) mod bundle;
-pub(crate) mod cache;
-pub(crate) mod cache_layout;
-pub mod certs;
-pub(crate) mod cleanup;
 mod cli;
-pub(crate) mod config;
-mod config_init;
 pub(crate) mod containers;
-pub mod digest;
 pub(crate) mod doctor;
-pub(crate) mod env_format;
-mod export;
 pub mod failure;
-mod file_id;
-pub(crate) mod input_file;
-pub(crate) mod launch;
-pub(crate) mod locate;
-pub(crate) mod options;
-pub(crate) mod os_store;
-pub(crate) mod output;
-pub(crate) mod path_escape;
-pub(crate) mod plan;
-pub(crate) mod prepare;
-mod program_name;
-pub(crate) mod provenance;
-pub(crate) mod python_support;
 pub(crate) mod run;
 pub(crate) mod settings;
 pub(crate) mod setup;
-pub(crate) mod shell;
 pub(crate) mod shim;
-pub(crate) mod shim_manifest;
-mod shim_names;
-pub(crate) mod shim_shadow;
 pub(crate) mod sources;
-pub(crate) mod stable_bundle;
-mod suggest;
-pub(crate) mod text;
-pub(crate) mod truststore;
-mod user_dirs;
+pub(crate) mod store;
 pub(crate) mod user_env;
-pub mod vars;
+pub(crate) mod util;
+
+// Paths the integration tests name.
+pub use settings::vars;
+pub use sources::certs;
+pub use util::digest;
 
 use std::process::ExitCode;
 
@@ -70,9 +45,10 @@ pub fn main() -> ExitCode {
     match cli::dispatch(std::env::args_os().collect()) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of our output went away (`| head`): it wanted no more, so no error.
-        Err(err) if output::is_closed_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if util::output::is_closed_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("trustrun: {}", failure::one_line(&err));
+            // The error once, on one line, in the voice of every other message.
+            util::output::say(format_args!("{}", failure::one_line(&err)));
             ExitCode::from(failure::exit_code_of(&err))
         }
     }

@@ -1,15 +1,15 @@
-//! Compose (`docker compose` and standalone `docker-compose`): which compose files a command
-//! uses, what its resolved config says about each service, and the extra compose file that
-//! gives every service the bundle and the variables. The extra file is appended as the last
-//! `-f`, so compose merges it over the user's; since `-f` makes compose ignore `COMPOSE_FILE`
-//! and the default names, those are passed as `-f` too, ahead of it.
+//! Compose (launch stage; `docker compose` and standalone `docker-compose`): which compose files a
+//! command uses, what its resolved config says about each service, and the extra compose file that
+//! gives every service the bundle and the variables. The extra file is appended as the last `-f`,
+//! so compose merges it over the user's; since `-f` makes compose ignore `COMPOSE_FILE` and the
+//! default names, those are passed as `-f` too, ahead of it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::Cli;
+use super::EngineCli;
 use super::engine::Selection;
 use super::inject::{BUNDLE_TARGET, Facts, GATEWAY_ADD_HOST, GATEWAY_NAME, Injection};
 
@@ -112,7 +112,7 @@ pub fn parse(args: &[String], start: usize) -> Line {
 /// the project's `.env`), else the first default name found in the project directory or above
 /// it, with its override file.
 pub fn implicit_files(
-    cli: Cli,
+    cli: EngineCli,
     line: &Line,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<PathBuf>, String> {
@@ -139,7 +139,7 @@ pub fn implicit_files(
             .collect());
     }
     let names: &[&str] = match cli {
-        Cli::Compose => &[
+        EngineCli::Compose => &[
             "docker-compose.yml",
             "docker-compose.yaml",
             "compose.yml",

@@ -1,10 +1,10 @@
-//! Reading a `docker` (or `podman`) command line: its global options (which engine), its
-//! subcommand, and for `run`/`create` what the user already set up for the container. Nothing
+//! Reading a `docker` (or `podman`) command line (launch stage): its global options (which engine),
+//! its subcommand, and for `run`/`create` what the user already set up for the container. Nothing
 //! here changes anything; `mod.rs` builds the new command line from what is found.
 
 use std::collections::BTreeSet;
 
-use super::Cli;
+use super::EngineCli;
 use super::engine::Selection;
 use super::inject::{BUNDLE_TARGET, GATEWAY_NAME};
 
@@ -98,9 +98,9 @@ const RUN_BOOL: &[&str] = &[
 ];
 const RUN_BOOL_SHORT: &[char] = &['d', 'i', 't', 'P', 'q'];
 
-/// The subcommand, as far as trustrun cares.
+/// What a docker or podman command line does, as far as trustrun cares.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Command {
+pub enum Action {
     /// `run`, `create`, `container run`, `container create`.
     Create(Create),
     /// `docker compose ...`: the compose arguments start at this index.
@@ -140,9 +140,9 @@ fn split_option(arg: &str) -> (&str, Option<&str>) {
     }
 }
 
-pub fn parse(cli: Cli, args: &[String]) -> (Selection, Command) {
+pub fn parse(cli: EngineCli, args: &[String]) -> (Selection, Action) {
     let (value_opts, bool_opts) = match cli {
-        Cli::Podman => (PODMAN_GLOBAL_VALUE, PODMAN_GLOBAL_BOOL),
+        EngineCli::Podman => (PODMAN_GLOBAL_VALUE, PODMAN_GLOBAL_BOOL),
         _ => (DOCKER_GLOBAL_VALUE, DOCKER_GLOBAL_BOOL),
     };
     let mut sel = Selection::default();
@@ -165,7 +165,7 @@ pub fn parse(cli: Cli, args: &[String]) -> (Selection, Command) {
             continue;
         }
         if !value_opts.contains(&name) {
-            return (sel, Command::Unclear(arg.to_owned()));
+            return (sel, Action::Unclear(arg.to_owned()));
         }
         let value = match inline {
             Some(v) => v.to_owned(),
@@ -173,15 +173,15 @@ pub fn parse(cli: Cli, args: &[String]) -> (Selection, Command) {
                 i += 1;
                 match args.get(i) {
                     Some(v) => v.clone(),
-                    None => return (sel, Command::Other),
+                    None => return (sel, Action::Other),
                 }
             }
         };
         match (cli, name) {
-            (Cli::Podman, "--url" | "--connection" | "-c") => {
+            (EngineCli::Podman, "--url" | "--connection" | "-c") => {
                 sel.podman_remote = Some(format!("{name} {value}"))
             }
-            (Cli::Podman, _) => {}
+            (EngineCli::Podman, _) => {}
             (_, "-H" | "--host") => sel.host = Some(value),
             (_, "-c" | "--context") => sel.context = Some(value),
             (_, "--config") => sel.config_dir = Some(value),
@@ -190,13 +190,13 @@ pub fn parse(cli: Cli, args: &[String]) -> (Selection, Command) {
         i += 1;
     }
     let command = match args.get(i).map(String::as_str) {
-        Some("run" | "create") => Command::Create(parse_create(args, i, i + 1)),
+        Some("run" | "create") => Action::Create(parse_create(args, i, i + 1)),
         Some("container") => match args.get(i + 1).map(String::as_str) {
-            Some("run" | "create") => Command::Create(parse_create(args, i, i + 2)),
-            _ => Command::Other,
+            Some("run" | "create") => Action::Create(parse_create(args, i, i + 2)),
+            _ => Action::Other,
         },
-        Some("compose") if cli == Cli::Docker => Command::Compose { at: i + 1 },
-        _ => Command::Other,
+        Some("compose") if cli == EngineCli::Docker => Action::Compose { at: i + 1 },
+        _ => Action::Other,
     };
     (sel, command)
 }
@@ -315,8 +315,8 @@ mod tests {
     }
 
     fn create(line: &str) -> Create {
-        match parse(Cli::Docker, &args(line)).1 {
-            Command::Create(c) => c,
+        match parse(EngineCli::Docker, &args(line)).1 {
+            Action::Create(c) => c,
             other => panic!("{line}: {other:?}"),
         }
     }
@@ -344,19 +344,25 @@ mod tests {
 
     #[test]
     fn global_options_choose_the_engine_and_the_subcommand() {
-        let (sel, cmd) = parse(Cli::Docker, &args("--context far ps -a"));
+        let (sel, cmd) = parse(EngineCli::Docker, &args("--context far ps -a"));
         assert_eq!(sel.context.as_deref(), Some("far"));
-        assert_eq!(cmd, Command::Other);
-        let (sel, cmd) = parse(Cli::Docker, &args("-Htcp://192.0.2.1:2375 compose up"));
+        assert_eq!(cmd, Action::Other);
+        let (sel, cmd) = parse(
+            EngineCli::Docker,
+            &args("-Htcp://192.0.2.1:2375 compose up"),
+        );
         assert_eq!(sel.host.as_deref(), Some("tcp://192.0.2.1:2375"));
-        assert_eq!(cmd, Command::Compose { at: 2 });
-        let (_, cmd) = parse(Cli::Docker, &args("--made-up-flag run img"));
-        assert_eq!(cmd, Command::Unclear("--made-up-flag".to_owned()));
-        let (sel, cmd) = parse(Cli::Podman, &args("--remote run img"));
+        assert_eq!(cmd, Action::Compose { at: 2 });
+        let (_, cmd) = parse(EngineCli::Docker, &args("--made-up-flag run img"));
+        assert_eq!(cmd, Action::Unclear("--made-up-flag".to_owned()));
+        let (sel, cmd) = parse(EngineCli::Podman, &args("--remote run img"));
         assert!(sel.podman_remote.is_some());
-        assert!(matches!(cmd, Command::Create(_)));
-        assert_eq!(parse(Cli::Docker, &args("exec -it c sh")).1, Command::Other);
-        assert_eq!(parse(Cli::Docker, &args("image ls")).1, Command::Other);
+        assert!(matches!(cmd, Action::Create(_)));
+        assert_eq!(
+            parse(EngineCli::Docker, &args("exec -it c sh")).1,
+            Action::Other
+        );
+        assert_eq!(parse(EngineCli::Docker, &args("image ls")).1, Action::Other);
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Which engine a container command talks to, and whether it is on this machine. Only a local
-//! engine can bind a host file into a container; with a remote one (`ssh://`, `tcp://` to another
-//! machine) trustrun leaves the command alone.
+//! Which engine a container command talks to, and whether it is on this machine (launch stage).
+//! Only a local engine can bind a host file into a container; with a remote one (`ssh://`, `tcp://`
+//! to another machine) trustrun leaves the command alone.
 
 use std::path::{Path, PathBuf};
 
@@ -49,7 +49,7 @@ pub fn is_local_host(host: &str) -> bool {
         return false;
     };
     let authority = rest.split('/').next().unwrap_or("");
-    let hostname = crate::authority::split_host_port(authority).map_or("", |(h, _)| h);
+    let hostname = crate::util::authority::split_host_port(authority).map_or("", |(h, _)| h);
     is_loopback_name(hostname)
 }
 
@@ -192,7 +192,7 @@ fn current_context(config_dir: &Path) -> Option<String> {
 
 /// A named context's docker endpoint, from `contexts/meta/<sha256 of the name>/meta.json`.
 fn context_host(config_dir: &Path, name: &str) -> Option<String> {
-    let id = crate::digest::sha256_hex(name.as_bytes());
+    let id = crate::util::digest::sha256_hex(name.as_bytes());
     let meta = config_dir
         .join("contexts")
         .join("meta")
@@ -237,7 +237,7 @@ mod tests {
     #[test]
     fn precedence_of_flags_environment_and_contexts() {
         let config = tempfile::tempdir().unwrap();
-        let id = crate::digest::sha256_hex(b"far");
+        let id = crate::util::digest::sha256_hex(b"far");
         let meta = config.path().join("contexts/meta").join(id);
         std::fs::create_dir_all(&meta).unwrap();
         std::fs::write(

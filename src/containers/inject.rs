@@ -1,7 +1,7 @@
-//! What a new container gets, decided without touching anything: the CA variables pointing at
-//! the bundle's fixed path inside the container, and the host's proxy variables (a proxy on host
-//! loopback rewritten to `host.docker.internal` unless the container shares the host's network).
-//! A variable the user gave, or the image's own config sets, is left to them.
+//! What a new container gets (launch stage), decided without touching anything: the CA variables
+//! pointing at the bundle's fixed path inside the container, and the host's proxy variables (a
+//! proxy on host loopback rewritten to `host.docker.internal` unless the container shares the
+//! host's network). A variable the user gave, or the image's own config sets, is left to them.
 
 use std::collections::BTreeSet;
 
@@ -100,7 +100,7 @@ pub fn loopback_proxy_rewritten(value: &str) -> Option<String> {
         Some((u, h)) => (Some(u), h),
         None => (None, authority),
     };
-    let (host, port) = crate::authority::split_host_port(hostport).ok()?;
+    let (host, port) = crate::util::authority::split_host_port(hostport).ok()?;
     let port = port.map(|p| format!(":{p}")).unwrap_or_default();
     if host.contains(',') || !super::engine::is_loopback_name(&host.to_ascii_lowercase()) {
         return None;

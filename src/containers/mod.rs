@@ -10,8 +10,8 @@
 pub mod compose;
 pub mod docker;
 pub mod engine;
-pub mod handoff;
 pub mod inject;
+pub mod mounts;
 pub mod shimdir;
 
 use std::collections::BTreeSet;
@@ -21,9 +21,9 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-use crate::failure::Failure;
-use crate::options::TrustOptions;
-use crate::vars;
+use crate::settings::options::TrustOptions;
+use crate::settings::vars;
+use crate::store::Prepared;
 
 use engine::Endpoint;
 use inject::Facts;
@@ -32,45 +32,23 @@ use inject::Facts;
 pub const NAMES: &[&str] = &["docker", "docker-compose", "podman"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cli {
+pub enum EngineCli {
     Docker,
     Podman,
     /// Standalone `docker-compose` (v1, or v2 installed as a standalone binary).
     Compose,
 }
 
-impl Cli {
-    /// The CLI a program name stands for: its file name, without `.exe` on Windows.
-    pub fn of(program: &OsStr) -> Option<Cli> {
-        let name = Path::new(program)
-            .file_name()?
-            .to_str()?
-            .to_ascii_lowercase();
-        let name = name.strip_suffix(".exe").unwrap_or(&name);
-        match name {
-            "docker" => Some(Cli::Docker),
-            "podman" => Some(Cli::Podman),
-            "docker-compose" => Some(Cli::Compose),
+impl EngineCli {
+    /// The CLI a program (a name or a path) stands for, by its file name.
+    pub fn of(program: &OsStr) -> Option<EngineCli> {
+        let name = crate::util::program_name::of_file(Path::new(program).file_name()?.to_str()?);
+        match name.as_str() {
+            "docker" => Some(EngineCli::Docker),
+            "podman" => Some(EngineCli::Podman),
+            "docker-compose" => Some(EngineCli::Compose),
             _ => None,
         }
-    }
-}
-
-/// `TRUSTRUN_CONTAINERS`: `0`/`false`/`no`/`off` turn container handling off, `1`/`true`/`yes`/`on`
-/// keep it on; anything else is a usage error naming the variable.
-/// The value comes from `settings::EnvironmentOptions`, read once.
-pub fn parse_enabled(value: Option<&std::ffi::OsStr>) -> Result<Option<bool>, Failure> {
-    let Some(value) = value.filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    match value.to_string_lossy().trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(Some(true)),
-        "0" | "false" | "no" | "off" => Ok(Some(false)),
-        _ => Err(Failure::usage(format!(
-            "{}={:?}: expected 1 or 0 (true/false, yes/no, on/off)",
-            vars::TRUSTRUN_CONTAINERS,
-            value
-        ))),
     }
 }
 
@@ -79,7 +57,7 @@ pub fn parse_enabled(value: Option<&std::ffi::OsStr>) -> Result<Option<bool>, Fa
 /// is told so, so that shims and nested trustruns leave containers alone too.
 pub fn launch_hook(
     opts: &TrustOptions,
-    prepared: &crate::prepare::Prepared,
+    prepared: &Prepared,
     program: &OsStr,
     target: &Path,
     args: &[OsString],
@@ -96,30 +74,28 @@ pub fn launch_hook(
             cmd.env(vars::PATH, path);
         }
         Ok(None) => {}
-        Err(e) => eprintln!(
-            "trustrun: warning: containers: {}; docker run by {} is not seen by trustrun",
+        Err(e) => crate::warn!(
+            "containers: {}; docker run by {} is not seen by trustrun",
             crate::failure::one_line(&e),
             Path::new(program).display()
         ),
     }
-    let Some(cli) = Cli::of(program) else {
+    let Some(cli) = EngineCli::of(program) else {
         return args.to_vec();
     };
-    let setup = Setup {
+    let inv = Invocation {
         opts,
-        root: &prepared.root,
-        bundle: &prepared.bundle,
+        prepared,
         program: target,
     };
-    arguments(&setup, cli, args)
+    arguments(&inv, cli, args)
 }
 
-/// What the rewriting needs from the prepared run.
-pub struct Setup<'a> {
+/// One engine command trustrun is about to run: the options, what `prepare` made for this run
+/// (whose bundle a container gets a public copy of), and the real engine CLI.
+pub struct Invocation<'a> {
     pub opts: &'a TrustOptions,
-    /// The cache directory the bundle lives in.
-    pub root: &'a Path,
-    pub bundle: &'a Path,
+    pub prepared: &'a Prepared,
     /// The real engine CLI that will run.
     pub program: &'a Path,
 }
@@ -127,17 +103,17 @@ pub struct Setup<'a> {
 /// The arguments the real engine CLI gets: the user's, with trustrun's options added when the
 /// command creates containers on a local engine. Any trouble is said once and the command runs
 /// as the user wrote it.
-pub fn arguments(setup: &Setup, cli: Cli, args: &[OsString]) -> Vec<OsString> {
-    if !setup.opts.containers {
+pub fn arguments(inv: &Invocation, cli: EngineCli, args: &[OsString]) -> Vec<OsString> {
+    if !inv.opts.containers {
         return args.to_vec();
     }
     let env = |name: &str| vars::non_empty(name).map(|v| v.to_string_lossy().into_owned());
-    match rewrite(setup, cli, args, &env) {
+    match rewrite(inv, cli, args, &env) {
         Ok(Some(new)) => new,
         Ok(None) => args.to_vec(),
         Err(e) => {
-            eprintln!(
-                "trustrun: containers: {}; the command runs unchanged",
+            crate::note!(
+                "containers: {}; the command runs unchanged",
                 crate::failure::one_line(&e)
             );
             args.to_vec()
@@ -146,55 +122,48 @@ pub fn arguments(setup: &Setup, cli: Cli, args: &[OsString]) -> Vec<OsString> {
 }
 
 fn rewrite(
-    setup: &Setup,
-    cli: Cli,
+    inv: &Invocation,
+    cli: EngineCli,
     args: &[OsString],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<Vec<OsString>>> {
-    // Parsed as text; the user's own bytes are what is passed on.
+    // Action as text; the user's own bytes are what is passed on.
     let text: Vec<String> = args
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let verbose = setup.opts.verbose;
+    let verbose = inv.opts.verbose;
     match cli {
-        Cli::Compose => rewrite_compose(
-            setup,
-            cli,
-            args,
-            &text,
-            0,
-            &engine::Selection::default(),
-            env,
-        ),
-        Cli::Docker | Cli::Podman => {
+        EngineCli::Compose => {
+            rewrite_compose(inv, cli, args, &text, 0, &engine::Selection::default(), env)
+        }
+        EngineCli::Docker | EngineCli::Podman => {
             let (sel, command) = docker::parse(cli, &text);
             match command {
-                docker::Command::Other => Ok(None),
-                docker::Command::Unclear(opt) => {
-                    if verbose {
-                        eprintln!(
-                            "trustrun: containers: {opt} is an option trustrun does not know; the command runs unchanged"
-                        );
-                    }
+                docker::Action::Other => Ok(None),
+                docker::Action::Unclear(opt) => {
+                    crate::verbose!(
+                        verbose,
+                        "containers: {opt} is an option trustrun does not know; the command runs unchanged"
+                    );
                     Ok(None)
                 }
-                docker::Command::Compose { at } => {
-                    rewrite_compose(setup, cli, args, &text, at, &sel, env)
+                docker::Action::Compose { at } => {
+                    rewrite_compose(inv, cli, args, &text, at, &sel, env)
                 }
-                docker::Command::Create(create) => {
+                docker::Action::Create(create) => {
                     if !local(cli, &sel, env) {
                         return Ok(None);
                     }
                     if create.windows_platform {
-                        eprintln!(
-                            "trustrun: containers: a Windows container is left alone; the command runs unchanged"
+                        crate::note!(
+                            "containers: a Windows container is left alone; the command runs unchanged"
                         );
                         return Ok(None);
                     }
                     let globals = &args[..create.globals_end];
                     let image_set = match &create.image {
-                        Some(image) => image_env_names(setup.program, globals, image),
+                        Some(image) => image_env_names(inv.program, globals, image),
                         None => BTreeSet::new(),
                     };
                     let facts = Facts {
@@ -203,23 +172,23 @@ fn rewrite(
                         host_network: create.host_network,
                         user_maps_gateway: create.maps_gateway,
                     };
-                    let injection = inject::plan(&ca_names(setup.opts), &facts, env);
+                    let injection = inject::plan(&inv.opts.ca_variables(), &facts, env);
                     for w in &injection.warnings {
-                        eprintln!("trustrun: containers: {w}");
+                        crate::note!("containers: {w}");
                     }
                     let mut ours: Vec<OsString> = Vec::new();
                     if !create.mounts_target {
                         let engine = match cli {
-                            Cli::Podman => handoff::Engine {
+                            EngineCli::Podman => crate::store::handoff::Engine {
                                 cli: "podman".to_owned(),
                                 options: engine::podman_pin(env),
                             },
-                            _ => handoff::Engine {
+                            _ => crate::store::handoff::Engine {
                                 cli: "docker".to_owned(),
                                 options: engine::docker_pin(&sel, env),
                             },
                         };
-                        let copy = handoff::handoff_copy(setup.root, setup.bundle, &engine)?;
+                        let copy = inv.prepared.public_copy(&engine, &mounts::of)?;
                         ours.extend(mount_option(&copy)?);
                     }
                     for (k, v) in &injection.env {
@@ -230,15 +199,14 @@ fn rewrite(
                         ours.push("--add-host".into());
                         ours.push(inject::GATEWAY_ADD_HOST.into());
                     }
-                    if verbose {
-                        eprintln!(
-                            "trustrun: containers: adding {}",
-                            ours.iter()
-                                .map(|o| o.to_string_lossy())
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                        );
-                    }
+                    crate::verbose!(
+                        verbose,
+                        "containers: adding {}",
+                        ours.iter()
+                            .map(|o| o.to_string_lossy())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    );
                     let mut new = args[..create.insert_at].to_vec();
                     new.extend(ours);
                     new.extend_from_slice(&args[create.insert_at..]);
@@ -250,14 +218,14 @@ fn rewrite(
 }
 
 /// Whether the engine is this machine's; says once why not.
-fn local(cli: Cli, sel: &engine::Selection, env: &dyn Fn(&str) -> Option<String>) -> bool {
+fn local(cli: EngineCli, sel: &engine::Selection, env: &dyn Fn(&str) -> Option<String>) -> bool {
     let endpoint = match cli {
-        Cli::Podman => engine::podman(sel, env),
+        EngineCli::Podman => engine::podman(sel, env),
         _ => engine::docker(sel, env),
     };
     if let Endpoint::Remote(how) = &endpoint {
-        eprintln!(
-            "trustrun: containers: {how} is not this machine's engine, which alone can see trustrun's bundle; the command runs unchanged"
+        crate::note!(
+            "containers: {how} is not this machine's engine, which alone can see trustrun's bundle; the command runs unchanged"
         );
         return false;
     }
@@ -286,16 +254,6 @@ fn mount_option(copy: &Path) -> Result<Vec<OsString>> {
     ])
 }
 
-/// The CA variables a container gets: trustrun's table, less `leave_alone`, plus `extra_variables`.
-fn ca_names(opts: &TrustOptions) -> Vec<String> {
-    vars::CA_VARIABLES
-        .iter()
-        .map(|(n, _)| n.to_string())
-        .filter(|n| !opts.leave_alone.contains(n))
-        .chain(opts.extra_variables.iter().cloned())
-        .collect()
-}
-
 /// The variable names an image's own config sets, from `docker image inspect`. An image that
 /// is not here yet (it will be pulled) names none: trustrun cannot read it before the pull.
 fn image_env_names(cli: &Path, globals: &[OsString], image: &str) -> BTreeSet<String> {
@@ -322,8 +280,8 @@ fn image_env_names(cli: &Path, globals: &[OsString], image: &str) -> BTreeSet<St
 
 #[allow(clippy::too_many_arguments)]
 fn rewrite_compose(
-    setup: &Setup,
-    cli: Cli,
+    inv: &Invocation,
+    cli: EngineCli,
     args: &[OsString],
     text: &[String],
     start: usize,
@@ -345,7 +303,7 @@ fn rewrite_compose(
         context: line.sel.context.clone().or(docker_sel.context.clone()),
         ..docker_sel.clone()
     };
-    if !local(Cli::Docker, &sel, env) {
+    if !local(EngineCli::Docker, &sel, env) {
         return Ok(None);
     }
     let implicit: Vec<PathBuf> = if line.files.is_empty() {
@@ -363,18 +321,18 @@ fn rewrite_compose(
         .collect();
 
     // The resolved config: the services, their images and what each already sets.
-    let config = Command::new(setup.program)
+    let config = Command::new(inv.program)
         .args(&args[..sub_at])
         .args(&file_options)
         .arg("config")
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
-        .with_context(|| format!("cannot run {} config", setup.program.display()))?;
+        .with_context(|| format!("cannot run {} config", inv.program.display()))?;
     if !config.status.success() {
         bail!(
             "`{} config` failed, so trustrun cannot tell the services",
-            setup.program.display()
+            inv.program.display()
         );
     }
     let (version, services) = compose::services(&String::from_utf8_lossy(&config.stdout))
@@ -382,8 +340,8 @@ fn rewrite_compose(
 
     // Images are inspected through docker with the same engine selection.
     let docker = match cli {
-        Cli::Docker => Some(setup.program.to_owned()),
-        _ => crate::locate::find(OsStr::new("docker")).ok(),
+        EngineCli::Docker => Some(inv.program.to_owned()),
+        _ => crate::shim::locate::find(OsStr::new("docker")).ok(),
     };
     let mut docker_globals: Vec<OsString> = Vec::new();
     if let Some(h) = &sel.host {
@@ -392,13 +350,13 @@ fn rewrite_compose(
     if let Some(c) = &sel.context {
         docker_globals.extend(["--context".into(), c.into()]);
     }
-    let names = ca_names(setup.opts);
+    let names = inv.opts.ca_variables();
     let mut per_service = Vec::new();
     let mut warned = BTreeSet::new();
     for svc in &services {
         if svc.windows_platform {
-            eprintln!(
-                "trustrun: containers: service {} is a Windows container; left alone",
+            crate::note!(
+                "containers: service {} is a Windows container; left alone",
                 svc.name
             );
             continue;
@@ -415,7 +373,7 @@ fn rewrite_compose(
         let injection = inject::plan(&names, &facts, env);
         for w in &injection.warnings {
             if warned.insert(w.clone()) {
-                eprintln!("trustrun: containers: {w}");
+                crate::note!("containers: {w}");
             }
         }
         per_service.push((svc, injection));
@@ -424,31 +382,26 @@ fn rewrite_compose(
         return Ok(None);
     }
     // Compose has the docker engine create the containers.
-    let engine = handoff::Engine {
+    let engine = crate::store::handoff::Engine {
         cli: "docker".to_owned(),
         options: engine::docker_pin(&sel, env),
     };
-    let copy = handoff::handoff_copy(setup.root, setup.bundle, &engine)?;
+    let copy = inv.prepared.public_copy(&engine, &mounts::of)?;
     let doc = compose::override_file(version.as_deref(), &per_service, &copy);
     let content = serde_json::to_vec_pretty(&doc)?;
-    let digest = crate::digest::sha256_hex(&content);
-    let file = setup
-        .root
-        .join("containers")
-        .join("compose")
-        .join(format!("trustrun-{}.yml", &digest[..16]));
+    let digest = crate::util::digest::sha256_hex(&content);
+    let file = crate::store::layout::compose_file(&inv.prepared.root, &digest[..16]);
     if std::fs::read(&file).ok().as_deref() != Some(content.as_slice()) {
-        crate::cache::write_atomic(&file, &content)?;
+        crate::util::fs::write_atomic(&file, &content)?;
     }
     let mut new = args[..sub_at].to_vec();
     new.extend(file_options);
     new.extend(["-f".into(), file.clone().into_os_string()]);
     new.extend_from_slice(&args[sub_at..]);
-    if setup.opts.verbose {
-        eprintln!(
-            "trustrun: containers: compose gets {} as its last file",
-            file.display()
-        );
-    }
+    crate::verbose!(
+        inv.opts.verbose,
+        "containers: compose gets {} as its last file",
+        file.display()
+    );
     Ok(Some(new))
 }

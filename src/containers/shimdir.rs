@@ -2,7 +2,9 @@
 //! (harbor, a Makefile, a test suite) reaches `docker` through trustrun. One directory per set of
 //! engine CLIs found on PATH, so `command -v podman` in the child still fails where podman is
 //! not installed, and concurrent runs with different PATHs never change each other's directory.
-//! The directory holds the shim marker, so `locate` skips it when it looks for the real CLI.
+//! Launch stage. Its links lead to the running trustrun, so `locate` skips them as trustrun
+//! itself (by file identity) when it looks for the real CLI; the marker file in it lists no
+//! names and only tells a person who finds the directory what it is.
 
 use std::ffi::OsString;
 #[cfg(unix)]
@@ -12,9 +14,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 #[cfg(unix)]
-use crate::locate;
+use crate::shim::locate;
 #[cfg(unix)]
-use crate::shim_manifest::SHIM_MARKER;
+use crate::shim::manifest::SHIM_MARKER;
 
 /// The directory of shims for the engine CLIs on PATH (`None` when there is none), made or
 /// repaired as needed: a few `readlink` calls when it is in place.
@@ -28,15 +30,13 @@ pub fn ensure(root: &Path) -> Result<Option<PathBuf>> {
     if found.is_empty() {
         return Ok(None);
     }
-    let dir = root
-        .join("containers")
-        .join(format!("shims-{}", found.join("+")));
+    let dir = crate::store::layout::engine_shims_dir(root, &found.join("+"));
     let exe = std::env::current_exe().context("cannot tell where the trustrun binary is")?;
     let exe = fs::canonicalize(&exe).unwrap_or(exe);
     let marker = dir.join(SHIM_MARKER);
     if !marker.is_file() {
-        crate::cache::create_private_dirs(&dir)?;
-        crate::cache::write_atomic(
+        crate::util::fs::create_dirs(&dir, 0o700)?;
+        crate::util::fs::write_atomic(
             &marker,
             b"# trustrun: the container engine shims it puts first on the PATH of the programs it runs.\n",
         )?;
@@ -63,7 +63,7 @@ pub fn ensure(_root: &Path) -> Result<Option<PathBuf>> {
 
 /// `PATH` with `dir` first, once.
 pub fn path_with(dir: &Path) -> Result<OsString> {
-    let current = std::env::var_os(crate::vars::PATH).unwrap_or_default();
+    let current = std::env::var_os(crate::settings::vars::PATH).unwrap_or_default();
     let rest = std::env::split_paths(&current).filter(|p| p != dir);
     std::env::join_paths(std::iter::once(dir.to_owned()).chain(rest))
         .context("the shim directory contains the path-list separator")

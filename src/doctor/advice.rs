@@ -1,10 +1,11 @@
-//! "What fixes it": advice that fits what doctor found (the report stage, before render). A fix
+//! "What fixes it" (doctor, beside the pipeline): advice that fits what doctor found, before
+//! render. A fix
 //! is offered only for a problem seen here; what could matter later is a note.
 
 use super::pythons::PythonInfo;
 use super::traps::{VarCheck, VarStatus};
 use super::{HostReport, certinfo, trust};
-use crate::options::TrustOptions;
+use crate::settings::options::TrustOptions;
 
 /// The persistent ways to get trustrun's trust, named wherever advice says "run it through
 /// trustrun": one command is rarely what a user wants.
@@ -52,8 +53,8 @@ pub fn advise(
         );
     }
     if let Ok(dir) = crate::shim::default_dir() {
-        for (name, first) in crate::shim_shadow::shadowed_in(&dir) {
-            fixes.push(crate::shim_shadow::explain(&name, &first));
+        for (name, first) in crate::shim::shadow::shadowed_in(&dir) {
+            fixes.push(crate::shim::shadow::explain(&name, &first));
         }
     }
     Advice { fixes, notes }

@@ -1,5 +1,5 @@
-//! What a person needs to recognise a certificate: names, expiry, and the identity trust is
-//! decided by.
+//! What a person needs to recognise a certificate (doctor, beside the pipeline): names, expiry,
+//! and the identity trust is decided by.
 
 use serde::Serialize;
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -61,7 +61,7 @@ impl Parsed<'_> {
             self_signed: self.subject_raw() == self.issuer_raw(),
             not_after: rfc3339(not_after),
             expired: not_after < now,
-            sha256: crate::digest::sha256_hex(der),
+            sha256: crate::util::digest::sha256_hex(der),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! doctor's "Containers" part: which engine CLIs are on PATH, whether the engine they talk to is
-//! this machine's, and what trustrun would do for the containers they create.
+//! doctor's "Containers" part (beside the pipeline): which engine CLIs are on PATH, whether the
+//! engine they talk to is this machine's, and what trustrun would do for the containers they
+//! create.
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::containers::{self, engine};
-use crate::options::TrustOptions;
+use crate::settings::options::TrustOptions;
 
 #[derive(Serialize)]
 pub struct ContainersReport {
@@ -33,10 +34,12 @@ pub fn report(opts: &TrustOptions) -> ContainersReport {
         .iter()
         .map(|name| CliFound {
             name,
-            path: crate::locate::find(std::ffi::OsStr::new(name)).ok(),
+            path: crate::shim::locate::find(std::ffi::OsStr::new(name)).ok(),
         })
         .collect();
-    let env = |name: &str| crate::vars::non_empty(name).map(|v| v.to_string_lossy().into_owned());
+    let env = |name: &str| {
+        crate::settings::vars::non_empty(name).map(|v| v.to_string_lossy().into_owned())
+    };
     let endpoint = engine::docker(&engine::Selection::default(), &env);
     let socket_present = local_socket(&endpoint).map(|p| p.exists());
     let any = clis.iter().any(|c| c.path.is_some());

@@ -1,19 +1,17 @@
-//! The corporate roots alone, for `trustrun bundle --corporate-only`: the same judgement doctor
+//! The corporate roots alone (doctor's judgement, beside the pipeline), for `trustrun bundle
+//! --corporate-only`: the same judgement doctor
 //! lists under "Roots outside Mozilla's set, added locally", as certificates to export.
 
-use crate::certs::Der;
 use crate::failure::Failure;
-use crate::options::TrustOptions;
-use crate::sources::{self, Inputs};
+use crate::settings::options::TrustOptions;
+use crate::sources;
+use crate::sources::certs::Der;
 
 use super::{certinfo, trust};
 
 /// The roots the sources trust that neither Mozilla nor the OS distribution ships as public.
 pub fn corporate_roots(opts: &TrustOptions) -> Result<Vec<Der>, Failure> {
-    let inputs = Inputs {
-        ca: opts.ca.clone(),
-        variables: Inputs::caller_variables(),
-    };
+    let inputs = crate::store::inputs(opts);
     let gathered = sources::gather(&inputs).map_err(|e| Failure::usage(e.to_string()))?;
     let mozilla_keys = trust::keys(&trust::mozilla());
     let (corporate, _public) = trust::roots_outside_mozilla(&gathered, &mozilla_keys);

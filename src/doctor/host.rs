@@ -1,5 +1,6 @@
-//! One named host, analysed: the chain it presents, the root that chain leads to, each trust
-//! set's verdict, what Python 3.13's strict checks reject, and the one-line verdict.
+//! One named host, analysed (doctor, beside the pipeline): the chain it presents, the root that
+//! chain leads to, each trust set's verdict, what Python 3.13's strict checks reject, and the
+//! one-line verdict.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use super::proxy::{self, Route};
 use super::report::{HostReport, RootFound};
 use super::verdict::{self, TrustSet};
 use super::{strict, target, trust};
-use crate::certs::Der;
+use crate::sources::certs::Der;
 
 impl HostReport {
     pub fn broken(t: &target::Target, why: &str) -> HostReport {

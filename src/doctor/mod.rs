@@ -1,4 +1,5 @@
-//! `trustrun doctor [HOST...]`: in one screen, whether TLS here is intercepted, by whom, and what
+//! `trustrun doctor [HOST...]` (beside the pipeline, reading the sources and the bundle stage's
+//! result): in one screen, whether TLS here is intercepted, by whom, and what
 //! fixes it. Local analysis (trust sources, environment traps, Pythons on PATH) always; a live
 //! look at each named host on request. Exit code: 0 when every named host verifies with
 //! trustrun's bundle, 1 when one does not, 2 for usage errors.
@@ -24,11 +25,11 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::certs::Der;
 use crate::failure::Failure;
-use crate::failure::PrepareError;
-use crate::options::TrustOptions;
-use crate::sources::{self, Inputs};
+use crate::settings::options::TrustOptions;
+use crate::sources;
+use crate::sources::certs::Der;
+use crate::store::PrepareError;
 
 pub use corporate::corporate_roots;
 use report::{HostReport, Report};
@@ -81,19 +82,12 @@ pub fn run(opts: &TrustOptions, args: &Args) -> Result<()> {
 }
 
 fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> Result<Report> {
-    let bundle_path = match crate::prepare::prepare(opts) {
+    let bundle_path = match crate::store::prepare(opts) {
         Ok(p) => Ok(p.bundle),
         Err(e @ PrepareError::UserCa { .. }) => return Err(e.into_error()),
         Err(PrepareError::Internal(e)) => Err(crate::failure::one_line(&e)),
     };
-    let inputs = Inputs {
-        ca: opts.ca.clone(),
-        variables: {
-            let mut v = Inputs::caller_variables();
-            crate::stable_bundle::add_setup_sources(&mut v);
-            v
-        },
-    };
+    let inputs = crate::store::inputs(opts);
     let gathered = sources::gather(&inputs).map_err(|e| Failure::usage(e.to_string()))?;
     let mozilla = trust::Anchors::new(trust::mozilla());
     let os_store: Vec<Der> = gathered

@@ -1,6 +1,7 @@
-//! A live look at a host: TCP (through a CONNECT proxy when the environment names one), then a
-//! TLS handshake that records the chain the host presents. Every step runs against one deadline,
-//! and every way it can fail becomes a `ProbeError` with a line a user can act on.
+//! A live look at a host (doctor, beside the pipeline): TCP (through a CONNECT proxy when the
+//! environment names one), then a TLS handshake that records the chain the host presents. Every
+//! step runs against one deadline, and every way it can fail becomes a `ProbeError` with a line a
+//! user can act on.
 //!
 //! The handshake's verifier records the chain and then returns the verdict of rustls' WebPKI
 //! verifier over trustrun's bundle: an untrusted chain aborts the handshake exactly as it would
@@ -21,7 +22,7 @@ use serde::Serialize;
 use super::proxy::Route;
 use super::target::Target;
 use super::verdict;
-use crate::certs::Der;
+use crate::sources::certs::Der;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ProbeError {

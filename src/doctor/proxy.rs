@@ -1,5 +1,6 @@
-//! Which way a connection to a host goes: direct, or through the HTTPS proxy the environment
-//! names, as curl and Python's urllib read `https_proxy` and `no_proxy`.
+//! Which way a connection to a host goes (doctor, beside the pipeline): direct, or through the
+//! HTTPS proxy the environment names, as curl and Python's urllib read `https_proxy` and
+//! `no_proxy`.
 
 use std::net::IpAddr;
 
@@ -64,7 +65,7 @@ fn parse_proxy(url: &str) -> Route {
         None => (None, authority),
     };
     // A URL that cannot be split is no proxy URL (the `_` arm below).
-    let (host, port) = crate::authority::split_host_port(hostport).unwrap_or(("", None));
+    let (host, port) = crate::util::authority::split_host_port(hostport).unwrap_or(("", None));
     let port = match port.map(str::parse::<u16>) {
         None => Some(80),
         Some(Ok(p)) if p > 0 => Some(p),
@@ -148,7 +149,7 @@ pub fn bypassed(list: &str, host: &str, port: u16) -> bool {
 }
 
 fn split_port(entry: &str) -> (&str, Option<u16>) {
-    match crate::authority::split_host_port(entry) {
+    match crate::util::authority::split_host_port(entry) {
         Ok((host, port)) => (host, port.and_then(|p| p.parse().ok())),
         Err(_) => (entry.trim_start_matches('['), None),
     }

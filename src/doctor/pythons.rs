@@ -1,4 +1,5 @@
-//! The Python interpreters a user starts by name, and what each does with trust: its version
+//! The Python interpreters a user starts by name (doctor, beside the pipeline), and what each
+//! does with trust: its version
 //! (3.13 adds strict X.509 checks), truststore, certifi, the sitecustomize trustrun would chain
 //! to, and isolation flags in a shebang that keep trustrun's sitecustomize out.
 
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::locate::{self, PathVerdict};
+use crate::shim::locate::{self, PathVerdict};
 
 #[derive(Debug, Serialize, Default)]
 pub struct PythonInfo {
@@ -260,13 +261,7 @@ fn read_in_background<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiv
 /// Kills the probe and whatever it started (it leads its own process group), then reaps it.
 fn kill_all(child: &mut std::process::Child) {
     #[cfg(unix)]
-    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
-        // SAFETY: kill(2) with a negative pid signals that process group only; it is the group
-        // the child was started in, so nothing else is touched.
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
-        }
-    }
+    crate::util::unix::kill_group(child.id());
     let _ = child.kill();
     let _ = child.wait();
 }

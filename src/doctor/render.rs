@@ -1,5 +1,5 @@
-//! The report as text: one screen, most important first within each part, the fix beside the
-//! problem.
+//! The report as text (doctor, beside the pipeline): one screen, most important first within each
+//! part, the fix beside the problem.
 
 use std::fmt::Write;
 
@@ -34,7 +34,7 @@ fn unwrapped(r: &Report, verbose: bool) -> String {
                 o,
                 "  bundle: {} ({}, written {age})",
                 path.display(),
-                crate::text::count(b.certificates, "certificate")
+                crate::util::text::count(b.certificates, "certificate")
             );
         }
         (None, _) => {
@@ -282,15 +282,9 @@ pub fn same_terminal() -> bool {
 /// The two descriptors are the same terminal device (not two terminals, one per stream).
 #[cfg(unix)]
 fn same_device() -> bool {
-    let stat = |fd| {
-        let mut st = std::mem::MaybeUninit::<libc::stat>::zeroed();
-        // SAFETY: fstat writes into the buffer it is given; a failure leaves it unread.
-        (unsafe { libc::fstat(fd, st.as_mut_ptr()) } == 0)
-            .then(|| unsafe { st.assume_init() })
-            .map(|st| st.st_rdev)
-    };
-    let out = stat(libc::STDOUT_FILENO);
-    out.is_some() && out == stat(libc::STDERR_FILENO)
+    use crate::util::unix::device_of;
+    let out = device_of(libc::STDOUT_FILENO);
+    out.is_some() && out == device_of(libc::STDERR_FILENO)
 }
 
 /// Windows has one console per process: both being terminals means the same one.

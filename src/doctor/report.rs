@@ -1,5 +1,5 @@
-//! The report's shape (what `--json` prints and render reads): one part per thing doctor looks
-//! at, the hosts' verdicts, and the summary the exit code follows.
+//! The report's shape (doctor, beside the pipeline; what `--json` prints and render reads): one
+//! part per thing doctor looks at, the hosts' verdicts, and the summary the exit code follows.
 
 use serde::Serialize;
 

@@ -1,6 +1,6 @@
-//! The checks OpenSSL makes under `X509_V_FLAG_X509_STRICT`, which Python 3.13's
-//! `ssl.create_default_context()` (and urllib3 2.x on 3.13) turn on: a root that IT installed and
-//! every TLS client trusts can still be rejected by Python 3.13 for one of these.
+//! The checks OpenSSL makes under `X509_V_FLAG_X509_STRICT` (doctor, beside the pipeline), which
+//! Python 3.13's `ssl.create_default_context()` (and urllib3 2.x on 3.13) turn on: a root that IT
+//! installed and every TLS client trusts can still be rejected by Python 3.13 for one of these.
 //!
 //! Mirrors `check_extensions` and `check_chain` in OpenSSL 3's `crypto/x509/x509_vfy.c`, with
 //! OpenSSL's own error texts in quotes so a user can match them to what Python printed.

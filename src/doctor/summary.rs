@@ -1,4 +1,5 @@
-//! The summary: the counts the exit code and the last line of the report follow.
+//! The summary (doctor, beside the pipeline): the counts the exit code and the last line of the
+//! report follow.
 
 use super::report::{HostReport, Summary};
 use super::{EXIT_NOT_VERIFIED, traps, trust};

@@ -1,9 +1,10 @@
-//! The hosts named on the command line: `host`, `host:port`, `[v6]:port`, or a URL.
+//! The hosts named on doctor's command line (beside the pipeline): `host`, `host:port`,
+//! `[v6]:port`, or a URL.
 
 use rustls::pki_types::ServerName;
 
-use crate::authority::BadAuthority;
 use crate::failure::Failure;
+use crate::util::authority::BadAuthority;
 
 #[derive(Clone, Debug)]
 pub struct Target {
@@ -38,7 +39,7 @@ pub fn parse(text: &str) -> Result<Target, Failure> {
     }
     let rest = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    let (host, port) = crate::authority::split_host_port(rest).map_err(|e| match e {
+    let (host, port) = crate::util::authority::split_host_port(rest).map_err(|e| match e {
         BadAuthority::UnclosedBracket => bad("unclosed '[' in an IPv6 address"),
         BadAuthority::AfterBracket => bad("expected :PORT after ']'"),
     })?;

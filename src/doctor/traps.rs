@@ -1,4 +1,5 @@
-//! The CA variables in the caller's environment, and the ways they quietly break or narrow trust.
+//! The CA variables in the caller's environment, and the ways they quietly break or narrow trust
+//! (doctor, beside the pipeline).
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -7,8 +8,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::certinfo::{self, AnchorKey};
-use crate::certs::{self, CaPathError};
-use crate::vars;
+use crate::settings::vars;
+use crate::sources::certs::{self, CaPathError};
 
 /// Python 2.7's PEP 493 switch; Python 3 never read it, yet it is still handed around as a fix.
 pub const PYTHONHTTPSVERIFY: &str = "PYTHONHTTPSVERIFY";
@@ -137,7 +138,7 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
         return check(VarStatus::Empty, true, said(Head::Name, rest));
     }
     let path = PathBuf::from(value);
-    if crate::cache_layout::is_cache_bundle(&path) {
+    if crate::store::layout::is_cache_bundle(&path) {
         return check(
             VarStatus::TrustrunBundle,
             false,
@@ -214,7 +215,7 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
                 Head::Assignment,
                 format!(
                     " ({}) {}",
-                    crate::text::count(found.len(), "certificate"),
+                    crate::util::text::count(found.len(), "certificate"),
                     findings.join("; it ")
                 ),
             ),
@@ -225,7 +226,10 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
         false,
         said(
             Head::Assignment,
-            format!(" ({})", crate::text::count(found.len(), "certificate")),
+            format!(
+                " ({})",
+                crate::util::text::count(found.len(), "certificate")
+            ),
         ),
     )
 }

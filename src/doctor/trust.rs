@@ -1,5 +1,6 @@
-//! Where trust comes from: the count each source gives, the bundle `trustrun PROGRAM` would use,
-//! and the roots outside Mozilla's set, which behind an inspecting proxy are the corporate ones.
+//! Where trust comes from (doctor, beside the pipeline): the count each source gives, the bundle
+//! `trustrun PROGRAM` would use, and the roots outside Mozilla's set, which behind an inspecting
+//! proxy are the corporate ones.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -8,8 +9,8 @@ use serde::Serialize;
 
 use super::certinfo::{self, AnchorKey, CertInfo};
 use super::strict;
-use crate::certs::{self, Der};
-use crate::provenance::Provenance;
+use crate::sources::certs::{self, Der};
+use crate::sources::provenance::Provenance;
 use crate::sources::{Gathered, Origin};
 
 /// The three trust sets a host is judged against.
@@ -197,7 +198,7 @@ pub fn roots_outside_mozilla(
     mozilla_keys: &HashSet<AnchorKey>,
 ) -> (Vec<CorporateRoot>, Vec<String>) {
     let shipped = keys(&distribution_public_roots());
-    let signals = crate::provenance::read();
+    let signals = crate::sources::provenance::read();
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     let mut public = Vec::new();

@@ -1,7 +1,7 @@
-//! The verdict of each trust set on a chain a host presented: Mozilla only (what plain Python
-//! with certifi sees), the OS store (what browsers see), trustrun's bundle (what `trustrun
-//! PROGRAM` gives). Each is rustls' own WebPKI verifier with that set of roots; nothing is
-//! relaxed.
+//! The verdict of each trust set on a chain a host presented (doctor, beside the pipeline): Mozilla
+//! only (what plain Python with certifi sees), the OS store (what browsers see), trustrun's bundle
+//! (what `trustrun PROGRAM` gives). Each is rustls' own WebPKI verifier with that set of roots;
+//! nothing is relaxed.
 
 use std::sync::Arc;
 
@@ -11,7 +11,7 @@ use rustls::pki_types::{ServerName, UnixTime};
 use rustls::{RootCertStore, crypto::CryptoProvider};
 use serde::Serialize;
 
-use crate::certs::Der;
+use crate::sources::certs::Der;
 
 pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())

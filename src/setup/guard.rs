@@ -1,6 +1,6 @@
-//! What `trustrun setup` checks before it writes anything: that the home is the user's own (not
-//! another user's kept by `sudo -E`), and that the stable path the profiles will name for good
-//! cannot be taken over by another user later.
+//! What `trustrun setup` (beside the pipeline) checks before it writes anything: that the home is
+//! the user's own (not another user's kept by `sudo -E`), and that the stable path the profiles
+//! will name for good cannot be taken over by another user later.
 
 use std::path::Path;
 
@@ -14,7 +14,7 @@ pub fn home_is_ours(home: &Path) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(home)
         .with_context(|| format!("cannot read the home directory {}", home.display()))?;
-    let me = euid();
+    let me = crate::util::unix::euid();
     if meta.uid() != me {
         anyhow::bail!(
             "the home directory {} belongs to uid {}, not to us (uid {me}): run `trustrun setup` as that user (under sudo, not with -E)",
@@ -34,11 +34,11 @@ pub fn home_is_ours(_home: &Path) -> Result<()> {
 /// it that another user can write (a sticky `/tmp` included) or that belongs to another user.
 /// Once `root` is gone (a reboot, a cleanup of `/tmp`) that user could make it again with
 /// roots of their own, and every new shell would trust them. (`root` itself is checked by
-/// `cache::ensure_private`.)
+/// `cache_dir::ensure_private`.)
 #[cfg(unix)]
 pub fn stable_path_is_safe(root: &Path) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
-    let me = euid();
+    let me = crate::util::unix::euid();
     let mut above: Vec<&Path> = root.ancestors().skip(1).collect();
     // The directories the path leads through when it holds a symbolic link, too.
     let real = std::fs::canonicalize(root).ok();
@@ -60,7 +60,7 @@ pub fn stable_path_is_safe(root: &Path) -> Result<()> {
         };
         anyhow::bail!(
             "{} cannot be named in your shell profiles: {} {who}, so once {} is gone another user could create it with their own roots; use a cache only you can write (unset TRUSTRUN_CACHE_DIR for ~/.cache/trustrun, or set it to a directory in your home)",
-            crate::stable_bundle::path(root).display(),
+            crate::store::stable::path(root).display(),
             dir.display(),
             root.display()
         );
@@ -72,10 +72,4 @@ pub fn stable_path_is_safe(root: &Path) -> Result<()> {
 pub fn stable_path_is_safe(_root: &Path) -> Result<()> {
     // The cache is under the user's profile, whose ACL admits only the user and administrators.
     Ok(())
-}
-
-#[cfg(unix)]
-fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
 }

@@ -1,31 +1,32 @@
-//! `trustrun setup`: every process the user starts from now on trusts what `trustrun PROGRAM`
-//! trusts, through static values pointing at the stable bundle: marked blocks in the shell
-//! profiles and `environment.d` (Unix), `HKCU\Environment` (Windows). `--undo` takes back exactly
-//! what the record says was added; `--refresh` rebuilds the stable bundle.
+//! `trustrun setup` (beside the pipeline, using the bundle stage's stable file): every process the
+//! user starts from now on trusts what `trustrun PROGRAM` trusts, through static values pointing at
+//! the stable bundle: marked blocks in the shell profiles and `environment.d` (Unix),
+//! `HKCU\Environment` (Windows). `--undo` takes back exactly what the record says was added;
+//! `--refresh` rebuilds the stable bundle.
 //!
 //! Never worse than before: a CA variable the user set already is kept (and its file read into
 //! the stable bundle) unless `--force`; the stable file exists before anything points at it.
 
 mod guard;
+mod profiles;
 pub mod status;
-mod targets;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 use crate::failure::{EXIT_FAILURE, Failure};
-use crate::options::TrustOptions;
 use crate::outln;
-use crate::output::{Deferred, OutputError};
-use crate::stable_bundle::{self, Refreshed, SetupInputs};
+use crate::settings::options::TrustOptions;
+use crate::store::stable::{self, Refreshed};
 use crate::user_env::{LeftAlone, UserEnv};
 #[cfg(windows)]
 use crate::user_env::{Scope, Store};
+use crate::util::output::{Deferred, OutputError};
 
 /// The owner of setup's changes in the user-environment record (`shim` owns its own).
 const OWNER: &str = "setup";
-use crate::vars;
+use crate::settings::vars;
 
 pub struct Request {
     pub dry_run: bool,
@@ -58,21 +59,6 @@ pub fn run(opts: &TrustOptions, req: &Request) -> Result<()> {
     Ok(())
 }
 
-/// The CA variables setup sets: the table less `leave_alone`, plus `extra_variables`.
-fn variable_names(opts: &TrustOptions) -> Vec<String> {
-    let mut names: Vec<String> = vars::CA_VARIABLES
-        .iter()
-        .map(|(n, _)| n.to_string())
-        .filter(|n| !opts.leave_alone.contains(n))
-        .collect();
-    for extra in &opts.extra_variables {
-        if !names.contains(extra) {
-            names.push(extra.clone());
-        }
-    }
-    names
-}
-
 /// A variable the user set to something of their own (not a trustrun bundle), which setup
 /// keeps: the value in this process, or on Windows also the user environment's.
 fn users_own(name: &str) -> Option<String> {
@@ -86,7 +72,7 @@ fn users_own(name: &str) -> Option<String> {
             .map(|v| v.text)
             .filter(|v| !v.is_empty())
     });
-    here.filter(|v| !crate::cache_layout::is_cache_bundle(Path::new(v)))
+    here.filter(|v| !crate::store::layout::is_cache_bundle(Path::new(v)))
 }
 
 fn home() -> Result<PathBuf> {
@@ -97,12 +83,12 @@ fn home() -> Result<PathBuf> {
 
 /// The cache whose stable file the profiles will name, checked; created unless `dry_run`.
 fn cache_root(dry_run: bool) -> Result<PathBuf> {
-    let root = crate::cache::preferred_dir()?;
+    let root = crate::store::cache_dir::preferred_dir()?;
     // Before anything is created there.
     guard::stable_path_is_safe(&root)?;
     // No temporary fallback here: the profiles would point into a directory that goes away.
     if !dry_run || root.exists() {
-        crate::cache::ensure_private(&root)?;
+        crate::store::cache_dir::ensure_private(&root)?;
     }
     Ok(root)
 }
@@ -122,7 +108,7 @@ fn left_alone_failure(count: usize, what: &str) -> anyhow::Error {
 fn warn_or_fail(e: anyhow::Error) -> Result<()> {
     match e.downcast_ref::<LeftAlone>() {
         Some(left) => {
-            eprintln!("trustrun: warning: {left}");
+            crate::warn!("{left}");
             Ok(())
         }
         None => Err(e),
@@ -132,8 +118,8 @@ fn warn_or_fail(e: anyhow::Error) -> Result<()> {
 fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     let home = home()?;
     let root = cache_root(req.dry_run)?;
-    let stable = stable_bundle::path(&root);
-    let names = variable_names(opts);
+    let stable = stable::path(&root);
+    let names = opts.ca_variables();
     let kept: Vec<(String, String)> = if req.force {
         Vec::new()
     } else {
@@ -143,14 +129,8 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
             .collect()
     };
     // The user's own CA files stay trusted, whether their variables are kept or replaced.
-    let inputs = SetupInputs {
-        ca: opts.ca.clone(),
-        variables: crate::sources::Inputs::caller_variables()
-            .into_iter()
-            .filter(|(_, p)| !crate::cache_layout::is_cache_bundle(p))
-            .collect(),
-    };
-    let mut values = targets::Values {
+    let inputs = crate::store::inputs(opts);
+    let mut values = profiles::Values {
         vars: names
             .iter()
             .filter(|n| !kept.iter().any(|(k, _)| k == *n))
@@ -160,9 +140,9 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     };
     if req.python {
         let dir = if req.dry_run {
-            root.join(crate::python_support::dir_name())
+            root.join(crate::store::python_support::dir_name())
         } else {
-            crate::python_support::ensure(&root)?
+            crate::store::python_support::ensure(&root)?
         };
         values
             .vars
@@ -187,12 +167,12 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     };
     if req.dry_run {
         for ca in &opts.ca {
-            crate::certs::read_ca_path(ca).map_err(|e| Failure::usage(e.to_string()))?;
+            crate::sources::certs::read_ca_path(ca).map_err(|e| Failure::usage(e.to_string()))?;
         }
         outln!(out => "would write  {} (the stable bundle)", stable.display());
     } else {
         // First the file, then what points at it.
-        let done = stable_bundle::install(&root, &inputs)?;
+        let done = stable::install(&root, &inputs)?;
         record.note_stable_bundle(OWNER, &root)?;
         let verb = match done {
             Refreshed::Written => "wrote     ",
@@ -219,10 +199,10 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     Ok(())
 }
 
-/// Which lines may stand between our markers in a file (see `targets::is_setup_line`).
+/// Which lines may stand between our markers in a file (see `profiles::is_setup_line`).
 fn setup_lines(opts: &TrustOptions) -> impl Fn(&Path, &str) -> bool {
-    let names = targets::block_names(&opts.extra_variables);
-    move |path, line| targets::is_setup_line(targets::syntax_of(path), &names, line)
+    let names = profiles::block_names(&opts.extra_variables);
+    move |path, line| profiles::is_setup_line(profiles::syntax_of(path), &names, line)
 }
 
 /// Writes the values where this platform keeps them; the number of files left alone.
@@ -231,18 +211,18 @@ fn write_values(
     home: &Path,
     record: &mut UserEnv,
     opts: &TrustOptions,
-    values: &targets::Values,
+    values: &profiles::Values,
     dry_run: bool,
     out: &mut Deferred,
 ) -> Result<usize> {
     let config = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
     let lines = setup_lines(opts);
     let mut left = 0;
-    for target in targets::unix_targets(home, &config) {
-        let body = targets::body(target.syntax, values)?;
-        let is_ours = |line: &str| lines(&target.path, line);
-        match record.put_block(OWNER, &target.path, &body, &is_ours, dry_run) {
-            Ok(edit) => outln!(out => "{:<12} {}", edit.verb(dry_run), target.path.display()),
+    for profile in profiles::unix_profiles(home, &config) {
+        let body = profiles::body(profile.syntax, values)?;
+        let is_ours = |line: &str| lines(&profile.path, line);
+        match record.put_block(OWNER, &profile.path, &body, &is_ours, dry_run) {
+            Ok(edit) => outln!(out => "{:<12} {}", edit.verb(dry_run), profile.path.display()),
             Err(e) => {
                 warn_or_fail(e)?;
                 left += 1;
@@ -251,8 +231,8 @@ fn write_values(
     }
     // cfg!, not #[cfg]: the macOS branch is compiled (and type-checked) everywhere.
     if cfg!(target_os = "macos") {
-        let agent = targets::launch_agent_path(home);
-        match record.put_file(OWNER, &agent, &targets::launch_agent(values)?, dry_run) {
+        let agent = profiles::launch_agent_path(home);
+        match record.put_file(OWNER, &agent, &profiles::launch_agent(values)?, dry_run) {
             Ok(edit) => outln!(out =>
                 "{:<12} {} (apps started from the Dock get the values from your next login)",
                 edit.verb(dry_run),
@@ -272,7 +252,7 @@ fn write_values(
     _home: &Path,
     record: &mut UserEnv,
     _opts: &TrustOptions,
-    values: &targets::Values,
+    values: &profiles::Values,
     dry_run: bool,
     out: &mut Deferred,
 ) -> Result<usize> {
@@ -326,13 +306,13 @@ fn adopt_unrecorded(
     let config = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
     let mut found = Vec::new();
     let mut left = Vec::new();
-    for target in targets::unix_targets(home, &config) {
-        if record.has_block(&target.path) {
+    for profile in profiles::unix_profiles(home, &config) {
+        if record.has_block(&profile.path) {
             continue;
         }
-        let is_ours = |line: &str| lines(&target.path, line);
-        match record.adopt_block(OWNER, &target.path, &is_ours, dry_run) {
-            Ok(true) => found.push(target.path),
+        let is_ours = |line: &str| lines(&profile.path, line);
+        match record.adopt_block(OWNER, &profile.path, &is_ours, dry_run) {
+            Ok(true) => found.push(profile.path),
             Ok(false) => {}
             Err(e) if e.downcast_ref::<LeftAlone>().is_some() => left.push(e),
             Err(e) => return Err(e),
@@ -421,7 +401,7 @@ fn describe(change: &crate::user_env::Change) -> String {
         Change::FileWritten { path, .. } => format!("file {}", path.display()),
         Change::StableBundle { cache } => format!(
             "refreshing {} (the file stays for processes already started)",
-            crate::stable_bundle::path(cache).display()
+            crate::store::stable::path(cache).display()
         ),
     }
 }
@@ -435,8 +415,8 @@ fn refresh(out: &mut Deferred) -> Result<()> {
         )
         .into());
     };
-    let stable = stable_bundle::path(root);
-    match stable_bundle::refresh_if_set_up(root)? {
+    let stable = stable::path(root);
+    match stable::refresh_if_set_up(root)? {
         Some(Refreshed::Written) => outln!(out => "refreshed  {}", stable.display()),
         Some(Refreshed::Unchanged) => outln!(out => "unchanged  {} (up to date)", stable.display()),
         None => {

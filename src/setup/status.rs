@@ -1,12 +1,12 @@
-//! `trustrun doctor`'s one line about `trustrun setup`: in place or not, its stable bundle fresh
-//! or stale, and whether this environment actually uses it (a variable of the user's shadows it,
-//! or the shell started before setup ran).
+//! `trustrun doctor`'s one line about `trustrun setup` (beside the pipeline): in place or not, its
+//! stable bundle fresh or stale, and whether this environment actually uses it (a variable of the
+//! user's shadows it, or the shell started before setup ran).
 
 use std::path::Path;
 
-use crate::stable_bundle;
+use crate::settings::vars;
+use crate::store::stable;
 use crate::user_env::UserEnv;
-use crate::vars;
 
 pub fn doctor_line() -> String {
     let record = match UserEnv::read() {
@@ -17,8 +17,8 @@ pub fn doctor_line() -> String {
         return "setup: not in place (`trustrun setup` makes every new shell and program trusted)"
             .to_owned();
     };
-    let stable = stable_bundle::path(root);
-    let fresh = match stable_bundle::is_fresh(root) {
+    let stable = stable::path(root);
+    let fresh = match stable::is_fresh(root) {
         Ok(true) => "fresh".to_owned(),
         Ok(false) => "STALE: run `trustrun setup --refresh`".to_owned(),
         Err(e) => format!("cannot refresh: {}", crate::failure::one_line(&e)),
@@ -39,7 +39,7 @@ fn in_use(stable: &Path) -> String {
             None => unset += 1,
             Some(v) if Path::new(&v) == stable => {}
             // `trustrun PROGRAM` or `trustrun env` pointed it at a bundle of the same sources.
-            Some(v) if crate::cache_layout::is_cache_bundle(Path::new(&v)) => {}
+            Some(v) if crate::store::layout::is_cache_bundle(Path::new(&v)) => {}
             Some(v) => shadowed.push((name.to_string(), v.to_string_lossy().into_owned())),
         }
     }

@@ -1,6 +1,6 @@
-//! Marked blocks in text files the user owns (shell profiles): added once, replaced in place,
-//! and removed so that the file is byte for byte what it was before. Pure text functions; the
-//! files themselves are read and written by `user_env`.
+//! Marked blocks in text files the user owns (beside the pipeline, for setup; shell profiles):
+//! added once, replaced in place, and removed so that the file is byte for byte what it was before.
+//! Pure text functions; the files themselves are read and written by `user_env`.
 // The shell profiles and files setup writes are Unix and macOS targets; Windows setup writes
 // the registry (user_env::Registry).
 #![cfg_attr(windows, allow(dead_code))]

@@ -1,4 +1,5 @@
-//! The record's file changes (what `trustrun setup` writes outside the registry): marked blocks
+//! The record's file changes (beside the pipeline; what `trustrun setup` writes outside the
+//! registry): marked blocks
 //! in shell profiles, whole files of ours, the directories made for them, and the stable bundle
 //! setup keeps fresh; plus setting a single user variable (Windows). Each change is recorded
 //! before it is made, under its owner, so `UserEnv::undo` takes back exactly that.
@@ -341,7 +342,7 @@ impl UserEnv {
             .take_while(|d| fs::symlink_metadata(d).is_err())
             .collect();
         for d in missing.into_iter().rev() {
-            match shell_dir_builder().create(d) {
+            match crate::util::fs::dir_builder(SHELL_DIR_MODE).create(d) {
                 Ok(()) => {}
                 // Made meanwhile (by the user's shell, say): theirs, not recorded.
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -357,18 +358,6 @@ impl UserEnv {
     }
 }
 
-/// A builder for directories the user's shells read: 0755 on Unix (the umask can only narrow it).
-pub(super) fn shell_dir_builder() -> fs::DirBuilder {
-    #[allow(unused_mut)]
-    let mut builder = fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o755);
-    }
-    builder
-}
-
 fn at_line(path: &Path, problem: block::Problem) -> anyhow::Error {
     left_alone(
         path,
@@ -378,6 +367,9 @@ fn at_line(path: &Path, problem: block::Problem) -> anyhow::Error {
         ),
     )
 }
+
+/// Directories the user's shells read: readable by all, writable by the user alone.
+pub(super) const SHELL_DIR_MODE: u32 = 0o755;
 
 /// Takes back one file change. A file the user changed since is left as it is; one whose block
 /// cannot be told apart from the user's lines is refused (`LeftAlone`) and stays recorded.
@@ -424,15 +416,14 @@ pub(super) fn undo(change: &Change, lines: LineCheck) -> Result<()> {
                     .with_context(|| format!("cannot remove {}", path.display()))?;
             }
         }
-        Change::StableBundle { cache } => crate::stable_bundle::retire(cache)?,
+        Change::StableBundle { cache } => crate::store::stable::retire(cache)?,
         Change::PathEntryAdded { .. } | Change::VariableSet { .. } => {}
     }
     Ok(())
 }
 
 fn digest(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    crate::digest::hex(&Sha256::digest(bytes))
+    crate::util::digest::sha256_hex(bytes)
 }
 
 /// A text file of the user's (a shell profile) as found before anything is written.
@@ -556,17 +547,11 @@ fn place_is_ours(path: &Path) -> Result<()> {
     Ok(())
 }
 
-#[cfg(unix)]
-fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
-}
-
 /// Why a file that belongs to another user is not ours to write, if it does.
 #[cfg(unix)]
 fn foreign_owner(meta: &fs::Metadata) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
-    let me = euid();
+    let me = crate::util::unix::euid();
     (meta.uid() != me).then(|| {
         format!(
             "belongs to uid {}, not to us (uid {me}): run `trustrun setup` as that user",

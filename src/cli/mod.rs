@@ -1,0 +1,186 @@
+//! The dispatch stage: argv[0] picks shim mode or trustrun's own interface; clap reads the
+//! latter (`args`), and each command goes to its body: `run`, `doctor`, `setup` and `shim` to
+//! their folders, the small ones (`bundle`, `env`, `config`) to a file here. `hints` turns
+//! clap's errors and a subcommand's typo into one line that says what was meant.
+
+mod args;
+mod bundle;
+mod config;
+mod env;
+mod hints;
+
+use std::ffi::OsString;
+#[cfg(windows)]
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Parser;
+
+use crate::failure::Failure;
+use crate::run;
+use crate::settings::options::{Flags, RunFlags, TrustOptions};
+use crate::util::program_name::is_trustrun_name;
+use args::{Cli, Command, ConfigAction, ShimAction};
+use hints::{ca_option_hint, suggest_subcommand, usage_line};
+
+/// The name trustrun was started under: argv[0]'s file name on Unix (a symlink's own name).
+#[cfg(not(windows))]
+fn invoked_name(argv0: Option<&OsString>) -> Option<String> {
+    let name = std::path::Path::new(argv0?).file_name()?;
+    Some(name.to_string_lossy().into_owned())
+}
+
+/// On Windows the running exe's own file name: argv[0] is whatever the parent wrote on the
+/// command line, and a hardlink or copy knows its own name.
+#[cfg(windows)]
+fn invoked_name(argv0: Option<&OsString>) -> Option<String> {
+    let exe = std::env::current_exe()
+        .ok()
+        .or_else(|| argv0.map(PathBuf::from))?;
+    Some(crate::util::program_name::of_file(
+        &exe.file_name()?.to_string_lossy(),
+    ))
+}
+
+pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
+    let name = invoked_name(argv.first());
+    if let Some(name) = name.filter(|n| !is_trustrun_name(n)) {
+        // Shim mode: no option parsing at all, the arguments belong to the program.
+        let opts = TrustOptions::from_env()?;
+        return run::run_program(&opts, &OsString::from(name), &argv[1..]);
+    }
+    let cli = match Cli::try_parse_from(&argv) {
+        Ok(cli) => cli,
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            // --help and --version are not errors, and `trustrun shim` alone asks for the list of
+            // its subcommands; clap prints them with their own exit code.
+            e.exit();
+        }
+        Err(e) => {
+            if let Some(hint) = ca_option_hint(&e) {
+                return Err(hint.into());
+            }
+            return Err(Failure::usage(usage_line(&e.render().to_string())).into());
+        }
+    };
+    // The flags given before the subcommand; those after it are merged into them.
+    let (before, run_before) = (cli.flags, cli.run);
+    match cli.command {
+        Some(Command::Bundle {
+            output,
+            corporate_only,
+            flags,
+        }) => {
+            let opts = tool_options("bundle", before, flags, run_before)?;
+            if corporate_only {
+                bundle::corporate_only(&opts, output.as_deref())
+            } else {
+                bundle::path_or_copy(&opts, output)
+            }
+        }
+        Some(Command::Env { format, flags }) => {
+            env::print(&tool_options("env", before, flags, run_before)?, format)
+        }
+        Some(Command::Config { action }) => match action {
+            ConfigAction::Path => config::path(),
+            ConfigAction::Show => config::show(),
+            ConfigAction::Init => config::init(),
+        },
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            // Into memory first: clap_complete panics when its writer fails (`| head -0`); the
+            // one output path turns that into an error `main` knows.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "trustrun", &mut script);
+            crate::out!("{}", String::from_utf8_lossy(&script))?;
+            Ok(())
+        }
+        Some(Command::Shim { action }) => match action {
+            ShimAction::Install {
+                names,
+                dir,
+                hardlink,
+                force,
+                no_modify_path,
+            } => crate::shim::install(crate::shim::InstallRequest {
+                dir,
+                names,
+                hardlink,
+                force,
+                modify_path: !no_modify_path,
+            }),
+            ShimAction::List { dir } => crate::shim::list(dir),
+            ShimAction::Remove { names, dir } => crate::shim::remove(dir, names),
+        },
+        Some(Command::Setup {
+            dry_run,
+            undo,
+            refresh,
+            force,
+            python,
+            flags,
+            run: run_after,
+        }) => crate::setup::run(
+            &options(before.merge(flags), run_before.merge(run_after))?,
+            &crate::setup::Request {
+                dry_run,
+                undo,
+                refresh,
+                force,
+                python,
+            },
+        ),
+        Some(Command::Doctor {
+            hosts,
+            json,
+            timeout,
+            flags,
+        }) => crate::doctor::run(
+            &tool_options("doctor", before, flags, run_before)?,
+            &crate::doctor::Args {
+                hosts,
+                json,
+                timeout,
+            },
+        ),
+        None => {
+            let Some((program, args)) = cli.program.split_first() else {
+                crate::util::output::say_plain(args::SHORT_USAGE);
+                return Err(Failure::usage("no program given").into());
+            };
+            run::run_program(&options(before, run_before)?, program, args)
+                .map_err(|e| suggest_subcommand(e, program))
+        }
+    }
+}
+
+/// The options in effect: the flags resolved against the environment and the config.
+fn options(flags: Flags, run_flags: RunFlags) -> Result<TrustOptions, Failure> {
+    Ok(crate::settings::load(flags, run_flags)?.options)
+}
+
+/// The options of `bundle`, `env` and `doctor`, which run nothing: `--strict` before them is
+/// refused with why (it decides whether a program runs without trustrun's bundle); after them
+/// clap does not offer it. `--no-containers` before them changes nothing, as it never did.
+fn tool_options(
+    name: &str,
+    before: Flags,
+    after: Flags,
+    run_flags: RunFlags,
+) -> Result<TrustOptions, Failure> {
+    if run_flags.strict {
+        return Err(Failure::usage(format!(
+            "--strict decides whether a program runs without trustrun's bundle; \
+             it means nothing for `trustrun {name}`"
+        )));
+    }
+    options(before.merge(after), run_flags)
+}
+
+/// What `prepare` makes, for commands that have no program to run untouched when it fails.
+pub(crate) fn prepare_or_fail(opts: &TrustOptions) -> Result<crate::store::Prepared> {
+    crate::store::prepare(opts).map_err(crate::store::PrepareError::into_error)
+}

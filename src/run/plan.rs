@@ -1,0 +1,103 @@
+//! The environment a child gets (plan stage): every CA variable pointed at the bundle, our
+//! sitecustomize first on `PYTHONPATH`, and the markers a nested trustrun reads. `trustrun PROGRAM`
+//! applies it to the child's `Command`; `trustrun env` prints it. It is never applied to trustrun's
+//! own process.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::settings::options::TrustOptions;
+use crate::settings::vars;
+use crate::store::Prepared;
+use crate::store::python_support;
+
+/// Variables to set (`Some`) or remove (`None`), in a stable order.
+#[derive(Debug, Default)]
+pub struct EnvPlan {
+    pub vars: Vec<(String, Option<OsString>)>,
+}
+
+impl EnvPlan {
+    pub fn apply(&self, cmd: &mut std::process::Command) {
+        for (name, value) in &self.vars {
+            match value {
+                Some(v) => cmd.env(name, v),
+                None => cmd.env_remove(name),
+            };
+        }
+    }
+}
+
+/// The child's environment for the prepared bundle: every CA variable at it (less
+/// `leave_alone`, plus `extra_variables`), our python directory first on `PYTHONPATH`, and what a
+/// nested trustrun needs to read the same trust again.
+pub fn child_env(prepared: &Prepared, opts: &TrustOptions) -> Result<EnvPlan> {
+    let (bundle, python_dir) = (prepared.bundle.as_path(), prepared.python_dir.as_path());
+    let inherited = prepared.inputs.inherited();
+    let mut vars: Vec<(String, Option<OsString>)> = Vec::new();
+    for name in opts.ca_variables() {
+        vars.push((name, Some(bundle.into())));
+    }
+    // A set SSL_CERT_DIR was read into the bundle and adds nothing wrong; an empty one is a trap.
+    if std::env::var_os(vars::SSL_CERT_DIR).is_some_and(|v| v.is_empty()) {
+        vars.push((vars::SSL_CERT_DIR.to_owned(), None));
+    }
+    vars.push((vars::PYTHONPATH.to_owned(), Some(python_path(python_dir)?)));
+    vars.push((vars::TRUSTRUN_BUNDLE.to_owned(), Some(bundle.into())));
+    vars.push((
+        vars::TRUSTRUN_PYTHON_DIR.to_owned(),
+        Some(python_dir.into()),
+    ));
+    let truststore = if opts.truststore.enabled() {
+        "always"
+    } else {
+        "never"
+    };
+    vars.push((
+        vars::TRUSTRUN_TRUSTSTORE.to_owned(),
+        Some(truststore.into()),
+    ));
+    // Nested trustruns and shims started by the child must trust the same extra CAs.
+    if !opts.ca.is_empty() {
+        let list =
+            std::env::join_paths(&opts.ca).context("a CA path contains the path-list separator")?;
+        vars.push((vars::TRUSTRUN_CA.to_owned(), Some(list)));
+    }
+    if !inherited.is_empty() {
+        // Escaped: these names came one per variable and may hold the list separator.
+        let list = crate::sources::inherited::encode(&inherited);
+        vars.push((vars::TRUSTRUN_INHERITED_CA.to_owned(), Some(list)));
+    }
+    // Booleans reach the child as the `1` or `0` we wrote, never the caller's spelling (our
+    // sitecustomize takes nothing else as on). The relaxation is what the options decided.
+    for name in vars::BOOLEANS {
+        let value = if *name == vars::TRUSTRUN_RELAX_X509_STRICT && opts.relax_x509_strict {
+            Some(true)
+        } else {
+            crate::settings::boolish::read(name).ok().flatten()
+        };
+        let value = value.map(|on| crate::settings::boolish::normalized(on).into());
+        if value.is_some() || std::env::var_os(name).is_some() {
+            vars.push((name.to_string(), value));
+        }
+    }
+    Ok(EnvPlan { vars })
+}
+
+/// `PYTHONPATH` with our directory first and the caller's entries after it, less any python
+/// support directory an outer trustrun put there.
+pub fn python_path(python_dir: &Path) -> Result<OsString> {
+    let outer = std::env::var_os(vars::TRUSTRUN_PYTHON_DIR).map(PathBuf::from);
+    let mut entries: Vec<PathBuf> = vec![python_dir.to_owned()];
+    if let Some(existing) = std::env::var_os(vars::PYTHONPATH).filter(|v| !v.is_empty()) {
+        entries.extend(
+            std::env::split_paths(&existing)
+                .filter(|p| p.as_path() != python_dir && Some(p) != outer.as_ref())
+                .filter(|p| p.as_os_str().is_empty() || !p.join(python_support::MARKER).is_file()),
+        );
+    }
+    std::env::join_paths(entries)
+        .context("the python support directory contains the path-list separator")
+}

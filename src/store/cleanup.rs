@@ -1,0 +1,134 @@
+//! Bounded cleanup of the cache (bundle stage): bundles, index entries and python support
+//! directories nobody uses any more, run only on the cold path (after a new bundle was written),
+//! never on the warm path.
+//!
+//! What stays:
+//! - every index entry used within `GRACE` (the warm path touches an entry at most once a day);
+//! - every bundle an index entry names, every bundle written within `GRACE` (an environment that
+//!   `trustrun env` exported, a `.env` file, a running program may still name it), and the
+//!   `KEEP_NEWEST` newest bundles whatever their age;
+//! - this trustrun's python support directory, and any other one written within `GRACE` (a
+//!   trustrun of that version that still runs writes its directory again when it is gone);
+//! - the stable bundle file (`current.pem`), the public copies handed to container engines
+//!   (`public/`: `handoff` cleans those, asking the engines what their containers
+//!   mount), and anything this module does not know.
+//!
+//! At most `MAX_REMOVALS` entries go per run, so a cache that grew for years costs one slow run
+//! spread over several, never one long stall. Errors are ignored: cleanup is housekeeping.
+
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use super::layout;
+use crate::util::fs::TEMP_PREFIX;
+
+/// How long something unused is kept.
+pub const GRACE: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Bundles kept whatever their age, newest first.
+pub const KEEP_NEWEST: usize = 4;
+/// Entries removed per run at most.
+pub const MAX_REMOVALS: usize = 64;
+/// A temporary file of an interrupted write is surely abandoned after this long.
+const TMP_GRACE: Duration = Duration::from_secs(3600);
+
+/// Cleans the cache at `root`; `keep` is the bundle this run uses.
+pub fn bounded(root: &Path, keep: &Path) {
+    let now = SystemTime::now();
+    let mut budget = MAX_REMOVALS;
+    let older_than = |meta: &fs::Metadata, age: Duration| {
+        meta.modified()
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|d| d > age)
+    };
+
+    // Index entries first: what they still name decides which bundles stay.
+    let mut named: Vec<String> = Vec::new();
+    for (path, meta) in entries(&root.join(layout::INDEX)) {
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if file_name
+            .as_deref()
+            .is_some_and(|n| n.starts_with(TEMP_PREFIX))
+        {
+            if older_than(&meta, TMP_GRACE) {
+                remove(&path, &mut budget);
+            }
+            continue;
+        }
+        if older_than(&meta, GRACE) && remove(&path, &mut budget) {
+            continue;
+        }
+        if let Ok(text) = fs::read_to_string(&path) {
+            named.push(layout::IndexEntry::parse(&text).name.to_owned());
+        }
+    }
+
+    let mut bundles: Vec<(std::path::PathBuf, fs::Metadata)> = entries(&root.join(layout::BUNDLES));
+    // Newest first; ties (same second) broken by name, so every run decides alike.
+    bundles.sort_by(|(pa, a), (pb, b)| {
+        b.modified()
+            .ok()
+            .cmp(&a.modified().ok())
+            .then_with(|| pa.cmp(pb))
+    });
+    for (i, (path, meta)) in bundles.iter().enumerate() {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let Some(name) = name else { continue };
+        if name.starts_with(TEMP_PREFIX) {
+            if older_than(meta, TMP_GRACE) {
+                remove(path, &mut budget);
+            }
+            continue;
+        }
+        let ours = name
+            .strip_suffix(".pem")
+            .is_some_and(layout::is_bundle_stem);
+        if !ours || i < KEEP_NEWEST || path == keep || named.contains(&name) {
+            continue;
+        }
+        if older_than(meta, GRACE) {
+            remove(path, &mut budget);
+        }
+    }
+
+    // Python support directories of other trustrun versions, dated by their sitecustomize.py.
+    let current = crate::store::python_support::dir_name();
+    for (path, meta) in entries(root) {
+        let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        if !meta.is_dir() || !name.starts_with(layout::PYTHON_PREFIX) || name == current {
+            continue;
+        }
+        let used = fs::metadata(path.join("sitecustomize.py")).unwrap_or(meta);
+        if older_than(&used, GRACE) && budget > 0 && fs::remove_dir_all(&path).is_ok() {
+            budget -= 1;
+        }
+    }
+}
+
+fn entries(dir: &Path) -> Vec<(std::path::PathBuf, fs::Metadata)> {
+    let Ok(read) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    read.filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let meta = e.path().symlink_metadata().ok()?;
+            Some((e.path(), meta))
+        })
+        .collect()
+}
+
+/// Removes one regular file within the budget; whether it was removed.
+fn remove(path: &Path, budget: &mut usize) -> bool {
+    if *budget == 0 {
+        return false;
+    }
+    let removed =
+        path.symlink_metadata().is_ok_and(|m| !m.is_dir()) && fs::remove_file(path).is_ok();
+    if removed {
+        *budget -= 1;
+    }
+    removed
+}
