@@ -1,11 +1,11 @@
 //! Errors that end trustrun with a documented exit code (every stage ends with these; `main`
 //! prints them once).
 //!
-//! Exit codes follow shell conventions (see README "Exit codes"): the child's own code when it ran,
+//! Exit codes follow shell conventions (see docs/reference.md, "Exit codes"): the child's own code when it ran,
 //! 1 when a command (shim, doctor) could not do what was asked or trustrun itself failed, 2 for
 //! usage, CA-file and config errors, 125 for an internal failure under `--strict` only, 126 for a
 //! program that cannot be run (or a shim loop), 127 for a program not found. `EXIT_CODES` is the
-//! README's table.
+//! table in docs/reference.md.
 
 use std::fmt;
 
@@ -21,8 +21,8 @@ pub const EXIT_CANNOT_EXECUTE: u8 = 126;
 /// The program was not found.
 pub const EXIT_NOT_FOUND: u8 = 127;
 
-/// Every exit code trustrun itself chooses, with the README's words for it (tests/readme.rs checks
-/// that the README's "Exit codes" table is exactly this, so code and documentation cannot drift).
+/// Every exit code trustrun itself chooses, with the reference page's words for it (tests/readme.rs checks
+/// that docs/reference.md's "Exit codes" table is exactly this, so code and documentation cannot drift).
 pub const EXIT_CODES: &[(u8, &str)] = &[
     (
         EXIT_FAILURE,

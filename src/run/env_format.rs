@@ -50,7 +50,7 @@ impl Format {
 
     /// Shells can extend PYTHONPATH when the snippet runs; the others get it whole.
     /// (cmd is not one of them: its `set` cannot test for an entry, so it carries PYTHONPATH whole,
-    /// as the README says.)
+    /// as docs/env.md says.)
     fn extends_pythonpath(self) -> bool {
         matches!(self, Format::Sh | Format::Fish | Format::Powershell)
     }

@@ -1,7 +1,7 @@
 //! Every environment variable trustrun reads or sets, named once (settings; every stage names
 //! variables from here).
 
-/// The CA variables trustrun points at the bundle, with who reads each. The README's table is
+/// The CA variables trustrun points at the bundle, with who reads each. docs/reference.md's table is
 /// this table; `tests/readme.rs` keeps the two in step.
 pub const CA_VARIABLES: &[(&str, &str)] = &[
     (

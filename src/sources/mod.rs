@@ -179,7 +179,7 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
 
 /// For `trustrun doctor`, which reads every source afresh: a line when the bundle in use holds
 /// other certificates than the sources give now. The warm path's cheap signal for the OS store
-/// misses a certificate edited in place behind an existing `<hash>.0` link (see README).
+/// misses a certificate edited in place behind an existing `<hash>.0` link (see docs/how-it-works.md).
 pub fn stale_note(gathered: &Gathered, bundle: &[Der]) -> Option<String> {
     let now: HashSet<&[u8]> = gathered.certs.iter().map(|(c, _)| c.as_ref()).collect();
     let cached: HashSet<&[u8]> = bundle.iter().map(|c| c.as_ref()).collect();
