@@ -87,6 +87,8 @@ struct Lab {
     tmp: tempfile::TempDir,
     containers: Vec<String>,
     projects: Vec<(PathBuf, String)>,
+    /// Images a test had compose build.
+    images: Vec<String>,
 }
 
 impl Lab {
@@ -100,6 +102,7 @@ impl Lab {
             tmp: tempfile::tempdir().unwrap(),
             containers: Vec::new(),
             projects: Vec::new(),
+            images: Vec::new(),
         }
     }
 
@@ -179,6 +182,9 @@ impl Drop for Lab {
                 .current_dir(dir)
                 .args(["-p", project, "down", "--remove-orphans"])
                 .output();
+        }
+        for image in &self.images {
+            let _ = docker().args(["rmi", "-f", image]).output();
         }
     }
 }
@@ -1066,6 +1072,7 @@ fn a_service_compose_builds_keeps_its_images_own_variables() {
             ),
         ],
     );
+    b.images.push(format!("{project}_app"));
     let up = |b: &Lab| {
         let mut tr = b.trustrun();
         tr.arg("docker-compose");
