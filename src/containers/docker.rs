@@ -5,8 +5,9 @@
 use std::collections::BTreeSet;
 
 use super::EngineCli;
+use super::bundle_path;
 use super::engine::Selection;
-use super::inject::{BUNDLE_TARGET, GATEWAY_NAME};
+use super::inject::GATEWAY_NAME;
 
 /// docker's global options that take a value.
 const DOCKER_GLOBAL_VALUE: &[&str] = &[
@@ -119,9 +120,14 @@ pub struct Create {
     /// Where trustrun's own options go: right after the subcommand.
     pub insert_at: usize,
     pub image: Option<String>,
+    /// Variables set with `-e`/`--env` (env files' names are read later, see `env_files`).
     pub user_set: BTreeSet<String>,
-    pub host_network: bool,
-    pub mounts_target: bool,
+    /// `--env-file` paths, as given: read only when they are regular files (`user_files`).
+    pub env_files: Vec<String>,
+    /// The last `--network`/`--net` value (`host`, `none`, `container:X`, a network's name).
+    pub network: Option<String>,
+    /// Where the user's `-v`, `--mount` and `--tmpfs` land inside the container.
+    pub mount_targets: Vec<String>,
     pub maps_gateway: bool,
     pub windows_platform: bool,
 }
@@ -272,16 +278,11 @@ fn note_option(c: &mut Create, name: &str, value: &str) {
             let key = value.split('=').next().unwrap_or(value);
             c.user_set.insert(key.to_owned());
         }
-        "--env-file" => c.user_set.extend(env_file_names(value)),
-        "--network" | "--net" => c.host_network = value == "host",
-        "-v" | "--volume" => c.mounts_target |= value.split(':').any(|p| p == BUNDLE_TARGET),
-        "--mount" => {
-            c.mounts_target |= value.split(',').any(|kv| {
-                kv.split_once('=').is_some_and(|(k, v)| {
-                    matches!(k, "target" | "dst" | "destination") && v == BUNDLE_TARGET
-                })
-            })
-        }
+        "--env-file" => c.env_files.push(value.to_owned()),
+        "--network" | "--net" => c.network = Some(value.to_owned()),
+        "-v" | "--volume" => c.mount_targets.extend(bundle_path::volume_target(value)),
+        "--mount" => c.mount_targets.extend(bundle_path::mount_target(value)),
+        "--tmpfs" => c.mount_targets.push(bundle_path::tmpfs_target(value)),
         "--add-host" => {
             c.maps_gateway |= value
                 .strip_prefix(GATEWAY_NAME)
@@ -290,20 +291,6 @@ fn note_option(c: &mut Create, name: &str, value: &str) {
         "--platform" => c.windows_platform = value.to_ascii_lowercase().starts_with("windows"),
         _ => {}
     }
-}
-
-/// The variable names an env file sets (docker's format: `NAME=value` or `NAME`, `#` comments).
-/// An unreadable file names nothing: docker itself reports it.
-pub fn env_file_names(path: &str) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .map(|text| {
-            text.lines()
-                .map(str::trim_start)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(|l| l.split('=').next().unwrap_or(l).trim().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -331,15 +318,18 @@ mod tests {
             c.user_set,
             ["A", "B", "C"].iter().map(|s| s.to_string()).collect()
         );
-        assert!(c.host_network);
+        assert_eq!(c.network.as_deref(), Some("host"));
+        assert_eq!(c.mount_targets, ["/y"]);
         let c = create("-H unix:///x.sock container create --name n -dp 80:80 alpine");
         assert_eq!(c.insert_at, 4);
         assert_eq!(c.image.as_deref(), Some("alpine"));
-        assert!(!c.host_network);
+        assert_eq!(c.network, None);
         let c = create(
-            "run --mount type=bind,src=/a,dst=/etc/trustrun/ca-bundle.pem --add-host host.docker.internal:host-gateway --platform windows/amd64 img",
+            "run --mount type=bind,src=/a,dst=/etc/trustrun/ca-bundle.pem --tmpfs /run:size=1m --net=container:vpn --add-host host.docker.internal:host-gateway --platform windows/amd64 img",
         );
-        assert!(c.mounts_target && c.maps_gateway && c.windows_platform);
+        assert_eq!(c.mount_targets, ["/etc/trustrun/ca-bundle.pem", "/run"]);
+        assert_eq!(c.network.as_deref(), Some("container:vpn"));
+        assert!(c.maps_gateway && c.windows_platform);
     }
 
     #[test]
@@ -363,20 +353,5 @@ mod tests {
             Action::Other
         );
         assert_eq!(parse(EngineCli::Docker, &args("image ls")).1, Action::Other);
-    }
-
-    #[test]
-    fn env_files_count_as_the_users() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("e.env");
-        std::fs::write(&file, "# comment\nSSL_CERT_FILE=/x\n\nHTTPS_PROXY\n").unwrap();
-        let c = create(&format!("run --env-file {} img", file.display()));
-        assert_eq!(
-            c.user_set,
-            ["SSL_CERT_FILE", "HTTPS_PROXY"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect()
-        );
     }
 }

@@ -1,11 +1,16 @@
-//! What a new container gets (launch stage), decided without touching anything: the CA variables
-//! pointing at the bundle's fixed path inside the container, and the host's proxy variables (a
-//! proxy on host loopback rewritten to `host.docker.internal` unless the container shares the
-//! host's network). A variable the user gave, or the image's own config sets, is left to them.
+//! What a new container gets (launch stage), decided without touching anything: the bundle at a
+//! path inside the container no mount of the user's covers, the CA variables pointing at it, and
+//! the host's proxy variables (a proxy on host loopback rewritten to `host.docker.internal` on a
+//! bridge network). A variable the user gave, or the image's own config sets, is left to them
+//! (`same_variable` says which names count as one; `image_env` owns the image's side).
 
 use std::collections::BTreeSet;
 
-/// Where the bundle appears inside every container.
+use super::bundle_path::{self, BundlePath};
+use super::image_env::OwnVariables;
+
+/// Where the bundle appears inside a container, unless a mount of the user's covers that path
+/// (see `bundle_path`).
 pub const BUNDLE_TARGET: &str = "/etc/trustrun/ca-bundle.pem";
 
 /// The host's proxy settings, passed in as they are (both spellings: curl reads only lower-case
@@ -25,21 +30,77 @@ pub const PROXY_VARIABLES: &[&str] = &[
 pub const GATEWAY_NAME: &str = "host.docker.internal";
 pub const GATEWAY_ADD_HOST: &str = "host.docker.internal:host-gateway";
 
+/// Whether two variable names are one setting for a client. A proxy variable counts in either
+/// spelling: clients disagree on which one they read first (curl and Python the lower-case one,
+/// Go the upper-case one), so a user's (or image's) `https_proxy` next to an injected
+/// `HTTPS_PROXY` would send some clients one way and some the other. Every other name is exact.
+pub fn same_variable(a: &str, b: &str) -> bool {
+    a == b
+        || (a.eq_ignore_ascii_case(b) && PROXY_VARIABLES.iter().any(|p| p.eq_ignore_ascii_case(a)))
+}
+
+/// The network a container joins, as far as a proxy on host loopback is concerned.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub enum Network {
+    /// The default bridge, a user-defined network: its own loopback, the host behind a gateway
+    /// that `--add-host host.docker.internal:host-gateway` names.
+    #[default]
+    Bridge,
+    /// The host's own network (`--network host`): host loopback is reachable as written.
+    Host,
+    /// No network at all (`--network none`).
+    Isolated,
+    /// Another container's network (`--network container:X`, compose `network_mode: service:S`
+    /// or `container:X`): that container's loopback, and its `/etc/hosts` (the engine refuses
+    /// `--add-host` here). What is known of the other one: `None` when nothing is.
+    Shared(Option<Peer>),
+}
+
+/// The container whose network another one shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    /// It is on the host's network.
+    pub host: bool,
+    /// It maps `host.docker.internal` (the user's mapping, or trustrun's).
+    pub maps_gateway: bool,
+}
+
+impl Network {
+    /// From a `--network` value or a compose `network_mode` (`container:`, `service:` and
+    /// podman's `ns:` share another's network; the peer is filled in by the caller).
+    pub fn of_mode(mode: &str) -> Network {
+        match mode {
+            "host" => Network::Host,
+            "none" => Network::Isolated,
+            m if ["container:", "service:", "ns:"]
+                .iter()
+                .any(|p| m.starts_with(p)) =>
+            {
+                Network::Shared(None)
+            }
+            _ => Network::Bridge,
+        }
+    }
+}
+
 /// What is known about the container to be created.
 #[derive(Debug, Default)]
 pub struct Facts {
     /// Variables the user set for it (`-e`, `--env-file`, compose `environment:`/`env_file:`).
     pub user_set: BTreeSet<String>,
-    /// Variables the image's own config sets (`docker image inspect`).
-    pub image_set: BTreeSet<String>,
-    /// It shares the host's network (`--network host`, `network_mode: host`).
-    pub host_network: bool,
+    /// Variables the image's own config sets (`image_env`).
+    pub image: OwnVariables,
+    pub network: Network,
     /// The user already maps `host.docker.internal`.
     pub user_maps_gateway: bool,
+    /// Where the user's own mounts (binds, volumes, tmpfs) land inside the container.
+    pub mount_targets: Vec<String>,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Injection {
+    /// Where the bundle goes inside the container, and whether trustrun mounts it there.
+    pub bundle: BundlePath,
     /// Variables to set in the container, in a stable order.
     pub env: Vec<(String, String)>,
     /// `--add-host host.docker.internal:host-gateway` is needed for a rewritten proxy.
@@ -48,18 +109,41 @@ pub struct Injection {
     pub warnings: Vec<String>,
 }
 
+/// Whether the host sets a proxy on its loopback (only then does a shared network's peer
+/// matter, and is worth asking the engine about).
+pub fn host_has_loopback_proxy(host_env: &dyn Fn(&str) -> Option<String>) -> bool {
+    PROXY_VARIABLES
+        .iter()
+        .filter_map(|n| host_env(n))
+        .any(|v| loopback_proxy_rewritten(&v).is_some())
+}
+
 /// The injection for one container: `ca_names` point at the bundle, proxies are passed on.
 pub fn plan(
     ca_names: &[String],
     facts: &Facts,
     host_env: &dyn Fn(&str) -> Option<String>,
 ) -> Injection {
-    let mut out = Injection::default();
-    let taken = |name: &str| facts.user_set.contains(name) || facts.image_set.contains(name);
-    for name in ca_names {
-        if !taken(name) && !out.env.iter().any(|(n, _)| n == name) {
-            out.env.push((name.clone(), BUNDLE_TARGET.to_owned()));
+    let mut out = Injection {
+        bundle: bundle_path::choose(&facts.mount_targets),
+        ..Default::default()
+    };
+    let taken = |name: &str| {
+        facts.user_set.iter().any(|u| same_variable(u, name)) || facts.image.keeps(name)
+    };
+    match out.bundle.path() {
+        Some(path) => {
+            for name in ca_names {
+                if !taken(name) && !out.env.iter().any(|(n, _)| n == name) {
+                    out.env.push((name.clone(), path.to_owned()));
+                }
+            }
         }
+        None => out.warnings.push(format!(
+            "every path trustrun would mount the bundle at ({}) is under a mount of yours: \
+             the container gets no bundle and no CA variable",
+            bundle_path::CANDIDATES.join(", ")
+        )),
     }
     for name in PROXY_VARIABLES {
         let Some(value) = host_env(name).filter(|v| !v.is_empty()) else {
@@ -69,16 +153,34 @@ pub fn plan(
             continue;
         }
         let value = match loopback_proxy_rewritten(&value) {
-            Some(rewritten) if !facts.host_network => {
-                out.add_gateway_host = !facts.user_maps_gateway;
-                out.warnings.push(format!(
-                    "{name}={value} is on this machine's loopback: the container gets {rewritten}; \
-                     a proxy that listens on 127.0.0.1 only will not answer there (make it listen on \
-                     the bridge, or run the container with --network host)"
-                ));
-                rewritten
+            None => value,
+            Some(rewritten) => {
+                let through_gateway = |out: &mut Injection| {
+                    out.warnings.push(format!(
+                        "{name}={value} is on this machine's loopback: the container gets {rewritten}; \
+                         a proxy that listens on 127.0.0.1 only will not answer there (make it listen on \
+                         the bridge, or run the container with --network host)"
+                    ));
+                    rewritten.clone()
+                };
+                match &facts.network {
+                    Network::Host | Network::Isolated => value,
+                    Network::Shared(Some(peer)) if peer.host => value,
+                    Network::Bridge => {
+                        out.add_gateway_host |= !facts.user_maps_gateway;
+                        through_gateway(&mut out)
+                    }
+                    Network::Shared(Some(peer)) if peer.maps_gateway => through_gateway(&mut out),
+                    Network::Shared(_) => {
+                        out.warnings.push(format!(
+                            "{name}={value} is on this machine's loopback, and the container shares \
+                             another's network, which does not map {GATEWAY_NAME}: {name} is not passed \
+                             (set it yourself, or map {GATEWAY_NAME} on that container)"
+                        ));
+                        continue;
+                    }
+                }
             }
-            _ => value,
         };
         out.env.push((name.to_string(), value));
     }
@@ -158,7 +260,7 @@ mod tests {
     fn the_user_and_the_image_keep_their_variables() {
         let facts = Facts {
             user_set: ["SSL_CERT_FILE".to_owned()].into(),
-            image_set: ["REQUESTS_CA_BUNDLE".to_owned()].into(),
+            image: OwnVariables::Read(["REQUESTS_CA_BUNDLE".to_owned()].into()),
             ..Default::default()
         };
         let plan = plan(&names(), &facts, &|_| None);
@@ -196,7 +298,7 @@ mod tests {
         let host = plan(
             &[],
             &Facts {
-                host_network: true,
+                network: Network::Host,
                 ..Default::default()
             },
             &env,
@@ -212,5 +314,101 @@ mod tests {
             &env,
         );
         assert!(!mapped.add_gateway_host);
+    }
+
+    #[test]
+    fn only_a_bridge_network_gets_the_gateway_name() {
+        let env = |n: &str| (n == "HTTPS_PROXY").then(|| "http://127.0.0.1:3128".to_owned());
+        let on = |network: Network| {
+            plan(
+                &[],
+                &Facts {
+                    network,
+                    ..Default::default()
+                },
+                &env,
+            )
+        };
+        let value = |inj: &Injection| inj.env.first().map(|(_, v)| v.clone());
+        for network in [Network::Host, Network::Isolated] {
+            let inj = on(network.clone());
+            assert_eq!(
+                value(&inj).as_deref(),
+                Some("http://127.0.0.1:3128"),
+                "{network:?}"
+            );
+            assert!(
+                !inj.add_gateway_host && inj.warnings.is_empty(),
+                "{network:?}"
+            );
+        }
+        // Another container's network: never --add-host (the engine refuses it there); the
+        // proxy follows what that container can reach.
+        let shared = |host, maps_gateway| Network::Shared(Some(Peer { host, maps_gateway }));
+        let inj = on(shared(true, false));
+        assert_eq!(value(&inj).as_deref(), Some("http://127.0.0.1:3128"));
+        assert!(!inj.add_gateway_host);
+        let inj = on(shared(false, true));
+        assert_eq!(
+            value(&inj).as_deref(),
+            Some("http://host.docker.internal:3128")
+        );
+        assert!(!inj.add_gateway_host);
+        for network in [shared(false, false), Network::Shared(None)] {
+            let inj = on(network.clone());
+            assert_eq!(value(&inj), None, "{network:?}");
+            assert!(
+                !inj.add_gateway_host && inj.warnings.len() == 1,
+                "{network:?}"
+            );
+        }
+        assert!(on(Network::Bridge).add_gateway_host);
+        assert_eq!(Network::of_mode("container:vpn"), Network::Shared(None));
+        assert_eq!(Network::of_mode("service:vpn"), Network::Shared(None));
+        assert_eq!(Network::of_mode("none"), Network::Isolated);
+        assert_eq!(Network::of_mode("my-bridge"), Network::Bridge);
+    }
+
+    #[test]
+    fn the_users_proxy_spelling_either_case_wins() {
+        let env = |n: &str| match n {
+            "HTTPS_PROXY" | "https_proxy" => Some("http://proxy.corp:8080".to_owned()),
+            "NO_PROXY" => Some(".corp".to_owned()),
+            _ => None,
+        };
+        let facts = Facts {
+            user_set: ["https_proxy".to_owned(), "no_proxy".to_owned()].into(),
+            ..Default::default()
+        };
+        let inj = plan(&[], &facts, &env);
+        assert!(inj.env.is_empty(), "{inj:?}");
+        assert!(same_variable("no_proxy", "NO_PROXY"));
+        assert!(!same_variable("ssl_cert_file", "SSL_CERT_FILE"));
+    }
+
+    #[test]
+    fn the_variables_name_the_path_the_bundle_lands_at() {
+        let facts = Facts {
+            mount_targets: vec!["/etc".to_owned()],
+            ..Default::default()
+        };
+        let inj = plan(&names(), &facts, &|_| None);
+        assert_eq!(inj.bundle.mount(), Some("/run/trustrun/ca-bundle.pem"));
+        assert!(
+            inj.env
+                .iter()
+                .all(|(_, v)| v == "/run/trustrun/ca-bundle.pem")
+        );
+        let facts = Facts {
+            mount_targets: vec![
+                "/etc".to_owned(),
+                "/run".to_owned(),
+                "/.trustrun".to_owned(),
+            ],
+            ..Default::default()
+        };
+        let inj = plan(&names(), &facts, &|_| None);
+        assert_eq!(inj.bundle, BundlePath::Out);
+        assert!(inj.env.is_empty() && inj.warnings.len() == 1, "{inj:?}");
     }
 }

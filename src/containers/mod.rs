@@ -2,19 +2,25 @@
 //! environment. When trustrun runs a container engine's CLI (`docker`, `podman`,
 //! `docker-compose`), the commands that create containers (`run`, `create`, compose `up`, `run`,
 //! `create`) get the bundle as a read-only bind mount at `/etc/trustrun/ca-bundle.pem` (a public,
-//! content-named copy of exactly this run's bundle, see `handoff`) and the CA variables pointing
-//! at it, so every later `docker exec` inherits them. Everything else passes
+//! content-named copy of exactly this run's bundle, see `handoff`; another path when a mount of
+//! the user's covers that one, see `bundle_path`) and the CA variables pointing at it, so every
+//! later `docker exec` inherits them. What the user or the image sets stays theirs (`inject`,
+//! `image_env`). Everything else passes
 //! through byte for byte, and so does every command trustrun cannot make better without making
 //! something worse: a remote engine, a Windows container, an option it does not know.
 
+pub mod bundle_path;
 pub mod compose;
+pub mod compose_file;
 pub mod docker;
 pub mod engine;
+pub mod image_env;
 pub mod inject;
 pub mod mounts;
 pub mod shimdir;
+pub mod user_files;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -26,7 +32,8 @@ use crate::settings::vars;
 use crate::store::Prepared;
 
 use engine::Endpoint;
-use inject::Facts;
+use image_env::{Arrival, OwnVariables};
+use inject::{Facts, Injection, Network, Peer};
 
 /// The engine CLIs trustrun intercepts (and shims on the child's PATH).
 pub const NAMES: &[&str] = &["docker", "docker-compose", "podman"];
@@ -161,60 +168,132 @@ fn rewrite(
                         );
                         return Ok(None);
                     }
-                    let globals = &args[..create.globals_end];
-                    let image_set = match &create.image {
-                        Some(image) => image_env_names(inv.program, globals, image),
-                        None => BTreeSet::new(),
-                    };
-                    let facts = Facts {
-                        user_set: create.user_set.clone(),
-                        image_set,
-                        host_network: create.host_network,
-                        user_maps_gateway: create.maps_gateway,
-                    };
-                    let injection = inject::plan(&inv.opts.ca_variables(), &facts, env);
-                    for w in &injection.warnings {
-                        crate::note!("containers: {w}");
-                    }
-                    let mut ours: Vec<OsString> = Vec::new();
-                    if !create.mounts_target {
-                        let engine = match cli {
-                            EngineCli::Podman => crate::store::handoff::Engine {
-                                cli: "podman".to_owned(),
-                                options: engine::podman_pin(env),
-                            },
-                            _ => crate::store::handoff::Engine {
-                                cli: "docker".to_owned(),
-                                options: engine::docker_pin(&sel, env),
-                            },
-                        };
-                        let copy = inv.prepared.public_copy(&engine, &mounts::of)?;
-                        ours.extend(mount_option(&copy)?);
-                    }
-                    for (k, v) in &injection.env {
-                        ours.push("-e".into());
-                        ours.push(format!("{k}={v}").into());
-                    }
-                    if injection.add_gateway_host {
-                        ours.push("--add-host".into());
-                        ours.push(inject::GATEWAY_ADD_HOST.into());
-                    }
-                    crate::verbose!(
-                        verbose,
-                        "containers: adding {}",
-                        ours.iter()
-                            .map(|o| o.to_string_lossy())
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    );
-                    let mut new = args[..create.insert_at].to_vec();
-                    new.extend(ours);
-                    new.extend_from_slice(&args[create.insert_at..]);
-                    Ok(Some(new))
+                    rewrite_create(inv, cli, &sel, args, &create, env).map(Some)
                 }
             }
         }
     }
+}
+
+/// `docker run|create` (or podman's) with trustrun's options after the subcommand.
+fn rewrite_create(
+    inv: &Invocation,
+    cli: EngineCli,
+    sel: &engine::Selection,
+    args: &[OsString],
+    create: &docker::Create,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<OsString>> {
+    let mut user_set = create.user_set.clone();
+    for file in &create.env_files {
+        let file = Path::new(file);
+        user_files::readable_first(file, "--env-file").map_err(anyhow::Error::msg)?;
+        user_set.extend(user_files::env_file_names(file));
+    }
+    let globals = &args[..create.globals_end];
+    let image = match &create.image {
+        Some(image) => {
+            let own = image_env::own_variables(inv.program, globals, image);
+            if own == OwnVariables::Unknown {
+                crate::note!(
+                    "containers: {}",
+                    image_env::unknown_note(image, Arrival::Pulled)
+                );
+            }
+            own
+        }
+        None => OwnVariables::Unknown,
+    };
+    let mut network = create
+        .network
+        .as_deref()
+        .map_or(Network::Bridge, Network::of_mode);
+    // Only a proxy on host loopback needs to know the other container: ask only then.
+    let other = create
+        .network
+        .as_deref()
+        .and_then(|m| m.strip_prefix("container:"));
+    if let Some(other) = other.filter(|_| inject::host_has_loopback_proxy(env)) {
+        network = Network::Shared(container_peer(inv.program, globals, other));
+    }
+    let facts = Facts {
+        user_set,
+        image,
+        network,
+        user_maps_gateway: create.maps_gateway,
+        mount_targets: create.mount_targets.clone(),
+    };
+    let injection = inject::plan(&inv.opts.ca_variables(), &facts, env);
+    for w in &injection.warnings {
+        crate::note!("containers: {w}");
+    }
+    let mut ours: Vec<OsString> = Vec::new();
+    if let Some(target) = injection.bundle.mount() {
+        let engine = match cli {
+            EngineCli::Podman => crate::store::handoff::Engine {
+                cli: "podman".to_owned(),
+                options: engine::podman_pin(env),
+            },
+            _ => crate::store::handoff::Engine {
+                cli: "docker".to_owned(),
+                options: engine::docker_pin(sel, env),
+            },
+        };
+        let copy = inv.prepared.public_copy(&engine, &mounts::of)?;
+        ours.extend(mount_option(cli, &copy, target)?);
+    }
+    for (k, v) in &injection.env {
+        ours.push("-e".into());
+        ours.push(format!("{k}={v}").into());
+    }
+    if injection.add_gateway_host {
+        ours.push("--add-host".into());
+        ours.push(inject::GATEWAY_ADD_HOST.into());
+    }
+    crate::verbose!(
+        inv.opts.verbose,
+        "containers: adding {}",
+        ours.iter()
+            .map(|o| o.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let mut new = args[..create.insert_at].to_vec();
+    new.extend(ours);
+    new.extend_from_slice(&args[create.insert_at..]);
+    Ok(new)
+}
+
+/// What a proxy on host loopback needs to know of the container whose network another one
+/// joins (`--network container:NAME`): whether it is on the host's network, and whether it
+/// maps `host.docker.internal`. `None` when the engine cannot say (no such container yet).
+fn container_peer(cli: &Path, globals: &[OsString], name: &str) -> Option<Peer> {
+    let out = Command::new(cli)
+        .args(globals)
+        .args([
+            "inspect",
+            "--type",
+            "container",
+            "--format",
+            "{{.HostConfig.NetworkMode}}\t{{json .HostConfig.ExtraHosts}}",
+            "--",
+            name,
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (mode, hosts) = text.trim().split_once('\t')?;
+    let hosts: Option<Vec<String>> = serde_json::from_str(hosts).ok()?;
+    Some(Peer {
+        host: mode == "host",
+        maps_gateway: hosts.unwrap_or_default().iter().any(|h| {
+            h.strip_prefix(inject::GATEWAY_NAME)
+                .is_some_and(|r| r.starts_with([':', '=']))
+        }),
+    })
 }
 
 /// Whether the engine is this machine's; says once why not.
@@ -232,50 +311,20 @@ fn local(cli: EngineCli, sel: &engine::Selection, env: &dyn Fn(&str) -> Option<S
     true
 }
 
-/// `--mount` for the public copy (`-v` when the path holds a comma, which `--mount` cannot carry).
-fn mount_option(copy: &Path) -> Result<Vec<OsString>> {
+/// `--mount` for the public copy at `target`. The engine reads the value as one CSV record, so
+/// a path holding `,` or `"` is quoted as CSV quotes it (never `-v`, which makes the engine create
+/// a root-owned directory where a missing source was). podman's reader is not known to be CSV:
+/// such a path is refused there, and the command runs unchanged.
+fn mount_option(cli: EngineCli, copy: &Path, target: &str) -> Result<Vec<OsString>> {
     let path = copy.to_string_lossy();
-    if !path.contains(',') {
-        return Ok(vec![
-            "--mount".into(),
-            format!(
-                "type=bind,source={path},target={},readonly",
-                inject::BUNDLE_TARGET
-            )
-            .into(),
-        ]);
+    if cli == EngineCli::Podman && path.contains([',', '"']) {
+        bail!("the bundle's path {path} holds ',' or '\"', which podman's --mount cannot carry");
     }
-    if path.contains(':') && !cfg!(windows) {
-        bail!("the bundle's path {path} holds both ',' and ':', which docker cannot mount");
-    }
+    let source = bundle_path::csv_field(&format!("source={path}"));
     Ok(vec![
-        "-v".into(),
-        format!("{path}:{}:ro", inject::BUNDLE_TARGET).into(),
+        "--mount".into(),
+        format!("type=bind,{source},target={target},readonly").into(),
     ])
-}
-
-/// The variable names an image's own config sets, from `docker image inspect`. An image that
-/// is not here yet (it will be pulled) names none: trustrun cannot read it before the pull.
-fn image_env_names(cli: &Path, globals: &[OsString], image: &str) -> BTreeSet<String> {
-    let out = Command::new(cli)
-        .args(globals)
-        .args([
-            "image",
-            "inspect",
-            "--format",
-            "{{json .Config.Env}}",
-            image,
-        ])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output();
-    let Some(out) = out.ok().filter(|o| o.status.success()) else {
-        return BTreeSet::new();
-    };
-    let list: Vec<String> = serde_json::from_slice(&out.stdout).unwrap_or_default();
-    list.iter()
-        .map(|e| e.split('=').next().unwrap_or(e).to_owned())
-        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -306,6 +355,8 @@ fn rewrite_compose(
     if !local(EngineCli::Docker, &sel, env) {
         return Ok(None);
     }
+    let cwd = std::env::current_dir().context("no current directory")?;
+    compose::files_read_first(&line, &cwd).map_err(anyhow::Error::msg)?;
     let implicit: Vec<PathBuf> = if line.files.is_empty() {
         match compose::implicit_files(cli, &line, env) {
             Ok(files) => files,
@@ -315,28 +366,48 @@ fn rewrite_compose(
     } else {
         Vec::new()
     };
+    for file in &implicit {
+        user_files::readable_first(file, "compose file").map_err(anyhow::Error::msg)?;
+    }
     let file_options: Vec<OsString> = implicit
         .iter()
         .flat_map(|f| [OsString::from("-f"), f.clone().into_os_string()])
         .collect();
 
-    // The resolved config: the services, their images and what each already sets.
-    let config = Command::new(inv.program)
-        .args(&args[..sub_at])
-        .args(&file_options)
-        .arg("config")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .with_context(|| format!("cannot run {} config", inv.program.display()))?;
-    if !config.status.success() {
+    // The resolved config: the services, their images and what each already sets. Every
+    // profile's services are asked for (`--profile '*'`, compose v2), since `compose run SERVICE`
+    // and `up SERVICE` start a service whose profile nobody enabled; a compose that does not know
+    // the option (v1 before 1.28) is asked again without it (v1 lists every profile's anyway).
+    let resolved = |profiles: &[&str]| {
+        Command::new(inv.program)
+            .args(&args[..sub_at])
+            .args(&file_options)
+            .args(profiles)
+            .arg("config")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .with_context(|| format!("cannot run {} config", inv.program.display()))
+    };
+    let mut output = resolved(&["--profile", "*"])?;
+    if !output.status.success() {
+        output = resolved(&[])?;
+    }
+    if !output.status.success() {
         bail!(
             "`{} config` failed, so trustrun cannot tell the services",
             inv.program.display()
         );
     }
-    let (version, services) = compose::services(&String::from_utf8_lossy(&config.stdout))
-        .map_err(|e| anyhow::anyhow!("cannot read the resolved compose config: {e}"))?;
+    let files: Vec<PathBuf> = if implicit.is_empty() {
+        line.files.iter().map(PathBuf::from).collect()
+    } else {
+        implicit.clone()
+    };
+    let mut config = compose::config(&String::from_utf8_lossy(&output.stdout), &|| {
+        compose::v1_project_name(&line, &files, &cwd, env)
+    })
+    .map_err(|e| anyhow::anyhow!("cannot read the resolved compose config: {e}"))?;
 
     // Images are inspected through docker with the same engine selection.
     let docker = match cli {
@@ -350,30 +421,124 @@ fn rewrite_compose(
     if let Some(c) = &sel.context {
         docker_globals.extend(["--context".into(), c.into()]);
     }
+
+    // What is said about a service only matters when the command starts it.
+    let mut enabled = line.profiles.clone();
+    if let Some(list) = env("COMPOSE_PROFILES") {
+        enabled.extend(list.split(',').map(|p| p.trim().to_owned()));
+    }
+    let words = &text[sub_at + 1..];
+    let mut said = BTreeSet::new();
+    let mut say = |text: String| {
+        if said.insert(text.clone()) {
+            crate::note!("containers: {text}");
+        }
+    };
+
+    // Each image's own variables, read once per image.
+    let mut read: BTreeMap<String, OwnVariables> = BTreeMap::new();
+    for svc in &mut config.services {
+        let (Some(docker), Some(image)) = (&docker, &svc.image) else {
+            continue;
+        };
+        let own = read
+            .entry(image.clone())
+            .or_insert_with(|| image_env::own_variables(docker, &docker_globals, image))
+            .clone();
+        if own == OwnVariables::Unknown && compose::is_active(svc, &enabled, words) {
+            let arrival = if svc.build {
+                Arrival::Built
+            } else {
+                Arrival::Pulled
+            };
+            say(format!(
+                "service {}: {}",
+                svc.name,
+                image_env::unknown_note(image, arrival)
+            ));
+        }
+        svc.facts.image = own;
+    }
+
     let names = inv.opts.ca_variables();
+    let services = &mut config.services;
+    let mut plans: Vec<Option<Injection>> = services.iter().map(|_| None).collect();
+    // A service on another's network (`network_mode: service:S`) follows S: planned after it.
+    let mut peers: BTreeMap<String, Peer> = BTreeMap::new();
+    let loopback_proxy = inject::host_has_loopback_proxy(env);
+    loop {
+        let mut progress = false;
+        let mut waiting = false;
+        for i in 0..services.len() {
+            if plans[i].is_some() || services[i].windows_platform {
+                continue;
+            }
+            if let Network::Shared(_) = services[i].facts.network {
+                let mode = services[i].network_mode.clone().unwrap_or_default();
+                let peer = if let Some(other) = mode.strip_prefix("service:") {
+                    match peers.get(other) {
+                        Some(p) => Some(*p),
+                        None if services.iter().zip(&plans).any(|(s, p)| {
+                            s.name == other && p.is_none() && !s.windows_platform
+                        }) =>
+                        {
+                            waiting = true;
+                            continue;
+                        }
+                        None => None,
+                    }
+                } else if let (Some(other), Some(docker), true) =
+                    (mode.strip_prefix("container:"), &docker, loopback_proxy)
+                {
+                    container_peer(docker, &docker_globals, other)
+                } else {
+                    None
+                };
+                services[i].facts.network = Network::Shared(peer);
+            }
+            let svc = &services[i];
+            let injection = inject::plan(&names, &svc.facts, env);
+            let peer = match &svc.facts.network {
+                Network::Shared(p) => p.unwrap_or(Peer {
+                    host: false,
+                    maps_gateway: false,
+                }),
+                n => Peer {
+                    host: *n == Network::Host,
+                    maps_gateway: svc.facts.user_maps_gateway || injection.add_gateway_host,
+                },
+            };
+            peers.insert(svc.name.clone(), peer);
+            plans[i] = Some(injection);
+            progress = true;
+        }
+        if !waiting {
+            break;
+        }
+        if !progress {
+            // A cycle of services on each other's networks: compose refuses it; say nothing.
+            for (i, svc) in services.iter().enumerate() {
+                if plans[i].is_none() && !svc.windows_platform {
+                    plans[i] = Some(inject::plan(&names, &svc.facts, env));
+                }
+            }
+            break;
+        }
+    }
+
     let mut per_service = Vec::new();
-    let mut warned = BTreeSet::new();
-    for svc in &services {
+    for (svc, injection) in config.services.iter().zip(plans) {
         if svc.windows_platform {
-            crate::note!(
-                "containers: service {} is a Windows container; left alone",
+            say(format!(
+                "service {} is a Windows container; left alone",
                 svc.name
-            );
+            ));
             continue;
         }
-        let mut facts = Facts {
-            user_set: svc.facts.user_set.clone(),
-            host_network: svc.facts.host_network,
-            user_maps_gateway: svc.facts.user_maps_gateway,
-            ..Default::default()
-        };
-        if let (Some(docker), Some(image)) = (&docker, &svc.image) {
-            facts.image_set = image_env_names(docker, &docker_globals, image);
-        }
-        let injection = inject::plan(&names, &facts, env);
-        for w in &injection.warnings {
-            if warned.insert(w.clone()) {
-                crate::note!("containers: {w}");
+        let Some(injection) = injection else { continue };
+        if compose::is_active(svc, &enabled, words) {
+            for w in &injection.warnings {
+                say(w.clone());
             }
         }
         per_service.push((svc, injection));
@@ -387,13 +552,13 @@ fn rewrite_compose(
         options: engine::docker_pin(&sel, env),
     };
     let copy = inv.prepared.public_copy(&engine, &mounts::of)?;
-    let doc = compose::override_file(version.as_deref(), &per_service, &copy);
-    let content = serde_json::to_vec_pretty(&doc)?;
-    let digest = crate::util::digest::sha256_hex(&content);
-    let file = crate::store::layout::compose_file(&inv.prepared.root, &digest[..16]);
-    if std::fs::read(&file).ok().as_deref() != Some(content.as_slice()) {
-        crate::util::fs::write_atomic(&file, &content)?;
-    }
+    let dialect = if config.is_v2() {
+        compose_file::Dialect::V2
+    } else {
+        compose_file::Dialect::V1
+    };
+    let doc = compose_file::document(config.version.as_deref(), &per_service, &copy, dialect);
+    let file = compose_file::write(&inv.prepared.root, &doc)?;
     let mut new = args[..sub_at].to_vec();
     new.extend(file_options);
     new.extend(["-f".into(), file.clone().into_os_string()]);

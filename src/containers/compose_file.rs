@@ -1,0 +1,158 @@
+//! The extra compose file (launch stage): its shape, its name in the cache, and writing it. For
+//! each service, what trustrun adds: the bundle mounted read-only, the variables, the gateway's
+//! name. `service_entry` is the one place that builds a service's part; whatever else trustrun
+//! adds to a service (a build's keys, say) goes there.
+//!
+//! Two rules make the file mean exactly what it says:
+//! - compose interpolates every file it reads, ours too: `$` in a value (a proxy password, a
+//!   cache path) is written `$$`, which compose reads back as one `$`;
+//! - the bundle is a long-form bind with `bind.create_host_path: false` (compose v2; v1's schema
+//!   has no such key and its long form never creates one): the short `SRC:DST:ro` form makes
+//!   the engine create a root-owned directory at SRC when the file is gone, and mount that.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde_json::{Map, Value, json};
+
+use super::compose::Service;
+use super::inject::{GATEWAY_ADD_HOST, Injection};
+
+/// Which compose reads the file: v1's schema (`docker-compose` 1.x) is stricter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    V1,
+    V2,
+}
+
+/// Text compose reads back as `text` after interpolation.
+pub fn escaped(text: &str) -> String {
+    text.replace('$', "$$")
+}
+
+/// One service's part of the extra file, or `None` when trustrun adds nothing to it.
+pub fn service_entry(
+    inj: &Injection,
+    bundle: &Path,
+    dialect: Dialect,
+) -> Option<Map<String, Value>> {
+    let mut entry = Map::new();
+    if let Some(target) = inj.bundle.mount() {
+        let mut volume = json!({
+            "type": "bind",
+            "source": escaped(&bundle.to_string_lossy()),
+            "target": target,
+            "read_only": true,
+        });
+        if dialect == Dialect::V2 {
+            volume["bind"] = json!({"create_host_path": false});
+        }
+        entry.insert("volumes".into(), json!([volume]));
+    }
+    if !inj.env.is_empty() {
+        let env: Map<String, Value> = inj
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(escaped(v))))
+            .collect();
+        entry.insert("environment".into(), Value::Object(env));
+    }
+    if inj.add_gateway_host {
+        entry.insert("extra_hosts".into(), json!([GATEWAY_ADD_HOST]));
+    }
+    (!entry.is_empty()).then_some(entry)
+}
+
+/// The whole file: the version of the user's (v1 wants them equal) and each service's entry.
+/// JSON is YAML, so compose reads it as it is.
+pub fn document(
+    version: Option<&str>,
+    per_service: &[(&Service, Injection)],
+    bundle: &Path,
+    dialect: Dialect,
+) -> Value {
+    let services: BTreeMap<String, Value> = per_service
+        .iter()
+        .filter_map(|(svc, inj)| {
+            service_entry(inj, bundle, dialect).map(|e| (svc.name.clone(), Value::Object(e)))
+        })
+        .collect();
+    let mut doc = Map::new();
+    if let Some(v) = version {
+        doc.insert("version".into(), Value::String(v.to_owned()));
+    }
+    doc.insert("services".into(), json!(services));
+    Value::Object(doc)
+}
+
+/// Writes `doc` under the cache at `root`, named by its content (rewritten only when it is not
+/// already there as it should be), and returns its path.
+pub fn write(root: &Path, doc: &Value) -> Result<PathBuf> {
+    let content = serde_json::to_vec_pretty(doc)?;
+    let digest = crate::util::digest::sha256_hex(&content);
+    let file = crate::store::layout::compose_file(root, &digest[..16]);
+    if std::fs::read(&file).ok().as_deref() != Some(content.as_slice()) {
+        crate::util::fs::write_atomic(&file, &content)?;
+    }
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::containers::bundle_path::BundlePath;
+    use crate::containers::inject::BUNDLE_TARGET;
+
+    #[test]
+    fn the_extra_file_mounts_and_sets_per_service() {
+        let svc = Service {
+            name: "web".into(),
+            ..Default::default()
+        };
+        let inj = Injection {
+            env: vec![
+                ("SSL_CERT_FILE".into(), BUNDLE_TARGET.into()),
+                ("HTTPS_PROXY".into(), "http://me:pa$word@proxy:1".into()),
+            ],
+            add_gateway_host: true,
+            ..Default::default()
+        };
+        let doc = document(
+            Some("3.9"),
+            &[(&svc, inj)],
+            Path::new("/c$HOME/ca.pem"),
+            Dialect::V2,
+        );
+        assert_eq!(
+            doc,
+            json!({"version": "3.9", "services": {"web": {
+                "volumes": [{"type": "bind", "source": "/c$$HOME/ca.pem",
+                    "target": "/etc/trustrun/ca-bundle.pem", "read_only": true,
+                    "bind": {"create_host_path": false}}],
+                "environment": {"SSL_CERT_FILE": "/etc/trustrun/ca-bundle.pem",
+                    "HTTPS_PROXY": "http://me:pa$$word@proxy:1"},
+                "extra_hosts": ["host.docker.internal:host-gateway"]}}})
+        );
+    }
+
+    #[test]
+    fn v1_gets_the_long_form_without_the_key_its_schema_lacks() {
+        let inj = Injection::default();
+        let entry = service_entry(&inj, Path::new("/c/ca.pem"), Dialect::V1).unwrap();
+        assert_eq!(
+            entry["volumes"],
+            json!([{"type": "bind", "source": "/c/ca.pem",
+                "target": "/etc/trustrun/ca-bundle.pem", "read_only": true}])
+        );
+        // The user's own file at the path, or no path left: no mount.
+        let users = Injection {
+            bundle: BundlePath::Users(BUNDLE_TARGET),
+            ..Default::default()
+        };
+        assert_eq!(
+            service_entry(&users, Path::new("/c/ca.pem"), Dialect::V1),
+            None
+        );
+    }
+}
