@@ -219,6 +219,8 @@ fn one_intercepted_host_fits_one_screen_with_the_verdict_first() {
     let report = run(&[]);
     assert_fits(&report);
     let lines: Vec<&str> = report.lines().collect();
+    // `-- --nocapture` shows the report and its length.
+    println!("{report}({} lines)", lines.len());
     assert!(lines.len() < 40, "{} lines:\n{report}", lines.len());
     let first_five = words(&lines[..5].join("\n"));
     assert!(

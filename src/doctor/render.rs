@@ -49,12 +49,19 @@ fn unwrapped(r: &Report, verbose: bool) -> String {
     o
 }
 
+/// Each host with its route, each trust set's verdict and the chain (`-v`); by default only what
+/// the verdict does not say already: a chain's strict-check problems.
 fn hosts(r: &Report, verbose: bool, o: &mut String) {
-    if r.hosts.is_empty() {
+    let shown: Vec<&super::HostReport> = r
+        .hosts
+        .iter()
+        .filter(|h| verbose || !h.x509_strict_problems.is_empty())
+        .collect();
+    if shown.is_empty() {
         return;
     }
     let _ = writeln!(o, "\nHosts");
-    for h in &r.hosts {
+    for h in shown {
         let route = match &h.route {
             Route::Direct => "direct".to_owned(),
             Route::Proxy { url, .. } => format!("through proxy {url}"),
@@ -117,26 +124,42 @@ fn environment(r: &Report, o: &mut String) {
 }
 
 fn sources(r: &Report, verbose: bool, o: &mut String) {
-    let _ = writeln!(o, "\nTrust sources");
-    for s in &r.sources.sources {
-        let _ = writeln!(o, "  {:>5}  {}", s.certificates, s.name);
-    }
     let b = &r.sources.bundle;
     let age = b
         .age_seconds
         .map(|a| format!("written {}", age_text(a)))
         .unwrap_or_else(|| "age unknown".to_owned());
     let certificates = count(b.certificates, "certificate");
-    match &b.path {
-        Some(path) if verbose => {
-            let _ = writeln!(o, "  bundle: {} ({certificates}, {age})", path.display());
+    if verbose {
+        let _ = writeln!(o, "\nTrust sources");
+        for s in &r.sources.sources {
+            let _ = writeln!(o, "  {:>5}  {}", s.certificates, s.name);
         }
-        Some(_) => {
-            let _ = writeln!(o, "  bundle: {certificates}, {age} (-v: its path)");
+        match &b.path {
+            Some(path) => {
+                let _ = writeln!(o, "  bundle: {} ({certificates}, {age})", path.display());
+            }
+            None => {
+                let _ = writeln!(o, "  bundle: none");
+            }
         }
-        None => {
-            let _ = writeln!(o, "  bundle: none");
-        }
+    } else {
+        // One line: the counts, and the bundle they make.
+        let counts: Vec<String> = r
+            .sources
+            .sources
+            .iter()
+            .map(|s| format!("{} {}", s.certificates, s.name))
+            .collect();
+        let bundle = match &b.path {
+            Some(_) => format!("{certificates}, {age}"),
+            None => "none".to_owned(),
+        };
+        let _ = writeln!(
+            o,
+            "\nTrust sources: {}; bundle: {bundle} (-v: its path)",
+            counts.join(", ")
+        );
     }
     if let Some(e) = &b.error {
         let _ = writeln!(o, "  bundle problem: {e}");
