@@ -25,25 +25,24 @@ pub fn close_subcommand<'a>(name: &str, subcommands: &[&'a str]) -> Option<&'a s
 /// With one dash too (`-ca`, openssl's `-CAfile`): clap reads those as a bundle of short options.
 pub fn is_other_tools_ca_option(arg: &str) -> bool {
     let option = arg.split('=').next().unwrap_or(arg).to_ascii_lowercase();
-    let option = match option.strip_prefix('-') {
-        Some(rest) if !rest.starts_with('-') => format!("--{rest}"),
-        _ => option,
-    };
-    matches!(
-        option.as_str(),
-        "--ca"
-            | "--cert"
-            | "--cacert"
-            | "--ca-cert"
-            | "--cafile"
-            | "--ca-file"
-            | "--ca-bundle"
-            | "--cabundle"
-            | "--certificate"
-            | "--ca-certificate"
-            | "--capath"
-            | "--ca-path"
-    )
+    let single_dash = option.starts_with('-') && !option.starts_with("--");
+    let name = option.trim_start_matches('-');
+    // `--ca` is trustrun's own; `-ca` is another tool's spelling of it.
+    (single_dash && name == "ca")
+        || matches!(
+            name,
+            "cert"
+                | "cacert"
+                | "ca-cert"
+                | "cafile"
+                | "ca-file"
+                | "ca-bundle"
+                | "cabundle"
+                | "certificate"
+                | "ca-certificate"
+                | "capath"
+                | "ca-path"
+        )
 }
 
 /// Levenshtein distance over characters.
@@ -221,6 +220,7 @@ mod tests {
         assert!(is_other_tools_ca_option("-ca"));
         assert!(is_other_tools_ca_option("-CAfile"));
         assert!(!is_other_tools_ca_option("-c"));
+        assert!(!is_other_tools_ca_option("--ca"));
         assert!(!is_other_tools_ca_option("--strict"));
     }
 
