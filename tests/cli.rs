@@ -485,3 +485,84 @@ fn bad_shim_names_and_a_missing_named_config_are_usage_errors() {
             missing.display()
         ));
 }
+
+/// The README's first screen, `--help`, a bare `trustrun` and doctor (nothing set up, an
+/// intercepted host) name the same next step: `trustrun setup` first, then one command and this
+/// shell only as the alternatives. And the README gives the PowerShell line one way.
+#[test]
+fn the_readme_help_bare_usage_and_doctor_name_the_same_next_step() {
+    const SETUP: &str = "trustrun setup";
+    const ONE: &str = "trustrun python app.py";
+    const SHELL: &str = "eval \"$(trustrun env --format sh)\"";
+    let world = World::new();
+    let home = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(trustrun_bin());
+        clean(&mut cmd, world.cache.path())
+            .env("HOME", home.path())
+            .env_remove("XDG_DATA_HOME")
+            .env("SHELL", "/bin/bash")
+            .env("PATH", home.path().join("no-such-dir"))
+            .args(args);
+        cmd.output().unwrap()
+    };
+    // The commands each names, in order: the lines that start with one, or inside backticks.
+    let commands = |text: &str| -> Vec<String> {
+        let mut found = Vec::new();
+        for line in text.lines() {
+            let line = line.trim_start();
+            for c in [SETUP, ONE, SHELL] {
+                if line.starts_with(c) && !found.contains(&c.to_owned()) {
+                    found.push(c.to_owned());
+                }
+            }
+        }
+        found
+    };
+
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let first_screen: String = readme.lines().take(30).collect::<Vec<_>>().join("\n");
+    let help = String::from_utf8_lossy(&run(&["--help"]).stdout).into_owned();
+    let examples = help.split("Examples:").nth(1).unwrap().to_owned();
+    let bare = String::from_utf8_lossy(&run(&[]).stderr).into_owned();
+    for (what, text) in [
+        ("README's first screen", &first_screen),
+        ("--help", &examples),
+        ("bare trustrun", &bare),
+    ] {
+        assert_eq!(commands(text), [SETUP, ONE, SHELL], "{what}:\n{text}");
+    }
+
+    let host = format!("127.0.0.1:{}", world.server.port);
+    let out = run(&[
+        "doctor",
+        "--ca",
+        world.pki.root_pem.to_str().unwrap(),
+        &host,
+    ]);
+    let report: String = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let next = report.split(" next: ").nth(1).unwrap_or("");
+    assert!(
+        next.starts_with(&format!("`{SETUP}`,"))
+            && next.contains(&format!(
+                "for one command `{ONE}`; for this shell only `{SHELL}`"
+            )),
+        "{}",
+        output_text(&out)
+    );
+
+    // One PowerShell profile line, however often the README gives it.
+    let powershell: std::collections::BTreeSet<&str> = readme
+        .lines()
+        .filter_map(|l| l.find("trustrun env --format powershell").map(|i| &l[i..]))
+        .map(|l| l.split(['`', '#']).next().unwrap().trim_end())
+        .collect();
+    assert_eq!(
+        powershell.into_iter().collect::<Vec<_>>(),
+        ["trustrun env --format powershell | Out-String | Invoke-Expression"],
+        "README"
+    );
+}

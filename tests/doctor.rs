@@ -21,8 +21,11 @@ const STRICT_FAIL_CN: &str = "Trustrun Test Lax Root CA";
 fn doctor(cache: &Path) -> Command {
     let mut cmd = Command::new(trustrun_bin());
     clean(&mut cmd, cache);
-    // The Python checks are not what most tests look at: an empty PATH keeps them quick.
-    cmd.env("PATH", cache.join("no-such-dir"));
+    // The Python checks are not what most tests look at: an empty PATH keeps them quick. A home
+    // of its own: setup's state is this user's, not the machine's.
+    cmd.env("PATH", cache.join("no-such-dir"))
+        .env("HOME", cache.join("home"))
+        .env_remove("XDG_DATA_HOME");
     cmd
 }
 
@@ -118,9 +121,10 @@ fn intercepted_host_reached_only_through_the_proxy() {
     assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
     assert!(text(&out).contains("DNS"), "{}", output_text(&out));
 
+    // -v: each trust set's verdict, and the summary.
     let out = doctor(cache.path())
         .env("HTTPS_PROXY", &proxy.url)
-        .args(["doctor", "--timeout", "5", "--ca"])
+        .args(["doctor", "-v", "--timeout", "5", "--ca"])
         .arg(&pki.root_pem)
         .arg(PROXY_ONLY_HOST)
         .output()
@@ -180,7 +184,7 @@ fn json_carries_the_same_facts_as_the_text() {
     let server = Server::start(pki.server_config.clone());
     let proxy = Proxy::start(PROXY_ONLY_HOST, server.port);
     let cache = tempfile::tempdir().unwrap();
-    let run = |json_flag: bool| {
+    let run = |flag: Option<&str>| {
         let mut cmd = doctor(cache.path());
         cmd.env("HTTPS_PROXY", &proxy.url)
             .env("SSL_CERT_FILE", "")
@@ -188,12 +192,11 @@ fn json_carries_the_same_facts_as_the_text() {
             .arg(&pki.root_pem)
             .arg(PROXY_ONLY_HOST)
             .arg("other.invalid");
-        if json_flag {
-            cmd.arg("--json");
-        }
+        cmd.args(flag);
         cmd.output().unwrap()
     };
-    let (text_out, json_out) = (run(false), run(true));
+    // The text with every detail (-v) against the JSON.
+    let (text_out, json_out) = (run(Some("-v")), run(Some("--json")));
     assert_eq!(
         text_out.status.code(),
         Some(1),
@@ -208,8 +211,9 @@ fn json_carries_the_same_facts_as_the_text() {
     );
     let report = text(&text_out);
     let doc = json(&json_out);
-    // `cargo test --test integration json_carries -- --nocapture` shows a whole report.
-    println!("{report}");
+    // `cargo test --test integration json_carries -- --nocapture` shows a whole report, as
+    // docs/doctor.md does.
+    println!("{}", text(&run(None)));
 
     let hosts = doc["hosts"].as_array().unwrap();
     assert_eq!(hosts.len(), 2);
@@ -376,8 +380,9 @@ fn every_failure_mode_has_a_line_within_the_timeout() {
             cmd.env("HTTPS_PROXY", url);
         }
         let started = Instant::now();
+        // -v: each host's line under it too.
         let out = cmd
-            .args(["doctor", "--timeout", "2", &host])
+            .args(["doctor", "-v", "--timeout", "2", &host])
             .output()
             .unwrap();
         let took = started.elapsed();
@@ -508,8 +513,9 @@ fn a_root_failing_strict_checks_is_flagged_and_the_relaxation_recommended() {
     let pki = lax_root_pki(&["localhost", "127.0.0.1"]);
     let server = Server::start(pki.server_config.clone());
     let cache = tempfile::tempdir().unwrap();
+    // -v: why the root fails.
     let out = doctor(cache.path())
-        .args(["doctor", "--ca"])
+        .args(["doctor", "-v", "--ca"])
         .arg(&pki.root_pem)
         .arg(format!("127.0.0.1:{}", server.port))
         .output()

@@ -125,7 +125,7 @@ fn a_chain_deeper_than_doctors_verifier_is_not_called_untrusted() {
 
     let mut cmd = Command::new(trustrun_bin());
     clean(&mut cmd, cache.path())
-        .args(["doctor", "--timeout", "5", "--ca"])
+        .args(["doctor", "-v", "--timeout", "5", "--ca"])
         .arg(&root_pem)
         .arg(format!("127.0.0.1:{}", server.port));
     let out = cmd.output().unwrap();

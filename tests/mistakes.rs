@@ -1,6 +1,8 @@
 //! A new user's mistakes get suggestions: a subcommand typo taken for a program, a bare
-//! `trustrun`, another tool's CA option, options that mean nothing for a subcommand, an
-//! out-of-range timeout, and counts that read as English.
+//! `trustrun`, another tool's CA option (`-ca` too), a program named like a trustrun command, a
+//! CA path that names nothing for a reason the path shows (a Windows path, a quoted `~`), a
+//! .p12 in a CA directory, options that mean nothing for a subcommand, an out-of-range timeout,
+//! and counts that read as English.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -54,17 +56,21 @@ fn a_subcommand_typo_suggests_the_subcommand_and_stays_127() {
 }
 
 #[test]
-fn bare_trustrun_prints_a_short_usage_with_three_examples() {
+fn bare_trustrun_prints_a_short_usage_setup_first() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = trustrun(tmp.path()).output().unwrap();
+    let out = trustrun(tmp.path())
+        .env("SHELL", "/bin/bash")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     let text = stderr(&out);
     assert!(text.starts_with("usage: trustrun"), "{text}");
-    let examples = text
+    let examples: Vec<&str> = text
         .lines()
         .filter(|l| l.starts_with("  trustrun ") || l.starts_with("  eval "))
-        .count();
-    assert_eq!(examples, 3, "{text}");
+        .collect();
+    assert_eq!(examples.len(), 4, "{text}");
+    assert!(examples[0].starts_with("  trustrun setup "), "{text}");
     assert!(
         text.trim_end().ends_with("trustrun: no program given"),
         "{text}"
@@ -73,18 +79,32 @@ fn bare_trustrun_prints_a_short_usage_with_three_examples() {
 }
 
 #[test]
-fn help_has_examples() {
+fn help_has_examples_setup_first() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = trustrun(tmp.path()).arg("--help").output().unwrap();
+    let out = trustrun(tmp.path())
+        .env("SHELL", "/bin/bash")
+        .arg("--help")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     let examples = text.split("Examples:").nth(1).expect("an Examples section");
+    assert!(
+        examples.trim_start().starts_with("trustrun setup "),
+        "{text}"
+    );
     assert!(
         examples.contains("trustrun doctor api.openai.com"),
         "{text}"
     );
     assert!(examples.contains("trustrun env --format sh"), "{text}");
     assert!(examples.contains("trustrun -- "), "{text}");
+    for line in examples
+        .lines()
+        .take_while(|l| !l.starts_with("Exit codes"))
+    {
+        assert!(line.chars().count() < 100, "over 99 columns: {line:?}");
+    }
 }
 
 #[test]
@@ -93,6 +113,9 @@ fn other_tools_ca_options_point_to_ca() {
     for args in [
         vec!["--cert", "x.pem", "python3"],
         vec!["--cacert=x.pem", "python3"],
+        // One dash, as curl's and openssl's users type it: clap reads `-c` and stops there.
+        vec!["-ca", "x.pem", "python3"],
+        vec!["-CAfile", "x.pem", "python3"],
     ] {
         let out = trustrun(tmp.path()).args(&args).output().unwrap();
         assert_eq!(
@@ -207,4 +230,183 @@ fn one_certificate_is_singular() {
         output_text(&out)
     );
     assert!(!text.contains(" 1 certificates"), "{text}");
+}
+
+/// `trustrun env FOO=1 python app.py` meant the program env: the line to type instead, which
+/// then runs it with trustrun's trust. A word that is no program on PATH (`config`) keeps
+/// clap's error, and an option trustrun's env has a near spelling of keeps clap's suggestion.
+#[test]
+fn a_program_named_like_a_command_gets_the_line_to_type() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = trustrun(tmp.path())
+        .env("SHELL", "/bin/bash")
+        .args(["env", "FOO=1", "sh", "-c", "echo \"$FOO $SSL_CERT_FILE\""])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    let text = one_line(&out);
+    let typed = text
+        .trim_end()
+        .split("type: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no line to type: {text}"));
+    assert_eq!(
+        typed, r#"trustrun -- env FOO=1 sh -c 'echo "$FOO $SSL_CERT_FILE"'"#,
+        "{text}"
+    );
+    // What it says to type works: env runs with FOO=1 and trustrun's bundle.
+    let run = Command::new("sh")
+        .arg("-c")
+        .arg(typed.replacen("trustrun", &format!("'{}'", trustrun_bin().display()), 1))
+        .env_remove("SSL_CERT_FILE")
+        .env("TRUSTRUN_CACHE_DIR", tmp.path())
+        .output()
+        .unwrap();
+    let said = stdout(&run);
+    assert!(
+        said.starts_with("1 ") && said.trim_end().ends_with(".pem"),
+        "{}",
+        output_text(&run)
+    );
+    // Flags before the command stay before the `--`.
+    let out = trustrun(tmp.path())
+        .args(["--ca", "root.pem", "env", "-i", "python3"])
+        .output()
+        .unwrap();
+    assert!(
+        one_line(&out).contains("type: trustrun --ca root.pem -- env -i python3"),
+        "{}",
+        output_text(&out)
+    );
+    // Not a program: clap's own error.
+    let out = trustrun(tmp.path())
+        .args(["config", "FOO=1"])
+        .output()
+        .unwrap();
+    assert!(!one_line(&out).contains("type:"), "{}", output_text(&out));
+    let out = trustrun(tmp.path())
+        .args(["env", "--formt", "sh"])
+        .output()
+        .unwrap();
+    assert!(
+        one_line(&out).contains("a similar argument exists: '--format'"),
+        "{}",
+        output_text(&out)
+    );
+}
+
+/// A CA path that names nothing gets the reason the path shows: a Windows path typed on Linux
+/// is missing (not "contains ':'", which stays for a file that exists), a quoted `~` was not
+/// expanded.
+#[test]
+fn ca_path_mistakes_get_the_real_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = trustrun(tmp.path())
+        .args(["--ca", r"C:\Users\me\Downloads\zscaler.crt", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    let text = one_line(&out);
+    assert!(
+        text.contains(
+            r"C:\Users\me\Downloads\zscaler.crt: no such file or directory (a Windows path"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("contains ':'"), "{text}");
+    // The separator rule itself stays, for a file that exists.
+    let colon = tmp.path().join("corp:root.pem");
+    std::fs::copy(&Pki::corporate().root_pem, &colon).unwrap();
+    let out = trustrun(tmp.path())
+        .arg("--ca")
+        .arg(&colon)
+        .arg("true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(
+        one_line(&out).contains("its name contains ':'"),
+        "{}",
+        output_text(&out)
+    );
+
+    let out = trustrun(tmp.path())
+        .args(["--ca", "~/Downloads/x.crt", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    let text = one_line(&out);
+    assert!(
+        text.contains("no such file or directory (`~` was not expanded: it was quoted; leave ~/ outside the quotes, or write \"$HOME/...\")"),
+        "{text}"
+    );
+}
+
+/// A .p12 in a `--ca` directory: the error names the file, and the command it gives converts it
+/// into the directory and moves the archive out, after which the same directory is accepted.
+#[test]
+fn a_p12_in_a_ca_directory_gets_a_command_that_ends_the_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = Pki::corporate();
+    let dir = tmp.path().join("corp-cas");
+    std::fs::create_dir(&dir).unwrap();
+    let p12 = dir.join("zscaler.p12");
+    let export = Command::new("openssl")
+        .args(["pkcs12", "-export", "-nokeys", "-passout", "pass:", "-in"])
+        .arg(&pki.root_pem)
+        .arg("-out")
+        .arg(&p12)
+        .output()
+        .unwrap();
+    assert!(export.status.success(), "{}", output_text(&export));
+    let run = || {
+        trustrun(tmp.path())
+            .env("SHELL", "/bin/bash")
+            .arg("--ca")
+            .arg(&dir)
+            .args(["sh", "-c", "cat \"$SSL_CERT_FILE\""])
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    let text = one_line(&out);
+    assert!(
+        text.contains(&format!(
+            "CA directory {}: {} is PKCS#12",
+            dir.display(),
+            p12.display()
+        )),
+        "{text}"
+    );
+    let command = text
+        .trim_end()
+        .rsplit('`')
+        .nth(1)
+        .unwrap_or_else(|| panic!("no command: {text}"));
+    assert_eq!(
+        command,
+        format!(
+            "openssl pkcs12 -in {} -nokeys -out {} && mv {} {}",
+            p12.display(),
+            dir.join("zscaler.pem").display(),
+            p12.display(),
+            tmp.path().display()
+        )
+    );
+    // Run as given; openssl asks for the archive's password on a terminal, here it is empty.
+    let convert = Command::new("sh")
+        .arg("-c")
+        .arg(command.replacen(" -nokeys", " -nokeys -passin pass:", 1))
+        .output()
+        .unwrap();
+    assert!(convert.status.success(), "{}", output_text(&convert));
+    let out = run();
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    let root = std::fs::read_to_string(&pki.root_pem).unwrap();
+    let body: String = root.lines().filter(|l| !l.starts_with("-----")).collect();
+    assert!(
+        stdout(&out).lines().collect::<String>().contains(&body),
+        "the bundle holds the converted root"
+    );
 }

@@ -1,6 +1,7 @@
-//! A virtualenv activated after the shims comes first on PATH and bypasses them: `shim list`
-//! and `doctor` say so. The control: with the shim directory first, neither complains, and the
-//! venv's python through the shim directory does trust the corporate root.
+//! A virtualenv activated after the shims comes first on PATH and bypasses them: `shim install`
+//! says so once, in one line, with what covers it, `shim list` marks it within 100 columns, and
+//! `doctor` names it. The control: with the shim directory first, none complains, and the venv's
+//! python through the shim directory does trust the corporate root.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -21,19 +22,73 @@ fn trustrun(world: &World, path: &std::ffi::OsStr, shims: &Path, args: &[&str]) 
     cmd.output().unwrap()
 }
 
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A real venv, as `python -m venv .venv` makes it.
+fn make_venv(dir: &Path) -> std::path::PathBuf {
+    let status = Command::new(venv_python())
+        .args(["-m", "venv", "--without-pip"])
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir.join("bin")
+}
+
+/// `shim install` inside an activated venv: one line, once, that the venv's python comes first
+/// and what covers it. The control: the same install outside the venv says nothing of it.
+#[test]
+fn shim_install_in_an_active_venv_says_once_what_covers_it() {
+    let world = World::new();
+    let venv = world.cache.path().join("venv");
+    let venv_bin = make_venv(&venv);
+    let install = |dir: &str, activated: bool| {
+        let mut cmd = world.trustrun();
+        if activated {
+            // What `source .venv/bin/activate` does.
+            cmd.env("VIRTUAL_ENV", &venv)
+                .env("PATH", path_of(&[&venv_bin]));
+        }
+        let out = cmd
+            .env("SHELL", "/bin/bash")
+            .args(["shim", "install", "--dir"])
+            .arg(world.cache.path().join(dir))
+            .args(["python", "python3", "pip"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+        out
+    };
+    let out = install("shims", true);
+    let said =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    let venv_lines: Vec<&str> = said.lines().filter(|l| l.contains("virtualenv")).collect();
+    assert_eq!(
+        venv_lines,
+        [
+            "trustrun: the active virtualenv's python, python3 come first on PATH, so the shims do \
+          not run there; `trustrun setup` covers virtualenvs; shims cover what setup cannot \
+          (programs started without your shell's variables)"
+        ],
+        "{}",
+        output_text(&out)
+    );
+    // Control: outside the venv, no such line.
+    let out = install("shims-outside", false);
+    assert!(
+        !output_text(&out).contains("virtualenv"),
+        "{}",
+        output_text(&out)
+    );
+}
+
 #[test]
 fn a_venv_ahead_of_the_shims_is_reported_by_shim_list_and_doctor() {
     let world = World::new();
     let shims = world.cache.path().join("shims");
-    let venv = world.cache.path().join("venv");
-    // A real venv, as `python -m venv .venv && source .venv/bin/activate` makes it.
-    let status = Command::new(venv_python())
-        .args(["-m", "venv", "--without-pip"])
-        .arg(&venv)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let venv_bin = venv.join("bin");
+    let venv_bin = make_venv(&world.cache.path().join("venv"));
     let out = world
         .trustrun()
         .args(["shim", "install", "--dir"])
@@ -49,17 +104,27 @@ fn a_venv_ahead_of_the_shims_is_reported_by_shim_list_and_doctor() {
     let list = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         list.contains(&format!(
-            "SHADOWED python3: PATH finds {} before the shim directory",
+            "python3      -> {}   [symlink; SHADOWED: PATH finds it first]",
             venv_bin.join("python3").display()
-        )),
+        )) && words(&list).contains(
+            "SHADOWED: PATH finds that program before the shim directory (an activated \
+             virtualenv?), so the shim never runs; `trustrun setup` covers virtualenvs"
+        ),
         "{}",
         output_text(&out)
     );
+    for line in list.lines() {
+        assert!(
+            line.chars().count() < 100,
+            "over 99 columns: {line:?}\n{list}"
+        );
+    }
     let out = trustrun(&world, &shadowed, &shims, &["doctor"]);
     let report = String::from_utf8_lossy(&out.stdout);
-    let words = report.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        words.contains("python3: PATH finds") && words.contains("so the shim is bypassed"),
+        words(&report).contains("python3: PATH finds")
+            && words(&report)
+                .contains("so the shim is bypassed there; `trustrun setup` covers virtualenvs"),
         "{report}"
     );
     // What it means: python3 from that shell does not trust the corporate root.

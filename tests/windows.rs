@@ -145,7 +145,7 @@ fn the_corporate_root_from_the_group_policy_store_alone_and_doctor_names_it() {
 
     let text = w.trustrun(cache, &[]).arg("doctor").output().unwrap();
     assert!(
-        stdout(&text).contains("deployed by Group Policy"),
+        words(&text).contains("from OS trust store, deployed by Group Policy"),
         "{}",
         output_text(&text)
     );
@@ -506,4 +506,174 @@ fn killing_trustrun_exe_kills_the_child() {
         !child_outlives(tied, &token, Duration::from_secs(15)),
         "the child outlived trustrun.exe"
     );
+}
+
+/// The text a wine command printed, as one line of words (doctor wraps under 100 columns).
+fn words(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Every message that names a command names PowerShell's (cmd's when cmd.exe runs trustrun):
+/// `--help`, doctor's steps and fixes, `shim install`, a `~` that was not expanded, the stale
+/// bundle. No `eval`, no `~/.bashrc`, no `~` in an example, no update-ca-certificates.
+#[test]
+fn windows_messages_name_powershell_commands_and_cmds_under_cmd() {
+    let w = Wine::lock();
+    let world = World::new();
+    let cache = world.cache.path();
+    let unix_words = [
+        "eval ",
+        "~/",
+        ".bashrc",
+        "`unset ",
+        "export PATH",
+        "update-ca-certificates",
+    ];
+    let assert_windows = |what: &str, text: &str| {
+        for unix in unix_words {
+            assert!(!text.contains(unix), "{what} names {unix:?}:\n{text}");
+        }
+    };
+
+    // --help: the examples in PowerShell's syntax; under cmd, cmd's.
+    let help = w.trustrun(cache, &[]).arg("--help").output().unwrap();
+    let text = stdout(&help);
+    assert!(
+        text.contains(r"trustrun --ca $HOME\corp\root.pem pip install requests")
+            && text.contains("trustrun env --format powershell | Out-String | Invoke-Expression")
+            && text.contains("trustrun setup"),
+        "{text}"
+    );
+    assert_windows("--help", &text);
+    let trustrun = windows_path(&w.trustrun);
+    let help = w
+        .command("cmd", cache, &[])
+        .args(["/c", &format!("{trustrun} --help")])
+        .output()
+        .unwrap();
+    let text = stdout(&help);
+    assert!(
+        text.contains(r"trustrun --ca %USERPROFILE%\corp\root.pem pip install requests")
+            && text.contains(r#"trustrun env --format cmd > "%TEMP%\trust.cmd" && call"#),
+        "{}",
+        output_text(&help)
+    );
+    assert_windows("--help under cmd", &text);
+
+    // doctor, an intercepted host and an empty SSL_CERT_FILE: the fix and the next step in
+    // PowerShell's words.
+    let root = windows_path(&world.pki.root_pem);
+    let host = format!("127.0.0.1:{}", world.server.port);
+    let doctor = w
+        .trustrun(cache, &[])
+        .env("SSL_CERT_FILE", "")
+        .args(["doctor", "--ca", &root, &host])
+        .output()
+        .unwrap();
+    assert_eq!(doctor.status.code(), Some(0), "{}", output_text(&doctor));
+    let said = words(&doctor);
+    assert!(
+        said.contains("next: Unset SSL_CERT_FILE (`Remove-Item Env:SSL_CERT_FILE`")
+            && said.contains(
+                "`trustrun setup`, then open a new terminal: every new shell and program of yours \
+                 trusts the corporate root (or: for one command `trustrun python app.py`; for this \
+                 shell only `trustrun env --format powershell | Out-String | Invoke-Expression`)"
+            ),
+        "{}",
+        output_text(&doctor)
+    );
+    assert_windows("doctor", &stdout(&doctor));
+    let doctor = w
+        .command("cmd", cache, &[])
+        .env("SSL_CERT_FILE", "")
+        .args(["/c", &format!("{trustrun} doctor --ca {root} {host}")])
+        .output()
+        .unwrap();
+    let said = words(&doctor);
+    assert!(
+        said.contains("(`set SSL_CERT_FILE=`") && said.contains("&& call"),
+        "{}",
+        output_text(&doctor)
+    );
+    assert_windows("doctor under cmd", &stdout(&doctor));
+
+    // A quoted `~`, which PowerShell leaves to the program: the reason, in its words.
+    let tilde = w
+        .trustrun(cache, &[])
+        .args(["--ca", r"~\corp\root.pem", "cmd", "/c", "exit"])
+        .output()
+        .unwrap();
+    assert_eq!(tilde.status.code(), Some(2), "{}", output_text(&tilde));
+    let err = String::from_utf8_lossy(&tilde.stderr);
+    assert!(
+        err.contains("no such file or directory (`~` was not expanded: PowerShell expands it only for its own commands")
+            && err.contains(r"write $HOME\..."),
+        "{err}"
+    );
+
+    // shim install: the user PATH has the directory now; this terminal alone does not.
+    let shims = tempfile::tempdir_in(crate::common::repo().join("target")).unwrap();
+    let dir = windows_path(&shims.path().join("shims"));
+    let install = w
+        .trustrun(cache, &[])
+        .args(["shim", "install", "--dir", &dir, "tls_client"])
+        .output()
+        .unwrap();
+    assert_eq!(install.status.code(), Some(0), "{}", output_text(&install));
+    let text = stdout(&install);
+    assert!(
+        text.contains(&format!(
+            "new terminals find the shims; for this one:\n    $env:Path = '{dir};' + $env:Path"
+        )),
+        "{text}"
+    );
+    assert!(
+        !text.contains("$PROFILE") && !text.contains("Put "),
+        "{text}"
+    );
+    let remove = w
+        .trustrun(cache, &[])
+        .args(["shim", "remove", "--dir", &dir])
+        .output()
+        .unwrap();
+    assert_eq!(remove.status.code(), Some(0), "{}", output_text(&remove));
+
+    // A bundle gone stale behind the warm path's back (a certificate changed in place, its
+    // size and time kept): the remedy that works here.
+    let bundles: Vec<_> = fs::read_dir(cache.join("bundles"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(bundles.len(), 1, "{bundles:?}");
+    let bundle = &bundles[0];
+    let modified = fs::metadata(bundle).unwrap().modified().unwrap();
+    let text = fs::read_to_string(bundle).unwrap();
+    let end = text.rfind("-----END CERTIFICATE-----").unwrap();
+    // A base64 letter in the last certificate's signature, a few lines before its end.
+    let at = text[..end].rfind('\n').unwrap() - 70;
+    let mut bytes = text.into_bytes();
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    fs::write(bundle, &bytes).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(bundle)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    let doctor = w
+        .trustrun(cache, &[])
+        .args(["doctor", "--ca", &root])
+        .output()
+        .unwrap();
+    let said = words(&doctor);
+    assert!(
+        said.contains("the cached bundle is stale")
+            && said.contains("delete the index directory in trustrun's cache, or wait: the OS store is read again within the hour"),
+        "{}",
+        output_text(&doctor)
+    );
+    assert_windows("doctor, stale", &stdout(&doctor));
 }

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::settings::options::{Flags, RunFlags};
+use crate::util::next_step::ONE_COMMAND;
+use crate::util::shell::Shell;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -17,7 +19,7 @@ use crate::settings::options::{Flags, RunFlags};
 store + Mozilla's roots + the CA files you name. Verification is never turned off.\n\n\
 Everything after PROGRAM goes to PROGRAM unchanged; `trustrun -- NAME` runs a program named \
 like one of trustrun's commands.",
-    after_help = EXAMPLES
+    after_help = examples()
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -33,17 +35,104 @@ pub struct Cli {
     pub program: Vec<OsString>,
 }
 
-/// Shown by `--help`, and in part by a bare `trustrun`.
-pub const EXAMPLES: &str = "Examples:
-  trustrun python app.py                  run app.py trusting the OS store + Mozilla + --ca files
-  trustrun --ca ~/corp/root.pem pip install requests
-  trustrun doctor api.openai.com          am I intercepted, by which root, and what fixes it
-  trustrun shim install                   plain `python`, `pip`, `harbor` trusted (shims on PATH)
-  eval \"$(trustrun env --format sh)\"      the whole shell: add to ~/.bashrc or ~/.zshrc
-  trustrun -- doctor ...                  run a program named like a trustrun command
+/// Shown by `--help`: setup first (the next step when nothing is in place), then the one-command
+/// and this-shell ways, each command line in the syntax of the shell that asks.
+pub fn examples() -> String {
+    examples_for(Shell::detect())
+}
 
-Exit codes: the program's own; 1 trustrun failed (or a shim/doctor refusal); 2 usage \
-or CA file error; 125 internal failure under --strict only; 126 not executable or a shim loop; 127 not found.";
+fn examples_for(shell: Shell) -> String {
+    let ca = format!(
+        "trustrun --ca {} pip install requests",
+        shell.home_file("corp/root.pem")
+    );
+    let rows = [
+        (
+            "trustrun setup",
+            "start here: every new shell and program trusted for good",
+        ),
+        (
+            ONE_COMMAND,
+            "one command trusts the OS store + Mozilla + --ca files",
+        ),
+        (&ca, ""),
+        (
+            "trustrun doctor api.openai.com",
+            "am I intercepted, by which root, and what fixes it",
+        ),
+        (
+            shell.env_line(),
+            "this shell only (other shells: `trustrun env --help`)",
+        ),
+        (
+            "trustrun shim install",
+            "shims on PATH, for what setup cannot reach",
+        ),
+        (
+            "trustrun -- doctor ...",
+            "run a program named like a trustrun command",
+        ),
+    ];
+    let mut text = String::from("Examples:\n");
+    for (command, what) in rows {
+        text.push_str(&example_line(command, what));
+    }
+    text.push_str(
+        "\nExit codes: the program's own; 1 trustrun failed (or a shim/doctor refusal); 2 usage \
+         or CA file error; 125 internal failure under --strict only; 126 not executable or a shim \
+         loop; 127 not found.",
+    );
+    text
+}
+
+/// `  COMMAND   what it does`, the description in a column when the command leaves room.
+fn example_line(command: &str, what: &str) -> String {
+    if what.is_empty() {
+        format!("  {command}\n")
+    } else if command.len() < 38 {
+        format!("  {command:<38}  {what}\n")
+    } else {
+        format!("  {command}\n  {:<38}  {what}\n", "")
+    }
+}
+
+/// `completions`' one line, with the example for the shell that asks.
+fn completions_about() -> String {
+    let example = match Shell::detect() {
+        Shell::Sh => {
+            "trustrun completions bash > ~/.local/share/bash-completion/completions/trustrun"
+        }
+        Shell::Fish => "trustrun completions fish > ~/.config/fish/completions/trustrun.fish",
+        Shell::PowerShell | Shell::Cmd => "trustrun completions powershell >> $PROFILE",
+    };
+    format!("Print shell completions: `{example}`")
+}
+
+/// What a bare `trustrun` prints: the usage line and the ways in, setup first.
+pub fn short_usage() -> String {
+    let shell = Shell::detect();
+    let mut text =
+        String::from("usage: trustrun [OPTIONS] PROGRAM [ARGS...]   or   trustrun COMMAND\n");
+    for (command, what) in [
+        (
+            "trustrun setup",
+            "start here: every new shell and program trusted for good",
+        ),
+        (
+            ONE_COMMAND,
+            "one command trusts the OS store's corporate roots",
+        ),
+        (
+            "trustrun doctor api.openai.com",
+            "am I intercepted, and what fixes it",
+        ),
+        (shell.env_line(), "this shell only"),
+    ] {
+        text.push_str(&example_line(command, what));
+    }
+    text.push_str("more: trustrun --help");
+    text
+}
 
 /// `trustrun env --help`: the profile line for each shell, each naming its format.
 pub const ENV_EXAMPLES: &str = "Profile lines (each names its format):
@@ -53,13 +142,6 @@ pub const ENV_EXAMPLES: &str = "Profile lines (each names its format):
   cmd:         trustrun env --format cmd > trust.cmd, then: call trust.cmd
   CI:          trustrun env --format github >> \"$GITHUB_ENV\"
   dotenv:      trustrun env --format dotenv > .env     (host paths: for tools run on this machine)";
-
-/// What a bare `trustrun` prints: the usage line and three examples.
-pub const SHORT_USAGE: &str = "usage: trustrun [OPTIONS] PROGRAM [ARGS...]   or   trustrun COMMAND
-  trustrun python app.py                  run app.py trusting the OS store's corporate roots
-  trustrun doctor api.openai.com          am I intercepted, and what fixes it
-  eval \"$(trustrun env --format sh)\"      the same trust for the whole shell
-more: trustrun --help";
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -130,7 +212,7 @@ pub enum Command {
         #[command(subcommand)]
         action: ShimAction,
     },
-    /// Print shell completions: `trustrun completions bash > ~/.local/share/bash-completion/completions/trustrun`
+    #[command(about = completions_about())]
     Completions {
         /// bash, zsh, fish, powershell or elvish
         #[arg(value_enum)]

@@ -21,7 +21,7 @@ use crate::run;
 use crate::settings::options::{Flags, RunFlags, TrustOptions};
 use crate::util::program_name::is_trustrun_name;
 use args::{Cli, Command, ConfigAction, ShimAction};
-use hints::{ca_option_hint, suggest_subcommand, usage_line};
+use hints::{ca_option_hint, program_meant, suggest_subcommand, usage_line};
 
 /// The name trustrun was started under: argv[0]'s file name on Unix (a symlink's own name).
 #[cfg(not(windows))]
@@ -60,7 +60,7 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
             e.exit();
         }
         Err(e) => {
-            if let Some(hint) = ca_option_hint(&e) {
+            if let Some(hint) = ca_option_hint(&e, &argv).or_else(|| program_meant(&e, &argv)) {
                 return Err(hint.into());
             }
             return Err(Failure::usage(usage_line(&e.render().to_string())).into());
@@ -148,7 +148,7 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
         ),
         None => {
             let Some((program, args)) = cli.program.split_first() else {
-                crate::util::output::say_plain(args::SHORT_USAGE);
+                crate::util::output::say_plain(&args::short_usage());
                 return Err(Failure::usage("no program given").into());
             };
             run::run_program(&options(before, run_before)?, program, args)

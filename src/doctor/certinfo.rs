@@ -41,6 +41,23 @@ impl Parsed<'_> {
         }
     }
 
+    /// Whether this certificate may issue others, as OpenSSL's `check_ca` decides: a keyUsage
+    /// without keyCertSign says no; basicConstraints says it; without it, a version 1
+    /// self-signed certificate (an old root) or a keyUsage with keyCertSign says yes. A
+    /// self-signed server certificate (Debian's ssl-cert "snakeoil" `localhost`, CA:FALSE) sits
+    /// in trust stores to be trusted as itself, and is no root of anything.
+    pub fn can_issue(&self) -> bool {
+        let ku = self.cert.key_usage().ok().flatten();
+        if ku.as_ref().is_some_and(|k| !k.value.key_cert_sign()) {
+            return false;
+        }
+        if let Some(bc) = self.cert.basic_constraints().ok().flatten() {
+            return bc.value.ca;
+        }
+        let v1_self_signed = self.cert.version().0 == 0 && self.subject_raw() == self.issuer_raw();
+        v1_self_signed || ku.is_some()
+    }
+
     pub fn issuer_raw(&self) -> &[u8] {
         self.cert.issuer().as_raw()
     }

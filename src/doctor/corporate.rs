@@ -14,7 +14,7 @@ pub fn corporate_roots(opts: &TrustOptions) -> Result<Vec<Der>, Failure> {
     let inputs = crate::store::inputs(opts);
     let gathered = sources::gather(&inputs).map_err(|e| Failure::usage(e.to_string()))?;
     let mozilla_keys = trust::keys(&trust::mozilla());
-    let (corporate, _public) = trust::roots_outside_mozilla(&gathered, &mozilla_keys);
+    let corporate = trust::roots_outside_mozilla(&gathered, &mozilla_keys).corporate;
     let mut out: Vec<Der> = Vec::new();
     for root in &corporate {
         let der = gathered

@@ -6,6 +6,7 @@
 
 mod advice;
 mod certinfo;
+mod conclusion;
 mod containers;
 mod corporate;
 mod host;
@@ -70,9 +71,11 @@ pub fn run(opts: &TrustOptions, args: &Args) -> Result<()> {
         crate::out!("{}", render::text(&report, opts.verbose))?;
     }
     if report.summary.exit_code != 0 {
-        // On one terminal the summary just printed is the last thing the user read.
+        // On one terminal the report just printed says it: its verdict first (and its summary
+        // last under -v).
         let line = if !args.json && render::same_terminal() {
-            "see the summary above".to_owned()
+            let above = if opts.verbose { "summary" } else { "verdict" };
+            format!("see the {above} above")
         } else {
             report.summary.line.clone()
         };
@@ -98,27 +101,12 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         .collect();
     let (bundle_info, bundle) =
         trust::bundle(bundle_path.as_deref().map_err(Clone::clone), &gathered);
-    let (corporate, public_roots) = trust::roots_outside_mozilla(&gathered, &mozilla.keys);
+    let outside = trust::roots_outside_mozilla(&gathered, &mozilla.keys);
     let sets = trust::TrustSets {
         os_store: trust::Anchors::new(os_store),
         bundle: trust::Anchors::new(bundle),
         mozilla,
     };
-
-    let corporate_keys: Vec<(certinfo::AnchorKey, String)> = gathered
-        .certs
-        .iter()
-        .filter_map(|(der, _)| {
-            let parsed = certinfo::parse(der)?;
-            let sha = parsed.info(der).sha256;
-            let root = corporate.iter().find(|r| r.cert.sha256 == sha)?;
-            Some((parsed.anchor_key(), certinfo::short_name(&root.cert)))
-        })
-        .collect();
-    let environment = traps::check_environment(&traps::Expected {
-        corporate: &corporate_keys,
-        mozilla: &sets.mozilla.keys,
-    });
 
     let judges = verdict::Judges::new(
         &sets.mozilla.certs,
@@ -148,19 +136,64 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         (pythons.join().unwrap_or_default(), hosts)
     });
 
+    // What a CA variable must hold: the corporate roots, each by its anchor key; with hosts
+    // checked, only those that intercept one of them.
+    let corporate_keys: Vec<(certinfo::AnchorKey, String, String)> = gathered
+        .certs
+        .iter()
+        .filter_map(|(der, _)| {
+            let parsed = certinfo::parse(der)?;
+            let sha = parsed.info(der).sha256;
+            let root = outside.corporate.iter().find(|r| r.cert.sha256 == sha)?;
+            Some((parsed.anchor_key(), certinfo::short_name(&root.cert), sha))
+        })
+        .collect();
+    let needed: std::collections::HashSet<certinfo::AnchorKey> = corporate_keys
+        .iter()
+        .filter(|(_, _, sha)| {
+            hosts.iter().any(|h| {
+                h.intercepted_by.is_some() && h.root.as_ref().is_some_and(|r| &r.cert.sha256 == sha)
+            })
+        })
+        .map(|(key, _, _)| key.clone())
+        .collect();
+    let corporate_named: Vec<(certinfo::AnchorKey, String)> = corporate_keys
+        .into_iter()
+        .map(|(key, name, _)| (key, name))
+        .collect();
+    let environment = traps::check_environment(&traps::Expected {
+        corporate: &corporate_named,
+        mozilla: &sets.mozilla.keys,
+        needed: (!hosts.is_empty()).then_some(&needed),
+    });
+
     // The warm path's cheap OS-store signal misses edits behind a `<hash>.0` link; say so here.
     let stale = sources::stale_note(&gathered, &sets.bundle.certs);
     let sources_report = trust::SourcesReport {
         sources: trust::source_counts(&gathered),
         bundle: bundle_info,
-        corporate_roots: corporate,
-        public_roots_not_in_mozilla: public_roots,
+        corporate_roots: outside.corporate,
+        public_roots_not_in_mozilla: outside.public,
+        self_signed_leaves: outside.leaves,
         warnings: gathered.warnings.iter().cloned().chain(stale).collect(),
     };
-    let advice = advice::advise(&sources_report, &environment, &pythons, &hosts, opts);
+    let setup = crate::setup::status::status();
+    let advice = advice::advise(
+        &advice::Found {
+            sources: &sources_report,
+            environment: &environment,
+            pythons: &pythons,
+            hosts: &hosts,
+            setup: &setup,
+        },
+        opts,
+        crate::util::shell::Shell::detect(),
+    );
     let summary = summary::summary(&sources_report, &environment, &hosts);
     Ok(Report {
         trustrun_version: env!("CARGO_PKG_VERSION"),
+        verdict: conclusion::verdict(&hosts, &environment, &setup),
+        next: advice.fixes.first().cloned(),
         sources: sources_report,
         environment,
         pythons,
@@ -168,7 +201,7 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         hosts,
         advice: advice.fixes,
         notes: advice.notes,
-        setup: crate::setup::status::doctor_line(),
+        setup: setup.line(),
         summary,
     })
 }

@@ -12,9 +12,16 @@ use super::{containers, pythons, traps, trust};
 #[derive(Serialize)]
 pub struct Report {
     pub trustrun_version: &'static str,
+    /// What doctor concludes, first thing in the text: the hosts' verdicts, or what a look at
+    /// this machine alone could not tell.
+    pub verdict: String,
+    /// The one step to take first (`advice[0]`), or none when nothing needs doing.
+    pub next: Option<String>,
     pub sources: trust::SourcesReport,
     pub environment: Vec<traps::VarCheck>,
     pub pythons: Vec<pythons::PythonInfo>,
+    // A "runtimes" part (other runtimes on PATH and the trust they ignore) goes here, between
+    // the Pythons and the containers, as in the text.
     pub containers: containers::ContainersReport,
     pub hosts: Vec<HostReport>,
     pub advice: Vec<String>,

@@ -96,6 +96,9 @@ pub enum VarStatus {
 pub struct Expected<'a> {
     pub corporate: &'a [(AnchorKey, String)],
     pub mozilla: &'a HashSet<AnchorKey>,
+    /// The corporate roots a file must hold: those that intercept a checked host. `None` when no
+    /// host was checked: then any of them may be the one.
+    pub needed: Option<&'a HashSet<AnchorKey>>,
 }
 
 pub fn check_environment(expected: &Expected<'_>) -> Vec<VarCheck> {
@@ -172,27 +175,29 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
         .iter()
         .filter_map(|der| certinfo::parse(der).map(|p| p.anchor_key()))
         .collect();
-    let missing: Vec<&str> = expected
-        .corporate
-        .iter()
-        .filter(|(k, _)| !keys.contains(k))
-        .map(|(_, name)| name.as_str())
-        .collect();
+    // A root no checked host leads to is not a trap to lack: a host needs the root that
+    // intercepts it, and a file with that one works there.
+    let mut missing: Vec<&str> = Vec::new();
+    let mut unneeded: Vec<&str> = Vec::new();
+    for (key, root) in expected.corporate.iter().filter(|(k, _)| !keys.contains(k)) {
+        if expected.needed.is_none_or(|n| n.contains(key)) {
+            missing.push(root);
+        } else {
+            unneeded.push(root);
+        }
+    }
     let adds_only = name == "NODE_EXTRA_CA_CERTS";
     let public = keys.intersection(expected.mozilla).count();
     let mut findings = Vec::new();
     if !missing.is_empty() {
-        findings.push(if adds_only {
-            format!(
-                "lacks {}: Node adds this file to its roots, so it will not trust that root",
-                missing.join(", ")
-            )
+        let fails = if adds_only {
+            "Node adds this file to its roots, so it will not trust that root"
+        } else if expected.needed.is_some() {
+            "a checked host is intercepted by it, so programs that read it fail there"
         } else {
-            format!(
-                "lacks {}: programs that read it trust less than your OS does (this narrows trust instead of widening it)",
-                missing.join(", ")
-            )
-        });
+            "programs that read it trust less than your OS does (this narrows trust instead of widening it)"
+        };
+        findings.push(format!("lacks {}: {fails}", missing.join(", ")));
     }
     // A file holding only the corporate root is the usual hand-made fix: it makes the proxied
     // hosts work and every host the proxy lets through untouched fail.
@@ -221,16 +226,24 @@ fn check_file_variable(name: &str, value: &OsString, expected: &Expected<'_>) ->
             ),
         );
     }
+    let certificates = crate::util::text::count(found.len(), "certificate");
+    if !unneeded.is_empty() {
+        return check(
+            VarStatus::LacksCorporateRoots,
+            false,
+            said(
+                Head::Assignment,
+                format!(
+                    " ({certificates}) lacks {}, which intercepts none of the checked hosts",
+                    unneeded.join(", ")
+                ),
+            ),
+        );
+    }
     check(
         VarStatus::Ok,
         false,
-        said(
-            Head::Assignment,
-            format!(
-                " ({})",
-                crate::util::text::count(found.len(), "certificate")
-            ),
-        ),
+        said(Head::Assignment, format!(" ({certificates})")),
     )
 }
 
@@ -281,6 +294,7 @@ mod tests {
         let expected = Expected {
             corporate: &corporate,
             mozilla: &mozilla,
+            needed: None,
         };
         let value = OsString::from("/nonexistent/trustrun-ca.pem");
         let file = check_file_variable("SSL_CERT_FILE", &value, &expected);

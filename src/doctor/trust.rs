@@ -103,6 +103,9 @@ pub struct SourcesReport {
     /// Roots outside Mozilla's current set that the OS distribution ships as public roots
     /// (Mozilla removed or never had them): not corporate, listed by subject only.
     pub public_roots_not_in_mozilla: Vec<String>,
+    /// Self-signed certificates that are not CAs (a server's own certificate, trusted as itself:
+    /// Debian's ssl-cert `localhost`): no root of anything, so neither corporate nor public.
+    pub self_signed_leaves: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -191,17 +194,26 @@ pub fn bundle(path: Result<&Path, String>, gathered: &Gathered) -> (BundleInfo, 
     }
 }
 
+/// What the sources trust beyond Mozilla's roots, sorted by what it is.
+pub struct Outside {
+    /// Added locally (by IT, a proxy's installer, you).
+    pub corporate: Vec<CorporateRoot>,
+    /// Shipped by the OS distribution as public roots.
+    pub public: Vec<String>,
+    /// Trusted as themselves, not CAs.
+    pub leaves: Vec<String>,
+}
+
 /// Roots we trust that Mozilla does not (from the OS store, a CA file, or a CA variable), split
-/// into those added locally and those the distribution ships as public roots.
-pub fn roots_outside_mozilla(
-    gathered: &Gathered,
-    mozilla_keys: &HashSet<AnchorKey>,
-) -> (Vec<CorporateRoot>, Vec<String>) {
+/// into those added locally and those the distribution ships as public roots; certificates that
+/// cannot issue any other are set apart as leaves.
+pub fn roots_outside_mozilla(gathered: &Gathered, mozilla_keys: &HashSet<AnchorKey>) -> Outside {
     let shipped = keys(&distribution_public_roots());
     let signals = crate::sources::provenance::read();
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     let mut public = Vec::new();
+    let mut leaves = Vec::new();
     for (der, origin) in &gathered.certs {
         if *origin == Origin::Mozilla {
             continue;
@@ -211,6 +223,10 @@ pub fn roots_outside_mozilla(
         };
         let key = parsed.anchor_key();
         if mozilla_keys.contains(&key) || !seen.insert(key.clone()) {
+            continue;
+        }
+        if !parsed.can_issue() {
+            leaves.push(parsed.info(der).subject);
             continue;
         }
         // The OS's own word first (Windows, macOS); Linux falls back on what the distribution ships.
@@ -238,7 +254,11 @@ pub fn roots_outside_mozilla(
             x509_strict_problems: problems,
         });
     }
-    (out, public)
+    Outside {
+        corporate: out,
+        public,
+        leaves,
+    }
 }
 
 /// The public roots the OS distribution ships, kept apart from the ones added locally: Debian,

@@ -31,6 +31,7 @@ impl Format {
             Shell::Sh => Format::Sh,
             Shell::Fish => Format::Fish,
             Shell::PowerShell => Format::Powershell,
+            Shell::Cmd => Format::Cmd,
         }
     }
 
@@ -42,7 +43,8 @@ impl Format {
         Format::Sh
     }
 
-    /// On Windows: PowerShell, or sh syntax with `;` path lists under Git Bash/MSYS2 (`MSYSTEM`).
+    /// On Windows: PowerShell, cmd's when cmd.exe started trustrun, or sh syntax with `;` path
+    /// lists under Git Bash/MSYS2 (`MSYSTEM`).
     #[cfg(windows)]
     pub fn default_here() -> Format {
         Format::for_shell(Shell::detect())

@@ -117,9 +117,11 @@ pub fn resolve(
         .map(|p| (absolute(p.clone()), config.ca_key.clone()))
         .collect();
     // Nested runs and shims get these in TRUSTRUN_CA, a path list: a name holding the list's
-    // separator cannot be carried, and would silently lose trust one level down.
+    // separator cannot be carried, and would silently lose trust one level down. A name that
+    // does not exist is not carried at all: the bundle stage says it is missing, the real reason
+    // (`C:\Users\...` typed on Linux holds ':' and names nothing).
     for p in &ca {
-        if std::env::join_paths([p]).is_err() {
+        if std::env::join_paths([p]).is_err() && p.exists() {
             let origin = ca_origins
                 .iter()
                 .find(|(q, _)| q == p)

@@ -118,17 +118,15 @@ pub fn install(req: InstallRequest) -> Result<()> {
     if asked {
         crate::shim::names::warn_missing(&names);
     }
-    if req.modify_path {
-        add_to_user_path(&dir)?;
-    }
-    print_path_advice(&dir, &names)
+    let on_user_path = req.modify_path && add_to_user_path(&dir)?;
+    print_path_advice(&dir, &names, on_user_path)
 }
 
 /// Puts the shim directory first on the user PATH in the registry, as rustup and uv do for their
 /// bin directories: every program started afterwards finds the shims. Recorded, so `shim remove`
-/// undoes exactly this.
+/// undoes exactly this. True: the directory is on the user PATH now.
 #[cfg(windows)]
-fn add_to_user_path(dir: &Path) -> Result<()> {
+fn add_to_user_path(dir: &Path) -> Result<bool> {
     use crate::user_env::{Outcome, Registry, Scope, UserEnv};
     let mut env = UserEnv::open()?;
     let entry = dir.display().to_string();
@@ -144,13 +142,13 @@ fn add_to_user_path(dir: &Path) -> Result<()> {
         )?,
         Outcome::AlreadyThere => crate::outln!("{entry} is on your user PATH (HKCU\\Environment)")?,
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Unix has no user environment trustrun writes: the shell profile is the user's.
 #[cfg(not(windows))]
-fn add_to_user_path(_dir: &Path) -> Result<()> {
-    Ok(())
+fn add_to_user_path(_dir: &Path) -> Result<bool> {
+    Ok(false)
 }
 
 #[cfg(unix)]
@@ -209,42 +207,91 @@ fn create(tmp: &Path, _kind: Kind, exe: &Path, name: &str) -> Result<Kind> {
     Ok(Kind::Cmd)
 }
 
-fn print_path_advice(dir: &Path, names: &[String]) -> Result<()> {
+/// What PATH needs for the shims to run, in the syntax of the user's shell: nothing, the line
+/// that puts the directory first (for the profile, or on Windows for this terminal alone, the
+/// user PATH having it already), or a move to the front. An activated virtualenv ahead of it is
+/// said once, with what covers it: moving the shims ahead of a venv lasts until the next
+/// `activate`.
+fn print_path_advice(dir: &Path, names: &[String], on_user_path: bool) -> Result<()> {
     let path = std::env::var_os(crate::settings::vars::PATH).unwrap_or_default();
     let entries: Vec<PathBuf> = std::env::split_paths(&path).collect();
-    let position = entries
-        .iter()
-        .position(|e| dunce::canonicalize(e).is_ok_and(|c| c == dir));
+    let is_dir = |e: &PathBuf| dunce::canonicalize(e).is_ok_and(|c| c == dir);
+    let position = entries.iter().position(is_dir);
+    let venv = active_venv_bin(&entries);
+    let holds = |e: &Path, n: &str| shim_paths(e, n).iter().any(|p| p.is_file());
     // Names that PATH finds somewhere before the shim directory bypass the shims.
-    let shadowed: Vec<String> = match position {
-        Some(pos) => names
+    let before = &entries[..position.unwrap_or(entries.len())];
+    let in_venv: Vec<&str> = match &venv {
+        Some(bin) if before.contains(bin) => names
             .iter()
+            .filter(|n| holds(bin, n))
+            .map(String::as_str)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let shadowed: Vec<&str> = match position {
+        Some(_) => names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| !in_venv.contains(n))
             .filter(|n| {
-                entries[..pos]
+                before
                     .iter()
-                    .any(|e| shim_paths(e, n).iter().any(|p| p.is_file()))
+                    .filter(|e| Some(*e) != venv.as_ref())
+                    .any(|e| holds(e, n))
             })
-            .cloned()
             .collect(),
         None => Vec::new(),
     };
-    if position.is_some() && shadowed.is_empty() {
-        crate::outln!(
+    if !in_venv.is_empty() {
+        crate::note!(
+            "the active virtualenv's {} {} first on PATH, so the shims do not run there; {}",
+            in_venv.join(", "),
+            if in_venv.len() == 1 { "comes" } else { "come" },
+            crate::util::next_step::VENV_COVERED
+        );
+    }
+    let shell = Shell::detect();
+    let line = shell.path_line(dir);
+    match position {
+        // A venv ahead of it was said above: nothing on PATH to change for that.
+        Some(_) if shadowed.is_empty() && !in_venv.is_empty() => Ok(()),
+        Some(_) if shadowed.is_empty() => crate::outln!(
             "{} is on PATH ahead of the programs it stands in for.",
             dir.display()
-        )?;
-        return Ok(());
-    }
-    let (line, where_) = Shell::detect().path_instructions(dir);
-    if position.is_some() {
-        crate::outln!(
-            "{} is on PATH, but after another directory with {}: move it to the front:",
-            dir.display(),
-            shadowed.join(", ")
-        )?;
-    } else {
-        crate::outln!("Put {} first on PATH ({where_}):", dir.display())?;
-    }
-    crate::outln!("    {line}")?;
+        ),
+        Some(_) => {
+            crate::outln!(
+                "{} is on PATH, but after another directory with {}: move it to the front:",
+                dir.display(),
+                shadowed.join(", ")
+            )?;
+            crate::outln!("    {line}")
+        }
+        // The user PATH has it; only this terminal, started before, does not.
+        None if on_user_path => {
+            crate::outln!("new terminals find the shims; for this one:\n    {line}")
+        }
+        None => {
+            match shell.profile() {
+                Some(profile) => {
+                    crate::outln!("Put {} first on PATH (add it to {profile}):", dir.display())?
+                }
+                None => crate::outln!("Put {} first on PATH:", dir.display())?,
+            }
+            crate::outln!("    {line}")
+        }
+    }?;
     Ok(())
+}
+
+/// The `bin` (`Scripts` on Windows) of the virtualenv `activate` made current, when it is on PATH.
+fn active_venv_bin(entries: &[PathBuf]) -> Option<PathBuf> {
+    let venv = crate::settings::vars::non_empty("VIRTUAL_ENV")?;
+    let bin = PathBuf::from(venv).join(if cfg!(windows) { "Scripts" } else { "bin" });
+    let bin = dunce::canonicalize(&bin).ok()?;
+    entries
+        .iter()
+        .find(|e| dunce::canonicalize(e).is_ok_and(|c| c == bin))
+        .cloned()
 }

@@ -165,29 +165,40 @@ pub fn list(dir: Option<PathBuf>) -> Result<()> {
     let manifest = Manifest::read(&dir);
     let exe = current_exe()?;
     crate::outln!("shims in {}:", dir.display())?;
+    let mut any_shadowed = false;
     for (name, entry) in &manifest.shims {
         let (kind, version) = (&entry.kind, &entry.version);
         let path = shim_paths(&dir, name)
             .into_iter()
             .find(|p| fs::symlink_metadata(p).is_ok());
-        let state = match &path {
-            None => "missing (run `trustrun shim install` again)".to_owned(),
+        let mut state = match &path {
+            None => "missing: run `trustrun shim install` again".to_owned(),
             Some(p) if *kind == Kind::Copy && !is_current(p, *kind, &exe) => {
-                format!("copy of trustrun {version}, stale: run `trustrun shim install` to refresh")
+                format!("copy of trustrun {version}, stale: run `trustrun shim install`")
             }
             Some(_) => kind.as_str().to_owned(),
         };
         let target = match locate::find(std::ffi::OsStr::new(name)) {
-            Ok(real) => format!("-> {}", real.display()),
-            Err(_) => "-> nothing real behind it on PATH".to_owned(),
+            Ok(real) => real.display().to_string(),
+            Err(_) => "nothing real behind it on PATH".to_owned(),
         };
-        crate::outln!("  {name:<12} {target}   [{state}]")?;
-        if let crate::shim::shadow::Reach::ShadowedBy(first) = crate::shim::shadow::reach(name) {
-            crate::outln!(
-                "    SHADOWED {}",
-                crate::shim::shadow::explain(name, &first)
-            )?;
+        // The program the shim runs is the one PATH finds first, in place of the shim.
+        if let shadow::Reach::ShadowedBy(_) = shadow::reach(name) {
+            state.push_str("; SHADOWED: PATH finds it first");
+            any_shadowed = true;
         }
+        crate::outln!("  {name:<12} -> {target}   [{state}]")?;
+    }
+    if any_shadowed {
+        let line = format!(
+            "SHADOWED: PATH finds that program before the shim directory (an activated \
+             virtualenv?), so the shim never runs; {}",
+            shadow::COVERED
+        );
+        crate::out!(
+            "{}",
+            crate::util::text::wrap(&line, crate::util::text::WIDTH)
+        )?;
     }
     Ok(())
 }

@@ -67,12 +67,15 @@ fn shim_name(file: &str) -> String {
     file.to_owned()
 }
 
-/// The one-line explanation and fix, for `shim list` and doctor.
+/// The one-line explanation and fix, for doctor.
 pub fn explain(name: &str, path: &Path) -> String {
     format!(
         "{name}: PATH finds {} before the shim directory (an activated virtualenv?), so the shim \
-         is bypassed; use `trustrun {name} ...` there, or `eval \"$(trustrun env --format sh)\"` \
-         in your shell profile, which covers virtualenvs too",
-        path.display()
+         is bypassed there; {}",
+        path.display(),
+        COVERED
     )
 }
+
+/// What covers a name a virtualenv shadows, said once by `shim list` below its list.
+pub const COVERED: &str = "`trustrun setup` covers virtualenvs (or run `trustrun NAME ...` there)";

@@ -30,6 +30,9 @@ pub enum CaPathError {
     Damaged(PathBuf, &'static str),
     /// Certificates (or a key) in a format trustrun does not read, with the command that converts it.
     OtherFormat(PathBuf, ForeignFormat),
+    /// Such a file inside a CA directory (the directory, the file): converting it there is not
+    /// enough, it must leave the directory too.
+    OtherFormatInDirectory(PathBuf, PathBuf, ForeignFormat),
 }
 
 /// Formats users export CA certificates in by mistake (Windows' chain export writes PKCS#7).
@@ -51,7 +54,8 @@ impl CaPathError {
             | CaPathError::NotRegular(p, _)
             | CaPathError::TooLarge(p, _)
             | CaPathError::Damaged(p, _)
-            | CaPathError::OtherFormat(p, _) => p,
+            | CaPathError::OtherFormat(p, _)
+            | CaPathError::OtherFormatInDirectory(p, _, _) => p,
         }
     }
 }
@@ -60,7 +64,12 @@ impl fmt::Display for CaPathError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CaPathError::Missing(p) => {
-                write!(f, "CA file {}: no such file or directory", p.display())
+                write!(
+                    f,
+                    "CA file {}: no such file or directory{}",
+                    p.display(),
+                    missing_hint(p)
+                )
             }
             CaPathError::Unreadable(p, e) => write!(f, "CA file {}: cannot read: {e}", p.display()),
             CaPathError::NotCertificates(p) => write!(
@@ -87,53 +96,111 @@ impl fmt::Display for CaPathError {
                 "CA file {}: {what}; the whole file is refused, as Python refuses it",
                 p.display()
             ),
+            CaPathError::OtherFormat(p, ForeignFormat::PrivateKey)
+            | CaPathError::OtherFormatInDirectory(_, p, ForeignFormat::PrivateKey) => write!(
+                f,
+                "CA file {}: holds a private key, not a certificate; name the CA's certificate instead (a key is secret and trusts nothing)",
+                p.display()
+            ),
             CaPathError::OtherFormat(p, format) => {
                 let out = converted_name(p);
-                let (what, command) = match format {
-                    ForeignFormat::Pkcs7Pem => (
-                        "is PKCS#7 (a .p7b/.p7c certificate chain)",
-                        format!(
-                            "openssl pkcs7 -print_certs -in {} -out {}",
-                            quoted(p),
-                            quoted(&out)
-                        ),
-                    ),
-                    ForeignFormat::Pkcs7Der => (
-                        "is binary PKCS#7 (a .p7b/.p7c certificate chain)",
-                        format!(
-                            "openssl pkcs7 -inform DER -print_certs -in {} -out {}",
-                            quoted(p),
-                            quoted(&out)
-                        ),
-                    ),
-                    ForeignFormat::Pkcs12 => (
-                        "is PKCS#12 (a .pfx/.p12 archive of certificates and a private key)",
-                        format!(
-                            "openssl pkcs12 -in {} -nokeys -out {}",
-                            quoted(p),
-                            quoted(&out)
-                        ),
-                    ),
-                    ForeignFormat::PrivateKey => {
-                        return write!(
-                            f,
-                            "CA file {}: holds a private key, not a certificate; name the CA's certificate instead (a key is secret and trusts nothing)",
-                            p.display()
-                        );
-                    }
-                };
                 write!(
                     f,
-                    "CA file {} {what}, not PEM certificates; convert it with `{command}` and name {}",
+                    "CA file {} {}, not PEM certificates; convert it with `{}` and name {}",
                     p.display(),
+                    format.what(),
+                    format.command(p, &out),
                     out.display()
+                )
+            }
+            CaPathError::OtherFormatInDirectory(dir, p, format) => {
+                // The converted file stays in the directory; the original leaves it, or the same
+                // error comes back.
+                let out = converted_name(p);
+                let parent = dir.parent().unwrap_or(dir);
+                write!(
+                    f,
+                    "CA directory {}: {} {}, not PEM certificates; convert it and move it out of \
+                     the directory: `{}`",
+                    dir.display(),
+                    p.display(),
+                    format.what(),
+                    crate::util::shell::Shell::detect()
+                        .then(&format.command(p, &out), &move_command(p, parent)),
                 )
             }
         }
     }
 }
 
+impl ForeignFormat {
+    fn what(self) -> &'static str {
+        match self {
+            ForeignFormat::Pkcs7Pem => "is PKCS#7 (a .p7b/.p7c certificate chain)",
+            ForeignFormat::Pkcs7Der => "is binary PKCS#7 (a .p7b/.p7c certificate chain)",
+            ForeignFormat::Pkcs12 => {
+                "is PKCS#12 (a .pfx/.p12 archive of certificates and a private key)"
+            }
+            ForeignFormat::PrivateKey => "holds a private key",
+        }
+    }
+
+    /// The openssl command that writes the certificates of `path` to `out` as PEM.
+    fn command(self, path: &Path, out: &Path) -> String {
+        let (input, out) = (quoted(path), quoted(out));
+        match self {
+            ForeignFormat::Pkcs7Pem => format!("openssl pkcs7 -print_certs -in {input} -out {out}"),
+            ForeignFormat::Pkcs7Der => {
+                format!("openssl pkcs7 -inform DER -print_certs -in {input} -out {out}")
+            }
+            ForeignFormat::Pkcs12 => format!("openssl pkcs12 -in {input} -nokeys -out {out}"),
+            ForeignFormat::PrivateKey => String::new(),
+        }
+    }
+}
+
+/// The command that moves `path` into `dir`, in the user's shell.
+fn move_command(path: &Path, dir: &Path) -> String {
+    let verb = match crate::util::shell::Shell::detect() {
+        crate::util::shell::Shell::PowerShell => "Move-Item",
+        crate::util::shell::Shell::Cmd => "move",
+        _ => "mv",
+    };
+    format!("{verb} {} {}", quoted(path), quoted(dir))
+}
+
 impl std::error::Error for CaPathError {}
+
+/// Why a path the user typed names nothing, when the path itself shows it: a `~` no shell
+/// expanded (quoted, or PowerShell, which expands it for its own commands only), or a Windows
+/// path given on another system.
+fn missing_hint(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let tilde = path
+        .components()
+        .any(|c| c.as_os_str().to_string_lossy().starts_with('~'));
+    if tilde {
+        return if cfg!(windows) {
+            format!(
+                " (`~` was not expanded: PowerShell expands it only for its own commands, cmd \
+                 never; write {} or the full path)",
+                crate::util::shell::Shell::detect().home_file("...")
+            )
+        } else {
+            " (`~` was not expanded: it was quoted; leave ~/ outside the quotes, or write \
+             \"$HOME/...\")"
+                .to_owned()
+        };
+    }
+    // `C:\Users\...` or `\\server\share` on a system whose paths use `/`.
+    let windows_path = text.contains('\\') && (text.contains(":\\") || text.contains("\\\\"));
+    if !cfg!(windows) && windows_path {
+        return " (a Windows path; name the file as this system sees it, e.g. under /mnt/c/ in \
+                 WSL)"
+            .to_owned();
+    }
+    String::new()
+}
 
 /// Where the conversion command writes: `corp.p7b` becomes `corp.pem`.
 fn converted_name(path: &Path) -> PathBuf {
@@ -254,6 +321,13 @@ fn read_dir(path: &Path) -> Result<Vec<Der>, CaPathError> {
             // a damaged certificate file is, as it would be named on its own.
             Err(CaPathError::NotCertificates(_))
             | Err(CaPathError::OtherFormat(_, ForeignFormat::PrivateKey)) => {}
+            Err(CaPathError::OtherFormat(file, format)) => {
+                return Err(CaPathError::OtherFormatInDirectory(
+                    path.to_owned(),
+                    file,
+                    format,
+                ));
+            }
             Err(e) => return Err(e),
         }
     }

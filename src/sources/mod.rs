@@ -189,9 +189,19 @@ pub fn stale_note(gathered: &Gathered, bundle: &[Der]) -> Option<String> {
         return None;
     }
     Some(format!(
-        "the cached bundle is stale ({missing} certificates of the sources are not in it, {gone} in it are no longer in the sources): the OS store changed in a way the warm path does not see; run update-ca-certificates (or update-ca-trust), or delete the index directory in trustrun's cache"
+        "the cached bundle is stale ({missing} certificates of the sources are not in it, {gone} in it are no longer in the sources): the OS store changed in a way the warm path does not see; {REREAD}"
     ))
 }
+
+/// What makes the warm path read the OS store again, on this system: the tools that rewrite the
+/// store's files where it watches files; where it watches a clock, the hour's turn.
+#[cfg(all(unix, not(target_os = "macos")))]
+const REREAD: &str = "run update-ca-certificates (or update-ca-trust), or delete the index \
+directory in trustrun's cache";
+
+#[cfg(any(windows, target_os = "macos"))]
+const REREAD: &str = "delete the index directory in trustrun's cache, or wait: the OS store is \
+read again within the hour";
 
 #[cfg(test)]
 mod tests {

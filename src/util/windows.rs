@@ -8,7 +8,9 @@ use std::os::windows::io::AsRawHandle;
 use std::process::Child;
 use std::ptr::{null, null_mut};
 
-use windows_sys::Win32::Foundation::{CloseHandle, ERROR_FILE_NOT_FOUND, FILETIME, HANDLE};
+use windows_sys::Win32::Foundation::{
+    CloseHandle, ERROR_FILE_NOT_FOUND, FILETIME, HANDLE, INVALID_HANDLE_VALUE,
+};
 use windows_sys::Win32::Security::Cryptography::{
     CALG_SHA1, CERT_STORE_OPEN_EXISTING_FLAG, CERT_STORE_PROV_SYSTEM_W, CERT_STORE_READONLY_FLAG,
     CERT_SYSTEM_STORE_LOCATION_SHIFT, CertCloseStore, CertCreateCTLContext,
@@ -16,6 +18,9 @@ use windows_sys::Win32::Security::Cryptography::{
     PKCS_7_ASN_ENCODING, X509_ASN_ENCODING,
 };
 use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
+use windows_sys::Win32::System::Diagnostics::ToolHelp::{
+    CreateToolhelp32Snapshot, PROCESSENTRY32W, Process32FirstW, Process32NextW, TH32CS_SNAPPROCESS,
+};
 use windows_sys::Win32::System::JobObjects::{
     AssignProcessToJobObject, CreateJobObjectW, JOB_OBJECT_LIMIT_BREAKAWAY_OK,
     JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
@@ -345,6 +350,44 @@ pub fn sha1_thumbprint(der: &[u8]) -> Vec<u8> {
         out.clear();
     }
     out
+}
+
+/// The executable file name of this process's parent (`cmd.exe`, `powershell.exe`), from a
+/// snapshot of the process list: how a message tells which shell it is printed for. `None` when
+/// Windows does not say (the parent is gone).
+pub fn parent_process_name() -> Option<String> {
+    let me = std::process::id();
+    // SAFETY: a snapshot of the process list; no process id is needed for TH32CS_SNAPPROCESS.
+    let snapshot = unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0) };
+    if snapshot == INVALID_HANDLE_VALUE {
+        return None;
+    }
+    let mut processes: Vec<(u32, u32, String)> = Vec::new();
+    let mut entry = PROCESSENTRY32W {
+        dwSize: std::mem::size_of::<PROCESSENTRY32W>() as u32,
+        ..Default::default()
+    };
+    // SAFETY: `snapshot` is open until closed below; `entry` is a PROCESSENTRY32W whose dwSize
+    // says so, written by each call and copied out before the next.
+    unsafe {
+        let mut more = Process32FirstW(snapshot, &mut entry) != 0;
+        while more {
+            let name = &entry.szExeFile;
+            let len = name.iter().position(|&c| c == 0).unwrap_or(name.len());
+            processes.push((
+                entry.th32ProcessID,
+                entry.th32ParentProcessID,
+                String::from_utf16_lossy(&name[..len]),
+            ));
+            more = Process32NextW(snapshot, &mut entry) != 0;
+        }
+        CloseHandle(snapshot);
+    }
+    let parent = processes.iter().find(|(pid, _, _)| *pid == me)?.1;
+    processes
+        .into_iter()
+        .find(|(pid, _, _)| *pid == parent)
+        .map(|(_, _, name)| name)
 }
 
 /// Lets Ctrl-C and Ctrl-Break reach the child alone: trustrun handles (ignores) them and waits
