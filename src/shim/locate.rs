@@ -45,7 +45,13 @@ pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, PathVerdict)> {
     // Hardlinks share an identity; copies are caught by the shim directory marker.
     let me = crate::util::file_id::FileId::current_exe();
     let mut out = Vec::new();
+    let mut searched: Vec<PathBuf> = Vec::new();
     for dir in search_path() {
+        // A directory on PATH twice gives the same answer twice: look once.
+        if searched.contains(&dir) {
+            continue;
+        }
+        searched.push(dir.clone());
         // Read only where the marker is: most PATH directories cost one failed stat here.
         let shims = dir
             .join(SHIM_MARKER)
@@ -154,7 +160,8 @@ fn has_separator(program: &OsStr) -> bool {
 }
 
 /// PATH's directories, with the shell's reading of empty and relative entries.
-fn search_path() -> Vec<PathBuf> {
+/// The directories a bare name is looked for in, in order (PATH, or execvp's default).
+pub fn search_path() -> Vec<PathBuf> {
     let path = std::env::var_os(vars::PATH).unwrap_or_else(default_path);
     std::env::split_paths(&path)
         .map(|p| {

@@ -50,9 +50,8 @@ pub fn ensure(root: &Path, inputs: &Inputs) -> Result<Bundle, PrepareError> {
 
 /// The bundle the index entry names, if it is still what was written.
 fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
-    let mut file = fs::File::open(index).ok()?;
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut file, &mut text).ok()?;
+    let (text, index_meta) = crate::util::fs::read_small(index, 64 * 1024).ok()?;
+    let text = String::from_utf8(text).ok()?;
     let layout::IndexEntry {
         name,
         stamp: recorded,
@@ -69,9 +68,8 @@ fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
     let stamp = Stamp::of(&meta);
     if recorded == Some(stamp) {
         // In use: keep cleanup's hands off it.
-        if file
-            .metadata()
-            .and_then(|m| m.modified())
+        if index_meta
+            .modified()
             .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > TOUCH_AFTER))
         {
             let _ = fs::File::options()

@@ -1,6 +1,6 @@
 //! The cache's layout and the formats of its small files (bundle stage): every name in the
 //! cache (`bundles/`, `index/`, `public/`, `current.pem` and its two records, the python support
-//! directories, the containers' files), a bundle's content-addressed name and the one check of
+//! directories, the containers' files and records), a bundle's content-addressed name and the one check of
 //! its shape, the index entry (`<name> <stamp>`), the bundle's header and text, and whether a path
 //! is a bundle of a trustrun cache. The one module that knows these: the rest of `store` writes,
 //! finds and removes by it, and `setup` and doctor recognise a bundle of ours by it.
@@ -52,6 +52,14 @@ pub fn compose_file(root: &Path, digest: &str) -> PathBuf {
 #[cfg(unix)]
 pub fn engine_shims_dir(root: &Path, clis: &str) -> PathBuf {
     root.join(CONTAINERS).join(format!("shims-{clis}"))
+}
+
+/// Which engine CLIs a PATH holds, as found when the PATH's directories looked as recorded
+/// (see `containers::shimdir`): `containers/found-<hash of PATH>`.
+#[cfg(unix)]
+pub fn engines_found_record(root: &Path, path_hash: u64) -> PathBuf {
+    root.join(CONTAINERS)
+        .join(format!("found-{path_hash:016x}"))
 }
 
 /// Whether `stem` has the shape of a content-addressed name: 32 hex digits (we write lower

@@ -40,8 +40,14 @@ impl FileId {
     }
 
     /// The running trustrun binary.
+    #[cfg(unix)]
     pub fn current_exe() -> Option<FileId> {
-        FileId::of(&std::env::current_exe().ok()?)
+        Some(FileId::of_metadata(crate::util::exe::metadata()?))
+    }
+
+    #[cfg(windows)]
+    pub fn current_exe() -> Option<FileId> {
+        FileId::of(crate::util::exe::path()?)
     }
 
     /// Whether `path`, whose metadata (links followed) is `meta`, is this file.
