@@ -74,17 +74,17 @@ pub fn ensure(root: &Path) -> Result<Option<PathBuf>> {
 fn key(path_hash: u64, exe: &Path, dirs: &[PathBuf]) -> u64 {
     let mut h = fnv1a64(path_hash, b"\0");
     h = fnv1a64(h, exe.as_os_str().as_encoded_bytes());
-    let mut seen: Vec<&PathBuf> = Vec::new();
-    for dir in dirs {
-        if seen.contains(&dir) {
+    for (i, dir) in dirs.iter().enumerate() {
+        // Once a directory (compared as bytes: `Path`'s own equality parses components).
+        if dirs[..i].iter().any(|d| d.as_os_str() == dir.as_os_str()) {
             continue;
         }
-        seen.push(dir);
         h = fnv1a64(h, b"\0");
         h = fnv1a64(h, dir.as_os_str().as_encoded_bytes());
-        let stamp =
-            fs::metadata(dir).map_or_else(|_| "missing".to_owned(), |m| Stamp::of(&m).to_text());
-        h = fnv1a64(h, stamp.as_bytes());
+        h = match fs::metadata(dir) {
+            Ok(meta) => Stamp::of(&meta).mix_into(h),
+            Err(_) => fnv1a64(h, b"\0missing"),
+        };
     }
     h
 }

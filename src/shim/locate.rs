@@ -45,13 +45,14 @@ pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, PathVerdict)> {
     // Hardlinks share an identity; copies are caught by the shim directory marker.
     let me = crate::util::file_id::FileId::current_exe();
     let mut out = Vec::new();
-    let mut searched: Vec<PathBuf> = Vec::new();
-    for dir in search_path() {
-        // A directory on PATH twice gives the same answer twice: look once.
-        if searched.contains(&dir) {
+    let dirs = search_path();
+    for (i, dir) in dirs.iter().enumerate() {
+        // A directory on PATH twice gives the same answer twice: look once (compared as bytes:
+        // `Path`'s own equality parses components).
+        if dirs[..i].iter().any(|d| d.as_os_str() == dir.as_os_str()) {
             continue;
         }
-        searched.push(dir.clone());
+        let dir = dir.as_path();
         // Read only where the marker is: most PATH directories cost one failed stat here.
         let shims = dir
             .join(SHIM_MARKER)

@@ -108,6 +108,15 @@ impl Stamp {
         }
     }
 
+    /// `state` (FNV-1a, `util::digest`) continued with the stamp's numbers, for a key that
+    /// must change when the file does.
+    pub fn mix_into(self, state: u64) -> u64 {
+        let mut h = crate::util::digest::fnv1a64(state, &self.len.to_le_bytes());
+        h = crate::util::digest::fnv1a64(h, &self.mtime_ns.to_le_bytes());
+        h = crate::util::digest::fnv1a64(h, &self.ctime_ns.to_le_bytes());
+        crate::util::digest::fnv1a64(h, &self.ino.to_le_bytes())
+    }
+
     /// Four numbers separated by spaces, for an index entry.
     pub fn to_text(self) -> String {
         format!(
