@@ -35,5 +35,6 @@ mod shim_ownership;
 mod shim_shadow;
 mod shims;
 mod test_venv;
+mod warm_budget;
 mod windows;
 mod windows_setup;

@@ -262,7 +262,9 @@ mod tests {
     fn every_directory_openssl_probe_knows_is_watched() {
         for dir in openssl_probe::candidate_cert_dirs() {
             assert!(
-                super::CERT_DIRS.iter().any(|d| std::path::Path::new(d) == dir),
+                super::CERT_DIRS
+                    .iter()
+                    .any(|d| std::path::Path::new(d) == dir),
                 "{} is read but not watched",
                 dir.display()
             );
