@@ -57,8 +57,8 @@ pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, PathVerdict)> {
         let shims = dir
             .join(SHIM_MARKER)
             .exists()
-            .then(|| crate::shim::manifest::listed_names(&dir));
-        for file in names_in(&dir, program) {
+            .then(|| crate::shim::manifest::listed_names(dir));
+        for file in names_in(dir, program) {
             let Ok(meta) = fs::metadata(&file) else {
                 continue;
             };
