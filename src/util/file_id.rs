@@ -110,6 +110,7 @@ impl Stamp {
 
     /// `state` (FNV-1a, `util::digest`) continued with the stamp's numbers, for a key that
     /// must change when the file does.
+    #[cfg(unix)]
     pub fn mix_into(self, state: u64) -> u64 {
         let mut h = crate::util::digest::fnv1a64(state, &self.len.to_le_bytes());
         h = crate::util::digest::fnv1a64(h, &self.mtime_ns.to_le_bytes());
