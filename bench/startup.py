@@ -13,7 +13,8 @@ user behind a proxy does not have them. `--also LABEL=PATH` adds a warm variant 
 trustrun binary (a static build, the wheel's), timed in the same rounds.
 
 The floor variants are the smallest Rust program that execs python with our sitecustomize and
-variables (std; built here by rustc from a few lines, dynamically linked and with +crt-static):
+variables (std; built here by rustc from a few lines: dynamically linked, +crt-static, and musl
+where that target is installed):
 what any Rust launcher pays before its own work. trustrun's own cost is its distance from the
 floor of the same run.
 """
@@ -252,11 +253,13 @@ def build_floors(work, plan):
     for label, extra in [
         ("floor: smallest Rust exec of python, our variables (dynamic)", []),
         ("floor: the same, static (+crt-static)", ["-C", "target-feature=+crt-static"]),
+        # Only where the target is installed (rustup target add x86_64-unknown-linux-musl).
+        ("floor: the same, musl (static)", ["--target", "x86_64-unknown-linux-musl"]),
     ]:
         out = os.path.join(work, "floor-%d" % len(floors))
         result = subprocess.run([rustc, *common, *extra, "-o", out, src], capture_output=True, text=True)
         if result.returncode != 0:
-            print("floor build failed (%s): %s" % (label, result.stderr.strip()), file=sys.stderr)
+            print("floor build failed (%s): %s" % (label, result.stderr.strip()[-300:]), file=sys.stderr)
             continue
         floors.append((label, out))
     return floors
