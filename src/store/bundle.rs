@@ -20,6 +20,20 @@ use crate::store::cache_dir;
 use crate::store::layout;
 use crate::util::file_id::Stamp;
 
+/// A file made from the bundle and written beside it in `bundles/` on the cold path (a Java
+/// trust store, say): named from the bundle's stem, written before the index entry, whose stamps
+/// then cover it as they cover the bundle. The warm path stats each (one `stat`); one that
+/// changed or went missing makes the run rebuild, which writes it again.
+pub struct Companion {
+    /// Its file name for the bundle `<stem>.pem`: `<stem>.<extension>`.
+    pub extension: &'static str,
+    /// Writes it (atomically, mode 0600 or as its consumer needs) at the path given.
+    pub write: fn(&Gathered, &Path) -> Result<()>,
+}
+
+/// The companions every bundle gets. None yet.
+const COMPANIONS: &[Companion] = &[];
+
 pub struct Bundle {
     pub path: PathBuf,
     /// Present when this run built the bundle (the cold path).
@@ -55,9 +69,22 @@ fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
     let layout::IndexEntry {
         name,
         stamp: recorded,
+        companions,
     } = layout::IndexEntry::parse(&text);
     let stem = name.strip_suffix(".pem")?;
     if !layout::is_bundle_stem(stem) {
+        return None;
+    }
+    // Every companion there and as written; else the cold path writes them again.
+    let companions_hold = COMPANIONS.iter().all(|c| {
+        let file = format!("{stem}.{}", c.extension);
+        companions.iter().any(|(n, stamp)| {
+            *n == file
+                && stamp.is_some()
+                && fs::metadata(bundles.join(n)).is_ok_and(|m| Some(Stamp::of(&m)) == *stamp)
+        })
+    });
+    if !companions_hold {
         return None;
     }
     let path = bundles.join(name);
@@ -88,12 +115,22 @@ fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
     Some(path)
 }
 
-/// An index entry: the bundle's file name and its stamp as it is now.
+/// An index entry: the bundle's file name and its companions', with their stamps as they are
+/// now.
 fn entry(name: &str, path: &Path) -> String {
-    match fs::metadata(path) {
-        Ok(meta) => layout::IndexEntry::text(name, &meta),
-        Err(_) => format!("{name}\n"),
-    }
+    let Ok(meta) = fs::metadata(path) else {
+        return format!("{name}\n");
+    };
+    let stem = name.strip_suffix(".pem").unwrap_or(name);
+    let companions: Vec<(String, fs::Metadata)> = COMPANIONS
+        .iter()
+        .filter_map(|c| {
+            let file = format!("{stem}.{}", c.extension);
+            let meta = fs::metadata(path.with_file_name(&file)).ok()?;
+            Some((file, meta))
+        })
+        .collect();
+    layout::IndexEntry::text_with(name, &meta, &companions)
 }
 
 fn write(bundles: &Path, gathered: &Gathered, index: &Path) -> Result<PathBuf> {
@@ -106,6 +143,12 @@ fn write(bundles: &Path, gathered: &Gathered, index: &Path) -> Result<PathBuf> {
     if !intact {
         crate::util::fs::write_atomic(&path, text.as_bytes())
             .context("cannot write the CA bundle")?;
+    }
+    // Companions before the entry: its stamps then cover them.
+    for c in COMPANIONS {
+        let file =
+            path.with_file_name(format!("{}.{}", name.trim_end_matches(".pem"), c.extension));
+        (c.write)(gathered, &file)?;
     }
     crate::util::fs::write_atomic(index, entry(&name, &path).as_bytes())
         .context("cannot write the bundle index")?;

@@ -9,6 +9,8 @@
 //!   `KEEP_NEWEST` newest bundles whatever their age;
 //! - this trustrun's python support directory, and any other one written within `GRACE` (a
 //!   trustrun of that version that still runs writes its directory again when it is gone);
+//! - a bundle's companions while their bundle stays, and each PATH's record of the engine CLIs
+//!   on it while it was written within `GRACE`;
 //! - the stable bundle file (`current.pem`), the public copies handed to container engines
 //!   (`public/`: `handoff` cleans those, asking the engines what their containers
 //!   mount), and anything this module does not know.
@@ -89,6 +91,33 @@ pub fn bounded(root: &Path, keep: &Path) {
         }
         if older_than(meta, GRACE) {
             remove(path, &mut budget);
+        }
+    }
+
+    // A bundle's companions (`<stem>.<extension>`, see `bundle::Companion`) go with it: they
+    // are written after it, so one without its bundle is left from a removal.
+    for (path, _) in entries(&root.join(layout::BUNDLES)) {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let Some((stem, extension)) = name.as_deref().and_then(|n| n.split_once('.')) else {
+            continue;
+        };
+        if extension != "pem"
+            && layout::is_bundle_stem(stem)
+            && !path.with_file_name(format!("{stem}.pem")).exists()
+        {
+            remove(&path, &mut budget);
+        }
+    }
+
+    // The engine CLIs found on a PATH: a record not rewritten within GRACE goes (a PATH still in
+    // use costs its next run one search).
+    for (path, meta) in entries(&layout::engines_found_dir(root)) {
+        let is_record = path.file_name().is_some_and(|n| {
+            n.to_string_lossy()
+                .starts_with(layout::ENGINES_FOUND_PREFIX)
+        });
+        if is_record && older_than(&meta, GRACE) {
+            remove(&path, &mut budget);
         }
     }
 
