@@ -248,8 +248,12 @@ def build_floors(work, plan):
     with open(src, "w") as f:
         f.write(FLOOR_SOURCE % ("[" + pairs + "]"))
     floors = []
-    # The same profile as trustrun's release build (opt-level 3, LTO, one codegen unit, abort).
-    common = ["-C", "opt-level=3", "-C", "codegen-units=1", "-C", "panic=abort", "--edition", "2021"]
+    # trustrun's release profile: opt-level 3, one codegen unit, abort, and cargo's default strip
+    # of debug info (without it std's debug info makes the floor a 4 MB file).
+    common = [
+        "-C", "opt-level=3", "-C", "codegen-units=1", "-C", "panic=abort", "-C", "strip=debuginfo",
+        "--edition", "2021",
+    ]
     for label, extra in [
         ("floor: smallest Rust exec of python, our variables (dynamic)", []),
         ("floor: the same, static (+crt-static)", ["-C", "target-feature=+crt-static"]),

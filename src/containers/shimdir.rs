@@ -26,8 +26,8 @@ use crate::util::file_id::Stamp;
 /// repaired as needed.
 ///
 /// Which CLIs PATH holds is looked up once and recorded (`layout::engines_found_record`, one
-/// record a PATH) with what decided it: the PATH, the running binary the links lead to, each PATH
-/// directory's stamp (an engine installed or removed adds or removes a directory entry, which
+/// record a PATH and binary) with what decided it: the PATH, the running binary the links lead
+/// to, each PATH directory's stamp (an engine installed or removed adds or removes a directory entry, which
 /// changes the directory's mtime and ctime) and the shim directory's own stamp (a link removed
 /// or replaced changes it). While all of them hold, a run costs one `stat` a PATH directory, one
 /// of the shim directory and the record's read, where the search cost two `stat`s a directory
@@ -38,8 +38,13 @@ pub fn ensure(root: &Path) -> Result<Option<PathBuf>> {
     let exe = crate::util::exe::path().context("cannot tell where the trustrun binary is")?;
     let dirs = locate::search_path();
     let path = std::env::var_os(crate::settings::vars::PATH).unwrap_or_default();
-    let path_hash = fnv1a64(FNV_START, path.as_encoded_bytes());
-    let key = key(path_hash, exe, &dirs);
+    // One record per PATH and binary: two trustruns (an upgrade beside the old one, a static
+    // build) on one PATH would otherwise rewrite each other's record on every run.
+    let path_hash = fnv1a64(
+        fnv1a64(FNV_START, path.as_encoded_bytes()),
+        exe.as_os_str().as_encoded_bytes(),
+    );
+    let key = key(path_hash, &dirs);
     let record = crate::store::layout::engines_found_record(root, path_hash);
     if let Some(found) = recorded(&record, key, root) {
         return Ok(found);
@@ -69,11 +74,11 @@ pub fn ensure(root: &Path) -> Result<Option<PathBuf>> {
     Ok(dir)
 }
 
-/// What decides the found set: the PATH, the binary the links lead to, each directory's stamp.
+/// What decides the found set: the PATH and the binary the links lead to (`path_hash`), each
+/// directory's stamp.
 #[cfg(unix)]
-fn key(path_hash: u64, exe: &Path, dirs: &[PathBuf]) -> u64 {
-    let mut h = fnv1a64(path_hash, b"\0");
-    h = fnv1a64(h, exe.as_os_str().as_encoded_bytes());
+fn key(path_hash: u64, dirs: &[PathBuf]) -> u64 {
+    let mut h = path_hash;
     for (i, dir) in dirs.iter().enumerate() {
         // Once a directory (compared as bytes: `Path`'s own equality parses components).
         if dirs[..i].iter().any(|d| d.as_os_str() == dir.as_os_str()) {

@@ -55,7 +55,7 @@ pub fn engine_shims_dir(root: &Path, clis: &str) -> PathBuf {
 }
 
 /// Which engine CLIs a PATH holds, as found when the PATH's directories looked as recorded
-/// (see `containers::shimdir`): `containers/found-<hash of PATH>`.
+/// (see `containers::shimdir`): `containers/found-<hash of PATH and binary>`.
 #[cfg(unix)]
 pub fn engines_found_record(root: &Path, path_hash: u64) -> PathBuf {
     engines_found_dir(root).join(format!("{ENGINES_FOUND_PREFIX}{path_hash:016x}"))
