@@ -38,15 +38,15 @@ pub fn ensure(root: &Path) -> Result<Option<PathBuf>> {
     let exe = crate::util::exe::path().context("cannot tell where the trustrun binary is")?;
     let dirs = locate::search_path();
     let path = std::env::var_os(crate::settings::vars::PATH).unwrap_or_default();
-    // One record per PATH and binary: two trustruns (an upgrade beside the old one, a static
-    // build) on one PATH would otherwise rewrite each other's record on every run.
-    let path_hash = fnv1a64(
-        fnv1a64(FNV_START, path.as_encoded_bytes()),
-        exe.as_os_str().as_encoded_bytes(),
-    );
+    // One shim directory per binary and one record per PATH and binary: two trustruns (an
+    // upgrade beside the old one, a static build) sharing a cache would otherwise relink each
+    // other's shims, and rewrite each other's record, on every run.
+    let exe_hash = fnv1a64(FNV_START, exe.as_os_str().as_encoded_bytes());
+    let path_hash = fnv1a64(exe_hash, path.as_encoded_bytes());
     let key = key(path_hash, &dirs);
     let record = crate::store::layout::engines_found_record(root, path_hash);
-    if let Some(found) = recorded(&record, key, root) {
+    let shims_dir = |clis: &str| crate::store::layout::engine_shims_dir(root, clis, exe_hash);
+    if let Some(found) = recorded(&record, key, &shims_dir) {
         return Ok(found);
     }
     let found: Vec<&str> = super::NAMES
@@ -57,7 +57,7 @@ pub fn ensure(root: &Path) -> Result<Option<PathBuf>> {
     let dir = if found.is_empty() {
         None
     } else {
-        Some(lay_out(root, &found, exe)?)
+        Some(lay_out(&shims_dir(&found.join("+")), &found, exe)?)
     };
     let stamp = dir
         .as_ref()
@@ -97,7 +97,11 @@ fn key(path_hash: u64, dirs: &[PathBuf]) -> u64 {
 /// The recorded answer, if the record was made under `key` and its shim directory is as it was
 /// left: `Some(None)` for a PATH without engines.
 #[cfg(unix)]
-fn recorded(record: &Path, key: u64, root: &Path) -> Option<Option<PathBuf>> {
+fn recorded(
+    record: &Path,
+    key: u64,
+    shims_dir: &dyn Fn(&str) -> PathBuf,
+) -> Option<Option<PathBuf>> {
     let (text, _) = crate::util::fs::read_small(record, 4096).ok()?;
     let text = std::str::from_utf8(&text).ok()?;
     let (recorded_key, rest) = text.trim_end().split_once(' ')?;
@@ -111,15 +115,15 @@ fn recorded(record: &Path, key: u64, root: &Path) -> Option<Option<PathBuf>> {
     if names.split('+').any(|n| !super::NAMES.contains(&n)) {
         return None;
     }
-    let dir = crate::store::layout::engine_shims_dir(root, names);
+    let dir = shims_dir(names);
     let now = fs::metadata(&dir).ok()?;
     (Some(Stamp::of(&now)) == Stamp::parse(stamp)).then_some(Some(dir))
 }
 
-/// Makes (or repairs) the shim directory for `found`, each link leading to `exe`.
+/// Makes (or repairs) the shim directory `dir` for `found`, each link leading to `exe`.
 #[cfg(unix)]
-fn lay_out(root: &Path, found: &[&str], exe: &Path) -> Result<PathBuf> {
-    let dir = crate::store::layout::engine_shims_dir(root, &found.join("+"));
+fn lay_out(dir: &Path, found: &[&str], exe: &Path) -> Result<PathBuf> {
+    let dir = dir.to_owned();
     let exe = fs::canonicalize(exe).unwrap_or_else(|_| exe.to_owned());
     let marker = dir.join(SHIM_MARKER);
     if !marker.is_file() {

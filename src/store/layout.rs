@@ -48,10 +48,12 @@ pub fn compose_file(root: &Path, digest: &str) -> PathBuf {
         .join(format!("trustrun-{digest}.yml"))
 }
 
-/// The engine shims for a set of engine CLIs (`docker+podman`, say); Unix only, as they are.
+/// The engine shims for a set of engine CLIs (`docker+podman`, say) leading to one trustrun
+/// binary (`exe_hash`, a hash of its path); Unix only, as they are.
 #[cfg(unix)]
-pub fn engine_shims_dir(root: &Path, clis: &str) -> PathBuf {
-    root.join(CONTAINERS).join(format!("shims-{clis}"))
+pub fn engine_shims_dir(root: &Path, clis: &str, exe_hash: u64) -> PathBuf {
+    root.join(CONTAINERS)
+        .join(format!("shims-{clis}-{:08x}", exe_hash & 0xffff_ffff))
 }
 
 /// Which engine CLIs a PATH holds, as found when the PATH's directories looked as recorded
