@@ -129,11 +129,13 @@ def main():
         ),
     ]
 
-    for also in args.also:
+    for i, also in enumerate(args.also):
         label, _, path = also.partition("=")
         path = os.path.abspath(path)
+        # A cache of its own: an older trustrun may relink the engine shims of a shared one.
+        env = dict(base, TRUSTRUN_CACHE_DIR=os.path.join(work, "also-%d" % i))
         variants.insert(
-            2, ("%s, warm" % label, lambda path=path: ([path, python, "-c", "pass"], base_warm))
+            2, ("%s, warm" % label, lambda path=path, env=env: ([path, python, "-c", "pass"], env))
         )
 
     # The environment trustrun gives python, taken from `trustrun env`, applied without trustrun.
