@@ -52,9 +52,14 @@ pub fn compose_file(root: &Path, digest: &str) -> PathBuf {
 /// binary (`exe_hash`, a hash of its path); Unix only, as they are.
 #[cfg(unix)]
 pub fn engine_shims_dir(root: &Path, clis: &str, exe_hash: u64) -> PathBuf {
-    root.join(CONTAINERS)
-        .join(format!("shims-{clis}-{:08x}", exe_hash & 0xffff_ffff))
+    root.join(CONTAINERS).join(format!(
+        "{ENGINE_SHIMS_PREFIX}{clis}-{:08x}",
+        exe_hash & 0xffff_ffff
+    ))
 }
+
+/// How an engine shim directory is named, for cleanup.
+pub const ENGINE_SHIMS_PREFIX: &str = "shims-";
 
 /// Which engine CLIs a PATH holds, as found when the PATH's directories looked as recorded
 /// (see `containers::shimdir`): `containers/found-<hash of PATH and binary>`.
