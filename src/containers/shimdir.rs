@@ -29,10 +29,11 @@ use crate::util::file_id::Stamp;
 /// record a PATH and binary) with what decided it: the PATH, the running binary the links lead
 /// to, each PATH directory's stamp (an engine installed or removed adds or removes a directory
 /// entry, which changes the directory's mtime and ctime) and the shim directory's own stamp (a
-/// link removed or replaced changes it). While all of them hold, a run costs one `stat` a PATH directory, one
-/// of the shim directory and the record's read, where the search cost two `stat`s a directory
-/// for each CLI. What the record does not see: an engine behind a link whose target vanishes,
-/// or one made non-executable in place; the shim then leads to trustrun's own "not found".
+/// link removed or replaced changes it). While all of them hold, a run costs one `stat` a PATH
+/// directory, one of the shim directory and the record's read, where the search cost two
+/// `stat`s a directory for each CLI. What the record does not see: an engine behind a link whose
+/// target vanishes, or one made non-executable in place; the shim then leads to trustrun's own
+/// "not found".
 #[cfg(unix)]
 pub fn ensure(root: &Path) -> Result<Option<PathBuf>> {
     let exe = crate::util::exe::path().context("cannot tell where the trustrun binary is")?;

@@ -1,8 +1,8 @@
 //! The cache's layout and the formats of its small files (bundle stage): every name in the
 //! cache (`bundles/`, `index/`, `public/`, `current.pem` and its two records, the python support
-//! directories, the containers' files and records), a bundle's content-addressed name and the one check of
-//! its shape, the index entry (`<name> <stamp>`), the bundle's header and text, and whether a path
-//! is a bundle of a trustrun cache. The one module that knows these: the rest of `store` writes,
+//! directories, the containers' files and records), a bundle's content-addressed name and the
+//! one check of its shape, the index entry (`<name> <stamp>`, then its companions'), the
+//! bundle's header and text, and whether a path is a bundle of a trustrun cache. The one module that knows these: the rest of `store` writes,
 //! finds and removes by it, and `setup` and doctor recognise a bundle of ours by it.
 
 use std::ffi::OsStr;
