@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """What a launcher alone costs: each variant runs `/usr/bin/true` (no Python start-up to hide it in),
 once per round in a shuffled order, each with a warm cache of its own, the CA presets removed.
-The floors are bench/startup.py's (the smallest Rust exec, dynamic, +crt-static, musl).
+The floors are bench/startup.py's (the smallest Rust exec, dynamic, +crt-static, musl); every
+binary is timed as a copy in the work directory (see `startup.same_footing`).
 
     python3 bench/launcher.py [--rounds N] [--trustrun PATH] [--also LABEL=PATH ...]
 """
@@ -16,7 +17,7 @@ import subprocess
 import tempfile
 import time
 
-from startup import REPO, build_floors, clean_env
+from startup import REPO, build_floors, clean_env, same_footing
 
 
 def main():
@@ -28,7 +29,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="trustrun-launcher-")
     base = clean_env()
-    trustrun = os.path.abspath(args.trustrun)
+    trustrun = same_footing(work, args.trustrun)
     plan = json.loads(
         subprocess.run(
             [trustrun, "env", "--format", "json"],
@@ -42,7 +43,7 @@ def main():
     variants.append(("trustrun", [trustrun]))
     for also in args.also:
         label, _, path = also.partition("=")
-        variants.append((label, [os.path.abspath(path)]))
+        variants.append((label, [same_footing(work, path)]))
     envs = {
         name: dict(base, TRUSTRUN_CACHE_DIR=os.path.join(work, "cache-%d" % i))
         for i, (name, _) in enumerate(variants)
