@@ -11,16 +11,8 @@ use std::time::{Duration, SystemTime};
 
 use crate::common::*;
 
-const LAX_CN: &str = "Trustrun Test Lax Root";
-
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-fn one_line_error(out: &Output) -> String {
-    let text = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(text.trim_end().lines().count(), 1, "{}", output_text(out));
-    text
 }
 
 fn mode(path: &Path) -> u32 {
@@ -78,7 +70,7 @@ fn a_boolean_with_an_unknown_spelling_is_a_usage_error_naming_it() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{name}: {}", output_text(&out));
-        let line = one_line_error(&out);
+        let line = one_line_stderr(&out);
         assert!(line.contains(name) && line.contains("maybe"), "{line}");
         assert!(!stdout(&out).contains("ran"), "{}", output_text(&out));
     }
@@ -102,30 +94,6 @@ fn the_child_gets_the_normalized_value_never_the_callers_spelling() {
     assert_eq!(child_sees("TRUSTRUN_RELAX_X509_STRICT", "YES"), "[1]");
     assert_eq!(child_sees("TRUSTRUN_DEBUG", "on"), "[1]");
     assert_eq!(child_sees("TRUSTRUN_STRICT", "no"), "[0]");
-}
-
-/// A root whose basicConstraints is not critical: trusted by OpenSSL, rejected by Python 3.13's
-/// VERIFY_X509_STRICT.
-fn lax_root_pki() -> Pki {
-    Pki::lax(LAX_CN, &["localhost", "127.0.0.1"], 0x42)
-}
-
-/// Python 3.13, which this machine kind (and CI) has as pyenv's `/root/.pyenv/versions/3.13.*`.
-fn python313() -> PathBuf {
-    let found = fs::read_dir("/root/.pyenv/versions")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("3.13"))
-        })
-        .map(|p| p.join("bin/python3.13"))
-        .find(|p| p.is_file());
-    found.expect(
-        "Python 3.13 is needed (this machine kind has it at /root/.pyenv/versions/3.13.*): not found",
-    )
 }
 
 const URLLIB: &str = "import sys, urllib.request\n\
@@ -383,7 +351,7 @@ fn bundle_output_onto_the_bundle_itself_is_refused() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
-        let line = one_line_error(&out);
+        let line = one_line_stderr(&out);
         assert!(line.contains("bundle itself"), "{line}");
         assert_eq!(fs::read(&bundle).unwrap(), whole);
         assert_eq!(fs::read(&stable).unwrap(), whole);

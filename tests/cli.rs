@@ -28,16 +28,6 @@ fn marking_program(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     (script, mark)
 }
 
-fn single_line(stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr).into_owned();
-    assert_eq!(
-        text.trim_end().lines().count(),
-        1,
-        "one line expected: {text:?}"
-    );
-    text
-}
-
 #[test]
 fn a_missing_ca_file_is_named_and_the_program_does_not_run() {
     let tmp = tempfile::tempdir().unwrap();
@@ -55,7 +45,7 @@ fn a_missing_ca_file_is_named_and_the_program_does_not_run() {
         )))
         .get_output()
         .clone();
-    single_line(&out.stderr);
+    one_line_stderr(&out);
     assert!(!mark.exists(), "the program must not run");
 }
 
@@ -77,7 +67,7 @@ fn a_ca_file_that_is_not_pem_is_named() {
         )))
         .get_output()
         .clone();
-    single_line(&out.stderr);
+    one_line_stderr(&out);
     assert!(!mark.exists());
 }
 
@@ -330,7 +320,7 @@ fn an_unusable_cache_falls_back_to_a_private_temporary_one() {
         Path::new(&bundle).is_file(),
         "the child still got a bundle: {bundle}"
     );
-    single_line(&out.stderr);
+    one_line_stderr(&out);
 }
 
 #[cfg(unix)]

@@ -17,10 +17,9 @@ use crate::common::*;
 /// The name the build resolves with --add-host: nothing outside the namespace answers it.
 const HOST: &str = "downloads.corp.test";
 
+/// `run_ok_stdout`, trimmed: the ids and names the engine prints.
 fn stdout_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?}:\n{}", output_text(&out));
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    run_ok_stdout(cmd).trim().to_owned()
 }
 
 /// Image tags this test made, removed at the end.

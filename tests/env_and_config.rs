@@ -288,7 +288,7 @@ fn a_broken_config_names_the_file_the_line_and_the_key() {
     let out = cmd.args(["sh", "-c", "echo ran"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     assert_eq!(out.stdout, b"", "the program does not run");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = one_line_stderr(&out);
     assert!(
         stderr.starts_with(&format!(
             "trustrun: config {}:2: unknown field `cafile`, expected one of",
@@ -296,7 +296,6 @@ fn a_broken_config_names_the_file_the_line_and_the_key() {
         )),
         "{stderr}"
     );
-    assert_eq!(stderr.trim_end().lines().count(), 1);
 
     let (mut cmd, path) = with_config(&world, "strict = true\ntruststore = [1, 2\n");
     let out = cmd.args(["env"]).output().unwrap();

@@ -11,19 +11,11 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-/// The one line trustrun printed on stderr (asserts there is exactly one).
-fn single_line(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one line:\n{}", output_text(out));
-    lines[0].to_owned()
-}
-
 /// Asserts trustrun refused with exit 2 and one line containing every `needle`, without running
 /// the program (`true` would exit 0).
 fn assert_refused(out: &Output, needles: &[&str]) -> String {
     assert_eq!(out.status.code(), Some(2), "{}", output_text(out));
-    let line = single_line(out);
+    let line = one_line_stderr(out);
     for n in needles {
         assert!(line.contains(n), "expected {n:?} in: {line}");
     }

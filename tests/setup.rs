@@ -327,11 +327,7 @@ fn a_failed_refresh_keeps_the_stable_bundle_and_says_why() {
     let text = output_text(&out);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains(root.to_str().unwrap()), "{text}");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr).lines().count(),
-        1,
-        "{text}"
-    );
+    one_line_stderr(&out);
     assert_eq!(fs::read(h.stable()).unwrap(), before);
 
     // An ordinary run (a shim's python) keeps it too, and still runs its program.

@@ -12,6 +12,14 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 pub const ROOT_CN: &str = "Trustrun Test Corporate Root CA";
+/// The subject of `lax_root_pki()`'s root, which doctor's reports name.
+pub const LAX_ROOT_CN: &str = "Trustrun Test Lax Root CA";
+
+/// A corporate PKI whose root's basicConstraints is not critical (and otherwise fine), for
+/// localhost: trusted by OpenSSL and rustls, rejected by Python 3.13's VERIFY_X509_STRICT.
+pub fn lax_root_pki() -> Pki {
+    Pki::lax(LAX_ROOT_CN, &["localhost", "127.0.0.1"], 0x42)
+}
 
 /// A root, an intermediate (as Zscaler and friends use) and a leaf for 127.0.0.1 and localhost.
 pub struct Pki {

@@ -12,14 +12,20 @@ pub fn trustrun_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_trustrun"))
 }
 
-pub fn run_ok(cmd: &mut Command) {
+/// Runs `cmd`, asserting it succeeded (its output in the message if not); returns the output.
+pub fn run_ok(cmd: &mut Command) -> Output {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     assert!(
         out.status.success(),
-        "{cmd:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        "{cmd:?} failed:\n{}",
+        output_text(&out)
     );
+    out
+}
+
+/// The same, returning what it printed on stdout.
+pub fn run_ok_stdout(cmd: &mut Command) -> String {
+    String::from_utf8_lossy(&run_ok(cmd).stdout).into_owned()
 }
 
 /// Whether an environment variable name is one of the CA settings this machine and CI pre-set
@@ -64,4 +70,16 @@ pub fn output_text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// What trustrun printed on stderr, asserting it is exactly one line: how every refusal and
+/// warning is checked to be the one clear line the contract promises.
+pub fn one_line_stderr(out: &Output) -> String {
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        text.lines().count() == 1 && !text.trim().is_empty(),
+        "one line expected on stderr:\n{}",
+        output_text(out)
+    );
+    text
 }

@@ -84,3 +84,39 @@ pub fn venv_pip_install(dir: &Path) -> Command {
 pub fn venv_python() -> PathBuf {
     venv().join("bin/python")
 }
+
+/// Python 3.13: `TRUSTRUN_TEST_PYTHON313`, else pyenv's `/root/.pyenv/versions/3.13.*` (where this
+/// machine kind has it), else `python3.13` on PATH. Missing is a failure, not a skip: CI has it.
+pub fn python313() -> PathBuf {
+    if let Some(p) = std::env::var_os("TRUSTRUN_TEST_PYTHON313") {
+        return PathBuf::from(p);
+    }
+    let mut found: Vec<PathBuf> = fs::read_dir("/root/.pyenv/versions")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("3.13"))
+        })
+        .map(|p| p.join("bin/python3.13"))
+        .filter(|p| p.is_file())
+        .collect();
+    found.sort();
+    if let Some(p) = found.pop() {
+        return p;
+    }
+    let out = Command::new("python3.13")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output();
+    match out {
+        Ok(out) if out.status.success() => {
+            PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+        }
+        _ => panic!(
+            "no Python 3.13: set TRUSTRUN_TEST_PYTHON313, or install it (pyenv's /root/.pyenv/versions/3.13.0 \
+             or python3.13 on PATH)"
+        ),
+    }
+}

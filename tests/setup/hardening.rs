@@ -177,8 +177,7 @@ fn a_stable_path_below_a_directory_others_can_write_is_refused() {
     let out = h.setup_with(&["--ca", &h.root_ca()], &[("TRUSTRUN_CACHE_DIR", &in_tmp)]);
     let text = output_text(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    let err = stderr(&out);
-    assert_eq!(err.lines().count(), 1, "{text}");
+    let err = one_line_stderr(&out);
     assert!(
         err.contains("/tmp can be written by other users (mode 1777)")
             && err.contains(&in_tmp.join("current.pem").display().to_string())
@@ -236,10 +235,9 @@ fn under_sudo_e_another_users_home_is_refused_and_nothing_written() {
             .unwrap();
         let text = output_text(&out);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
-        let err = stderr(&out);
+        let err = one_line_stderr(&out);
         assert!(
-            err.lines().count() == 1
-                && err.contains(&alice.display().to_string())
+            err.contains(&alice.display().to_string())
                 && err.contains("belongs to uid 4242")
                 && err.contains("not with -E"),
             "{args:?}: {text}"
@@ -595,9 +593,8 @@ fn a_closed_stdout_neither_panics_nor_stops_a_change_half_way() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
     assert!(
-        stderr(&out).lines().count() == 1
-            && stderr(&out)
-                .starts_with("trustrun: cannot write to standard output: No space left on device"),
+        one_line_stderr(&out)
+            .starts_with("trustrun: cannot write to standard output: No space left on device"),
         "{}",
         output_text(&out)
     );
