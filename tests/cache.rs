@@ -1,7 +1,6 @@
 //! The cache and the boolean switches, hardened (issue 8, items 1, 6-10) and the stable bundle
 //! file: what a cache nobody else can write, verified before use, cleaned within bounds, and
 //! one reading of every boolean give, proven with real clients where trust is at stake.
-#![cfg(unix)]
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -4,7 +4,6 @@
 //! dockerd. The test image is the host's own curl and its libraries with Debian's public CA
 //! store, imported with `docker import` (no registry here); containers use the host's network,
 //! and the test server answers on loopback for a public name mapped with `--add-host`.
-#![cfg(target_os = "linux")]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

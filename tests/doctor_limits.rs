@@ -1,7 +1,6 @@
 //! doctor's own limits: it obeys --timeout overall, even with a Python on PATH that hangs and
 //! leaves children holding its output; and a chain longer than its verifier follows is reported
 //! as one doctor cannot judge, not as untrusted, while Python verifies it.
-#![cfg(unix)]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -1,7 +1,6 @@
 //! `trustrun env` loaded by its real consumers (bash, fish, python-dotenv, `set -a; .`, GitHub's
 //! `$GITHUB_ENV` rules) gives a process with no trustrun in its tree that trusts the corporate
 //! root; the config file's precedence and errors.
-#![cfg(unix)]
 
 use std::fs;
 use std::path::{Path, PathBuf};

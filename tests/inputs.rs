@@ -2,7 +2,6 @@
 //! file is used whole or refused with its name; an inherited one that is broken is skipped with a
 //! warning; certificate directories are read the way OpenSSL reads them; nothing blocks or reads
 //! without bound; a CA path with the path-list separator in it; what the config may name.
-#![cfg(unix)]
 
 use std::fs;
 use std::path::{Path, PathBuf};

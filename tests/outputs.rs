@@ -1,7 +1,6 @@
 //! What trustrun writes, and how it ends: every `env` format rendered and read back by its consumer,
 //! output errors on one line, a closed pipe a quiet exit 0, usage errors on one line with clap's
 //! suggestion, and 125 never outside `--strict`.
-#![cfg(unix)]
 
 use std::collections::BTreeMap;
 use std::fs;

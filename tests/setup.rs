@@ -2,7 +2,6 @@
 //! corporate root after setup and not after `--undo`; blocks are added once; undo restores the
 //! files byte for byte; a CA variable of the user's is kept; the stable bundle is replaced
 //! atomically while readers read it, and a failed refresh keeps it.
-#![cfg(unix)]
 
 use std::collections::BTreeMap;
 use std::fs;

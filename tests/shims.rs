@@ -1,6 +1,5 @@
 //! Shims: a directory of links to trustrun first on PATH makes plain `python3`, `pip` and console
 //! scripts trusted, through other managers' shims, without loops.
-#![cfg(unix)]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -71,7 +71,7 @@ pub fn create_venv(dir: &Path) {
 /// pinned clients (the test venv test runs it against an intercepted index of its own).
 pub fn venv_pip_install(dir: &Path) -> Command {
     let mut cmd = Command::new(trustrun_bin());
-    cmd.arg(dir.join("bin/python")).args([
+    cmd.arg(venv_interpreter(dir)).args([
         "-m",
         "pip",
         "install",
@@ -82,7 +82,17 @@ pub fn venv_pip_install(dir: &Path) -> Command {
 }
 
 pub fn venv_python() -> PathBuf {
-    venv().join("bin/python")
+    venv_interpreter(venv())
+}
+
+/// A virtualenv's interpreter: `bin/python` on Unix, `Scripts\python.exe` on Windows.
+#[cfg(unix)]
+pub fn venv_interpreter(dir: &Path) -> PathBuf {
+    dir.join("bin/python")
+}
+#[cfg(windows)]
+pub fn venv_interpreter(dir: &Path) -> PathBuf {
+    dir.join("Scripts").join("python.exe")
 }
 
 /// Python 3.13: `TRUSTRUN_TEST_PYTHON313`, else pyenv's `/root/.pyenv/versions/3.13.*` (where this
