@@ -1,4 +1,4 @@
-//! The cache and the boolean switches, hardened (issue 8, items 1, 6-10) and the stable bundle
+//! The cache and the boolean switches, hardened, and the stable bundle
 //! file: what a cache nobody else can write, verified before use, cleaned within bounds, and
 //! one reading of every boolean give, proven with real clients where trust is at stake.
 
@@ -51,7 +51,7 @@ fn set_age(path: &Path, age: Duration) {
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
-// ---- item 1: booleans ------------------------------------------------------------------------
+// ---- every boolean switch read one way ----------------------------------------------------------
 
 #[test]
 fn a_boolean_with_an_unknown_spelling_is_a_usage_error_naming_it() {
@@ -184,7 +184,7 @@ fn the_sitecustomize_takes_only_1_as_on_and_says_so() {
     assert!(stdout(&on).contains("OK 200"), "{}", output_text(&on));
 }
 
-// ---- item 6: modes, whatever the umask -------------------------------------------------------
+// ---- cache modes, whatever the umask ------------------------------------------------------------
 
 /// Every directory of the cache 0700, every file 0600, the stable bundle 0644.
 fn assert_cache_modes(root: &Path) {
@@ -269,7 +269,7 @@ fn a_subdirectory_left_writable_by_others_is_made_private_again() {
     assert_cache_modes(&root);
 }
 
-// ---- item 7: what the warm path loads is verified ---------------------------------------------
+// ---- what the warm path loads is verified -------------------------------------------------------
 
 #[test]
 fn a_damaged_bundle_is_rebuilt_before_use() {
@@ -358,7 +358,7 @@ fn bundle_output_onto_the_bundle_itself_is_refused() {
     }
 }
 
-// ---- item 8: root with another user's HOME ----------------------------------------------------
+// ---- trustrun as root with another user's HOME --------------------------------------------------
 
 /// The home directory of uid 0 in the passwd database.
 fn root_home() -> PathBuf {
@@ -420,7 +420,7 @@ unsafe extern "C" {
     fn libc_geteuid() -> u32;
 }
 
-// ---- item 9: a relative TRUSTRUN_CACHE_DIR ---------------------------------------------------
+// ---- a relative TRUSTRUN_CACHE_DIR --------------------------------------------------------------
 
 #[test]
 fn a_relative_cache_dir_is_exported_as_absolute_paths() {
@@ -456,7 +456,7 @@ fn a_relative_cache_dir_is_exported_as_absolute_paths() {
     assert_certificate_failure(&world.control("requests"));
 }
 
-// ---- item 10: bounded cleanup, reused fallback, stable order --------------------------------
+// ---- bounded cleanup, reused fallback, stable order ---------------------------------------------
 
 #[test]
 fn unused_bundles_and_index_entries_are_cleaned_within_bounds() {

@@ -954,8 +954,8 @@ fn cleanup_never_removes_a_public_copy_a_container_mounts() {
     assert!(!mounted.exists(), "an old copy no container mounts stayed");
 }
 
-// ---- Hardening II: a command that works without trustrun works with it, and what the user and
-// ---- the image set stays theirs (issue 17, items 11 and 14-20) ---------------------------------
+// ---- a command that works without trustrun works with it, and what the user and the image ------
+// ---- set stays theirs ------------------------------------------------------------------------
 
 impl Lab {
     /// A compose project directory holding `files`, and a project name removed at the end.

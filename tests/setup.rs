@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::common::*;
 
-// Setup against hostile neighbours, sudo, dotfiles repositories and closed pipes (issue 17).
+// Setup against hostile neighbours, sudo, dotfiles repositories and closed pipes.
 mod hardening;
 
 const BEGIN: &str = "# >>> trustrun setup >>>";

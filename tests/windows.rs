@@ -16,7 +16,7 @@ fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Nothing a user reads may carry the verbatim prefix (issue 10, defect 2).
+/// Nothing a user reads may carry the verbatim `\\?\` prefix.
 fn assert_no_verbatim_prefix(out: &Output) {
     let text = output_text(out);
     assert!(!text.contains(r"\\?\"), "a \\\\?\\ path in:\n{text}");
