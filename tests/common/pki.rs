@@ -114,20 +114,28 @@ impl Pki {
         fs::write(&root_pem, root.pem()).unwrap();
 
         let chain = vec![leaf.der().clone(), inter.der().clone()];
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
         Pki {
             dir,
             root_pem,
             root_der: root.der().clone(),
-            server_config: Arc::new(config),
+            server_config: server_config(chain, &leaf_key),
         }
     }
+}
+
+/// The test server's TLS configuration: `chain` (leaf first) with the leaf's key.
+pub fn server_config(
+    chain: Vec<CertificateDer<'static>>,
+    leaf_key: &KeyPair,
+) -> Arc<rustls::ServerConfig> {
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .unwrap();
+    Arc::new(config)
 }
