@@ -166,6 +166,7 @@ fn a_der_certificate_file_is_accepted() {
     assert!(text.contains(&format!("# from: CA file {}", der.display())));
 }
 
+#[cfg(unix)]
 #[test]
 fn program_not_found_is_127_and_not_executable_is_126() {
     let tmp = tempfile::tempdir().unwrap();
@@ -211,6 +212,7 @@ fn no_program_and_bad_options_are_usage_errors() {
         .stderr("trustrun: TRUSTRUN_TRUSTSTORE=\"sometimes\": expected auto, always or never\n");
 }
 
+#[cfg(unix)]
 #[test]
 fn the_childs_exit_code_and_arguments_pass_through() {
     let tmp = tempfile::tempdir().unwrap();
@@ -235,6 +237,7 @@ fn the_childs_exit_code_and_arguments_pass_through() {
         .stdout("--ca|x|-v|--help|");
 }
 
+#[cfg(unix)]
 #[test]
 fn double_dash_runs_a_program_named_like_a_subcommand() {
     let tmp = tempfile::tempdir().unwrap();
@@ -265,6 +268,7 @@ fn double_dash_runs_a_program_named_like_a_subcommand() {
         .stdout(predicate::str::ends_with(".pem\n"));
 }
 
+#[cfg(unix)]
 #[test]
 fn the_child_gets_every_ca_variable_and_we_keep_ours_unchanged() {
     let tmp = tempfile::tempdir().unwrap();
@@ -293,6 +297,7 @@ fn the_child_gets_every_ca_variable_and_we_keep_ours_unchanged() {
     assert!(env.lines().any(|l| l == "TRUSTRUN_DEPTH=1"));
 }
 
+#[cfg(unix)]
 #[test]
 fn an_unusable_cache_falls_back_to_a_private_temporary_one() {
     let tmp = tempfile::tempdir().unwrap();
@@ -479,6 +484,7 @@ fn bad_shim_names_and_a_missing_named_config_are_usage_errors() {
 /// The README's first screen, `--help`, a bare `trustrun` and doctor (nothing set up, an
 /// intercepted host) name the same next step: `trustrun setup` first, then one command and this
 /// shell only as the alternatives. And the README gives the PowerShell line one way.
+#[cfg(unix)]
 #[test]
 fn the_readme_help_bare_usage_and_doctor_name_the_same_next_step() {
     const SETUP: &str = "trustrun setup";

@@ -72,6 +72,7 @@ fn bare_trustrun_prints_a_short_usage_setup_first() {
     assert!(text.lines().count() <= 8, "short means short: {text}");
 }
 
+#[cfg(unix)]
 #[test]
 fn help_has_examples_setup_first() {
     let tmp = tempfile::tempdir().unwrap();
@@ -229,6 +230,7 @@ fn one_certificate_is_singular() {
 /// `trustrun env FOO=1 python app.py` meant the program env: the line to type instead, which
 /// then runs it with trustrun's trust. A word that is no program on PATH (`config`) keeps
 /// clap's error, and an option trustrun's env has a near spelling of keeps clap's suggestion.
+#[cfg(unix)]
 #[test]
 fn a_program_named_like_a_command_gets_the_line_to_type() {
     let tmp = tempfile::tempdir().unwrap();
@@ -296,6 +298,7 @@ fn a_program_named_like_a_command_gets_the_line_to_type() {
 /// A CA path that names nothing gets the reason the path shows: a Windows path typed on Linux
 /// is missing (not "contains ':'", which stays for a file that exists), a quoted `~` was not
 /// expanded.
+#[cfg(unix)]
 #[test]
 fn ca_path_mistakes_get_the_real_reason() {
     let tmp = tempfile::tempdir().unwrap();
@@ -342,6 +345,7 @@ fn ca_path_mistakes_get_the_real_reason() {
 
 /// A .p12 in a `--ca` directory: the error names the file, and the command it gives converts it
 /// into the directory and moves the archive out, after which the same directory is accepted.
+#[cfg(unix)]
 #[test]
 fn a_p12_in_a_ca_directory_gets_a_command_that_ends_the_error() {
     let tmp = tempfile::tempdir().unwrap();
