@@ -2,7 +2,6 @@
 //! (about 25 s) and reused by every test; `trustrun.exe` and the test client built with
 //! `cargo build --target x86_64-pc-windows-gnu`; the C helpers built with mingw. One wineserver
 //! serves a prefix, so the tests take `Wine::lock()` and run one at a time.
-#![allow(dead_code)]
 
 use std::ffi::OsStr;
 use std::fs;
