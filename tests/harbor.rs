@@ -16,7 +16,6 @@
 //! networking), terminus-2's one reply, and harbor's pins (.ci/harbor-venv installs them).
 //! Runs of one test go in parallel threads: most of a harbor run is waiting (the litellm import,
 //! the container's start and stop, the control's retries).
-#![cfg(target_os = "linux")]
 
 use std::fs;
 use std::sync::OnceLock;
