@@ -9,6 +9,7 @@
 //! through byte for byte, and so does every command trustrun cannot make better without making
 //! something worse: a remote engine, a Windows container, an option it does not know.
 
+pub mod build;
 pub mod bundle_path;
 pub mod compose;
 pub mod compose_file;
