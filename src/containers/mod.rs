@@ -159,6 +159,21 @@ fn rewrite(
                 docker::Action::Compose { at } => {
                     rewrite_compose(inv, cli, args, &text, at, &sel, env)
                 }
+                docker::Action::Build {
+                    globals_end,
+                    at,
+                    request,
+                } => build::rewrite_docker(
+                    inv,
+                    cli,
+                    &sel,
+                    args,
+                    &text,
+                    globals_end,
+                    at,
+                    request,
+                    env,
+                ),
                 docker::Action::Create(create) => {
                     if !local(cli, &sel, env) {
                         return Ok(None);

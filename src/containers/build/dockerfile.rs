@@ -360,7 +360,7 @@ pub fn derive(text: &str, add: &Addition, keeps: &dyn Fn(&str) -> BTreeSet<Strin
             out.push_str(&first[..kw_end]);
             out.push(' ');
             out.push_str(&mount);
-            if first[kw_end..].starts_with(|c: char| c == ' ' || c == '\t') {
+            if first[kw_end..].starts_with([' ', '\t']) {
                 out.push_str(&first[kw_end..]);
             } else {
                 out.push(' ');
