@@ -360,7 +360,9 @@ fn rewrite_compose(
     let Some(sub_at) = line.sub_at else {
         return Ok(None);
     };
-    if !compose::CREATING.contains(&text[sub_at].as_str()) || line.files.iter().any(|f| f == "-") {
+    let sub = text[sub_at].as_str();
+    let building = sub == "build";
+    if !(building || compose::CREATING.contains(&sub)) || line.files.iter().any(|f| f == "-") {
         return Ok(None);
     }
     let sel = engine::Selection {
@@ -436,6 +438,30 @@ fn rewrite_compose(
     }
     if let Some(c) = &sel.context {
         docker_globals.extend(["--context".into(), c.into()]);
+    }
+
+    // `build`, and `up|run|create`, which build a missing image (or every one with `--build`).
+    let builds = build::compose::entries(
+        inv,
+        &config,
+        docker.as_deref(),
+        &docker_globals,
+        engine::docker_pin(&sel, env),
+        building || text[sub_at + 1..].iter().any(|w| w == "--build"),
+        env,
+    )?;
+    if building {
+        if builds.is_empty() {
+            return Ok(None);
+        }
+        let doc = compose_file::document(
+            config.version.as_deref(),
+            &[],
+            &builds,
+            None,
+            compose_file::Dialect::V2,
+        );
+        return Ok(Some(with_file(inv, args, sub_at, file_options, &doc)?));
     }
 
     // What is said about a service only matters when the command starts it.
@@ -559,7 +585,7 @@ fn rewrite_compose(
         }
         per_service.push((svc, injection));
     }
-    if per_service.is_empty() {
+    if per_service.is_empty() && builds.is_empty() {
         return Ok(None);
     }
     // Compose has the docker engine create the containers.
@@ -573,10 +599,28 @@ fn rewrite_compose(
     } else {
         compose_file::Dialect::V1
     };
-    let doc = compose_file::document(config.version.as_deref(), &per_service, &copy, dialect);
-    let file = compose_file::write(&inv.prepared.root, &doc)?;
+    let doc = compose_file::document(
+        config.version.as_deref(),
+        &per_service,
+        &builds,
+        Some(&copy),
+        dialect,
+    );
+    Ok(Some(with_file(inv, args, sub_at, file_options, &doc)?))
+}
+
+/// The compose command line with the extra file `doc` (written to the cache) as its last `-f`,
+/// after the files compose would have read by itself (`implicit`, given as `-f` too).
+fn with_file(
+    inv: &Invocation,
+    args: &[OsString],
+    sub_at: usize,
+    implicit: Vec<OsString>,
+    doc: &serde_json::Value,
+) -> Result<Vec<OsString>> {
+    let file = compose_file::write(&inv.prepared.root, doc)?;
     let mut new = args[..sub_at].to_vec();
-    new.extend(file_options);
+    new.extend(implicit);
     new.extend(["-f".into(), file.clone().into_os_string()]);
     new.extend_from_slice(&args[sub_at..]);
     crate::verbose!(
@@ -584,5 +628,5 @@ fn rewrite_compose(
         "containers: compose gets {} as its last file",
         file.display()
     );
-    Ok(Some(new))
+    Ok(new)
 }

@@ -7,6 +7,7 @@
 //! stdin; a remote context) runs as the user wrote it, with one line saying why.
 
 pub mod command;
+pub mod compose;
 pub mod dockerfile;
 pub mod files;
 pub mod support;

@@ -26,7 +26,6 @@ pub enum Request {
     /// `docker buildx build`: always buildx.
     Buildx,
     /// compose v2's own builder (it honours `DOCKER_BUILDKIT` too).
-    #[allow(dead_code)] // until compose builds are hooked
     Compose,
 }
 
