@@ -8,6 +8,7 @@ mod common;
 // Running the Windows build under wine (one prefix, one test at a time).
 mod wine;
 
+mod builds;
 mod bundle_export;
 mod cache;
 mod cli;

@@ -378,8 +378,15 @@ pub fn derive(text: &str, add: &Addition, keeps: &dyn Fn(&str) -> BTreeSet<Strin
                 out.push_str(newline);
             }
             let own = &stage_own[stage.expect("a FROM opens a stage")];
-            for name in add.variables.iter().filter(|n| !own.contains(*n)) {
-                out.push_str(&format!("ARG {name}={}{newline}", add.target));
+            // One instruction for all (one history entry, not one per variable).
+            let args: Vec<String> = add
+                .variables
+                .iter()
+                .filter(|n| !own.contains(*n))
+                .map(|n| format!("{n}={}", add.target))
+                .collect();
+            if !args.is_empty() {
+                out.push_str(&format!("ARG {}{newline}", args.join(" ")));
             }
         }
         i = ins.last + 1;
@@ -414,7 +421,7 @@ mod tests {
     }
 
     const ARGS: &str =
-        "ARG SSL_CERT_FILE=/etc/trustrun/ca-bundle.pem\nARG PIP_CERT=/etc/trustrun/ca-bundle.pem\n";
+        "ARG SSL_CERT_FILE=/etc/trustrun/ca-bundle.pem PIP_CERT=/etc/trustrun/ca-bundle.pem\n";
 
     #[test]
     fn every_run_of_every_stage_gets_the_mount_and_each_stage_the_args() {
