@@ -341,3 +341,216 @@ fn diff(a: &str, b: &str) -> String {
     }
     out
 }
+
+/// A user's `--build-arg`, a stage's own `ENV` and a base image's own `ENV` of a CA variable win;
+/// the variables nobody set get trustrun's path.
+#[test]
+fn the_users_build_arg_a_stages_env_and_the_base_images_env_win() {
+    let mut lab = Lab::new();
+    let base = lab.tag("own-base");
+    lab.write(
+        "base/Dockerfile",
+        "FROM @BASE@\nENV REQUESTS_CA_BUNDLE=/image.pem\n",
+    );
+    run_ok(lab.plain().args(["build", "-q", "-t", &base, "base"]));
+    lab.write(
+        "Dockerfile",
+        &format!(
+            "FROM {base}\nRUN echo \"$SSL_CERT_FILE $REQUESTS_CA_BUNDLE $CURL_CA_BUNDLE\" > /seen\n\
+             FROM @BASE@\nENV PIP_CERT=/stage.pem\nCOPY --from=0 /seen /seen\n\
+             RUN echo \"$PIP_CERT $CURL_CA_BUNDLE\" >> /seen\n"
+        ),
+    );
+    let tag = lab.tag("own");
+    let out = lab
+        .trustrun()
+        .args(["docker", "build", "--network", "host", "-q", "-t", &tag])
+        .args(["--build-arg", "SSL_CERT_FILE=/mine.pem", "."])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let ours = "/etc/trustrun/ca-bundle.pem";
+    assert_eq!(
+        lab.in_image(&tag, "cat /seen"),
+        format!("/mine.pem /image.pem {ours}\n/stage.pem {ours}\n")
+    );
+}
+
+/// The one line said when a build runs as written, in `stderr`.
+fn as_written_lines(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains(AS_WRITTEN))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// What trustrun cannot derive honestly reaches docker byte for byte, with one line saying why:
+/// the classic builder, a Dockerfile on stdin, a stdin or URL context, no buildx, an old buildx,
+/// an engine whose BuildKit predates named contexts. A stand-in `docker` records its arguments
+/// and answers trustrun's questions as such a machine would.
+#[test]
+fn what_cannot_be_derived_runs_as_written_with_one_line_saying_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let recorded = tmp.path().join("args");
+    fs::write(
+        bin.join("docker"),
+        "#!/bin/sh\n\
+         case \"$1 $2\" in\n\
+         'buildx version') [ -n \"$FAKE_NO_BUILDX\" ] && exit 1; echo \"github.com/docker/buildx ${FAKE_BUILDX:-0.13.1} x\"; exit 0 ;;\n\
+         'buildx inspect') printf 'Name: default\\nDriver: docker\\nBuildKit version: v0.0.0+unknown\\n'; exit 0 ;;\n\
+         'version --format') echo \"${FAKE_ENGINE:-26.1.5}\"; exit 0 ;;\n\
+         'image inspect') echo null; exit 0 ;;\n\
+         esac\n\
+         printf '%s\\n' \"$@\" > \"$FAKE_ARGS\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(bin.join("docker"), fs::Permissions::from_mode(0o755)).unwrap();
+    let project = tmp.path().join("project");
+    fs::create_dir_all(&project).unwrap();
+    fs::write(project.join("Dockerfile"), "FROM scratch\nRUN true\n").unwrap();
+    let pki = Pki::corporate();
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let _ = fs::remove_file(&recorded);
+        let mut cmd = Command::new(trustrun_bin());
+        clean(&mut cmd, &tmp.path().join("cache"));
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("DOCKER_") {
+                cmd.env_remove(name);
+            }
+        }
+        let path = std::env::join_paths([bin.as_path(), Path::new("/usr/bin"), Path::new("/bin")])
+            .unwrap();
+        cmd.env("PATH", path)
+            .env("TRUSTRUN_CA", &pki.root_pem)
+            .env("FAKE_ARGS", &recorded)
+            .envs(env.iter().copied())
+            .current_dir(&project)
+            .arg("docker")
+            .args(args);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        let given = fs::read_to_string(&recorded).unwrap_or_default();
+        (out, given.lines().map(str::to_owned).collect::<Vec<_>>())
+    };
+    // The control: a build trustrun can derive gets the named context and the derived file.
+    let (out, given) = run(&["build", "-t", "app", "."], &[]);
+    assert!(as_written_lines(&out).is_empty(), "{}", text(&out));
+    assert!(given.iter().any(|a| a == "--build-context"), "{given:?}");
+
+    for (args, env, why) in [
+        (
+            &["build", "-t", "app", "."][..],
+            &[("DOCKER_BUILDKIT", "0")][..],
+            "DOCKER_BUILDKIT=0",
+        ),
+        (&["build", "-f", "-", "."], &[], "stdin (-f -)"),
+        (&["build", "-"], &[], "context comes from stdin"),
+        (
+            &["build", "https://git.corp.test/app.git#main"],
+            &[],
+            "is a URL",
+        ),
+        (
+            &["image", "build", "."],
+            &[("FAKE_NO_BUILDX", "1")],
+            "no buildx plugin",
+        ),
+        (
+            &["build", "."],
+            &[("FAKE_BUILDX", "0.7.1")],
+            "buildx 0.7.1 has no --build-context",
+        ),
+        (
+            &["buildx", "build", "."],
+            &[("FAKE_ENGINE", "20.10.24")],
+            "Docker Engine 20.10's",
+        ),
+    ] {
+        let (out, given) = run(args, env);
+        assert_eq!(
+            given, args,
+            "{args:?} {env:?} did not reach docker as written"
+        );
+        let lines = as_written_lines(&out);
+        assert!(
+            lines.len() == 1 && lines[0].contains(why),
+            "{args:?} {env:?}: expected one line saying {why:?}:\n{}",
+            text(&out)
+        );
+    }
+}
+
+/// Never worse: `DOCKER_BUILDKIT=0` on the real engine builds with the classic builder, as it
+/// does without trustrun.
+#[test]
+fn the_classic_builder_builds_as_it_does_without_trustrun() {
+    let mut lab = Lab::new();
+    lab.write("Dockerfile", "FROM @BASE@\nRUN echo classic > /built\n");
+    let tag = lab.tag("classic");
+    let out = lab
+        .trustrun()
+        .env("DOCKER_BUILDKIT", "0")
+        .args(["docker", "build", "--network", "host", "-t", &tag, "."])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(as_written_lines(&out).len(), 1, "{}", text(&out));
+    assert_eq!(lab.in_image(&tag, "cat /built"), "classic\n");
+}
+
+/// A compose service with `build:` whose RUN fetches: `up --build` fails plainly on the
+/// certificate, and through `trustrun docker compose` builds and runs.
+#[test]
+fn compose_up_build_of_a_fetching_service_fails_plainly_and_builds_through_trustrun() {
+    let lab = Lab::new();
+    lab.write(
+        "app/Dockerfile",
+        &format!("FROM @BASE@\nRUN {FETCH} @URL@/compose > /fetched.json\nCMD [\"cat\", \"/fetched.json\"]\n"),
+    );
+    lab.write(
+        "compose.yaml",
+        "services:\n  app:\n    build:\n      context: ./app\n      network: host\n    network_mode: none\n",
+    );
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let project = format!(
+        "trustrunbuild{}x{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    struct Down<'l>(&'l Lab, String);
+    impl Drop for Down<'_> {
+        fn drop(&mut self) {
+            let _ = self
+                .0
+                .plain()
+                .args(["compose", "-p", &self.1, "down", "--rmi", "local"])
+                .output();
+        }
+    }
+    let _down = Down(&lab, project.clone());
+    let up = [
+        "compose",
+        "-p",
+        &project,
+        "up",
+        "--build",
+        "--abort-on-container-exit",
+    ];
+    let control = lab.plain().args(up).output().unwrap();
+    assert_certificate_refused(&control);
+    assert_eq!(lab.server.answered(), 0);
+
+    let out = lab.trustrun().arg("docker").args(up).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(r#""path":"/compose""#),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(lab.server.answered(), 1);
+    lab.assert_clean(&format!("{project}-app"));
+}
