@@ -58,14 +58,15 @@ pub fn inspect_fields(text: &str) -> (Option<String>, Option<(u32, u32)>) {
     (driver, buildkit)
 }
 
-/// `Ok` when the build can be trusted, else the one line saying why not and what to do.
+/// The builder, in words (`Ok`), when the build can be trusted, else the one line saying why not
+/// and what to do.
 pub fn check(
     cli: &Path,
     globals: &[OsString],
     builder: Option<&str>,
     request: Request,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(), String> {
+) -> Result<String, String> {
     if request != Request::Buildx && classic_requested(env("DOCKER_BUILDKIT").as_deref()) {
         return Err(
             "DOCKER_BUILDKIT=0 chooses the classic builder, which cannot lend a RUN step a file \
@@ -129,14 +130,21 @@ pub fn check(
     };
     let (driver, buildkit) = inspect_fields(&text);
     match (driver.as_deref(), buildkit) {
-        (_, Some(v)) if v >= BUILDKIT_MIN => Ok(()),
+        (d, Some(v)) if v >= BUILDKIT_MIN => Ok(format!(
+            "BuildKit {}.{}, {} driver",
+            v.0,
+            v.1,
+            d.unwrap_or("unknown")
+        )),
         (_, Some((a, b))) => Err(format!(
             "the builder's BuildKit {a}.{b} has no named build contexts (0.10 and later have); \
              update it to have builds trusted"
         )),
         // The engine's own BuildKit (distributions often print no version for it): the engine's.
         (Some("docker"), None) => match server.as_deref().and_then(version) {
-            Some(v) if v >= ENGINE_MIN => Ok(()),
+            Some(v) if v >= ENGINE_MIN => {
+                Ok(format!("Docker Engine {}.{}'s own BuildKit", v.0, v.1))
+            }
             Some((a, b)) => Err(format!(
                 "Docker Engine {a}.{b}'s built-in BuildKit has no named build contexts \
                      (Engine 23.0 and later have); update the engine, or build with a \
@@ -149,7 +157,9 @@ pub fn check(
             ),
         },
         // A docker-container builder not started yet starts from a current BuildKit image.
-        (Some("docker-container"), None) => Ok(()),
+        (Some("docker-container"), None) => {
+            Ok("a docker-container builder, not started yet".to_owned())
+        }
         (d, None) => Err(format!(
             "the builder ({} driver) does not say its BuildKit version, so trustrun cannot \
              tell whether it has named build contexts",
