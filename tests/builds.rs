@@ -386,8 +386,8 @@ fn as_written_lines(out: &Output) -> Vec<String> {
 }
 
 /// What trustrun cannot derive honestly reaches docker byte for byte, with one line saying why:
-/// the classic builder, a Dockerfile on stdin, a stdin or URL context, no buildx, an old buildx,
-/// an engine whose BuildKit predates named contexts. A stand-in `docker` records its arguments
+/// the classic builder, a Dockerfile on stdin, a stdin or URL context, a `# syntax=` frontend too
+/// old for named contexts, no buildx, an old buildx, an engine whose BuildKit predates them. A stand-in `docker` records its arguments
 /// and answers trustrun's questions as such a machine would.
 #[test]
 fn what_cannot_be_derived_runs_as_written_with_one_line_saying_why() {
@@ -412,6 +412,11 @@ fn what_cannot_be_derived_runs_as_written_with_one_line_saying_why() {
     let project = tmp.path().join("project");
     fs::create_dir_all(&project).unwrap();
     fs::write(project.join("Dockerfile"), "FROM scratch\nRUN true\n").unwrap();
+    fs::write(
+        project.join("old.Dockerfile"),
+        "# syntax=docker/dockerfile:1.3\nFROM scratch\nRUN true\n",
+    )
+    .unwrap();
     let pki = Pki::corporate();
     let run = |args: &[&str], env: &[(&str, &str)]| {
         let _ = fs::remove_file(&recorded);
@@ -448,6 +453,11 @@ fn what_cannot_be_derived_runs_as_written_with_one_line_saying_why() {
             "DOCKER_BUILDKIT=0",
         ),
         (&["build", "-f", "-", "."], &[], "stdin (-f -)"),
+        (
+            &["build", "-f", "old.Dockerfile", "."],
+            &[],
+            "`# syntax=docker/dockerfile:1.3` frontend",
+        ),
         (&["build", "-"], &[], "context comes from stdin"),
         (
             &["build", "https://git.corp.test/app.git#main"],

@@ -93,6 +93,10 @@ pub fn entries(
                 (file, text)
             }
         };
+        if let Some(why) = super::refusal(&text) {
+            pass_through_note(&format!("service {name}: {why}"));
+            continue;
+        }
         let prepared = super::prepare(inv, pin.clone(), &user_file, &text, &inspect)?;
         if prepared.derived.stages == 0 {
             continue;

@@ -16,13 +16,16 @@
 
 use std::collections::BTreeSet;
 
-/// What to add: the named context holding the bundle, the bundle's file name in it, where a `RUN`
-/// sees it, and the CA variables (each pointing at `target`).
+use super::super::bundle_path::{self, BundlePath};
+
+/// What to add: the named context holding the bundle, the bundle's file name in it, and the CA
+/// variables. Where a stage's `RUN`s see the bundle is `bundle_path`'s rule, as for containers:
+/// `/etc/trustrun/ca-bundle.pem`, or the next candidate when a `RUN` of the stage mounts something
+/// over it (the variables are the stage's, so every `RUN` of it gets the same path).
 #[derive(Debug, Clone)]
 pub struct Addition<'a> {
     pub context: &'a str,
     pub source: &'a str,
-    pub target: &'a str,
     pub variables: &'a [String],
 }
 
@@ -36,6 +39,8 @@ pub struct Derived {
     pub stages: usize,
     /// Base images (not earlier stages) named by the stages, as written.
     pub bases: Vec<String>,
+    /// The `# syntax=` directive's frontend image, if any.
+    pub syntax: Option<String>,
 }
 
 /// One instruction: its physical lines `[first, last]` (heredoc bodies included), its keyword
@@ -48,9 +53,11 @@ struct Instruction {
     rest: String,
 }
 
-/// The parser directives at the top (`# escape=`), as BuildKit reads them: the escape character.
-fn escape_char(lines: &[&str]) -> char {
+/// The parser directives at the top, as BuildKit reads them: the escape character (`# escape=`)
+/// and the frontend (`# syntax=`).
+fn directives(lines: &[&str]) -> (char, Option<String>) {
     let mut escape = '\\';
+    let mut syntax = None;
     for line in lines {
         let t = line.trim();
         let Some(body) = t.strip_prefix('#') else {
@@ -66,8 +73,44 @@ fn escape_char(lines: &[&str]) -> char {
         if key.eq_ignore_ascii_case("escape") && value.trim() == "`" {
             escape = '`';
         }
+        if key.eq_ignore_ascii_case("syntax") {
+            syntax = Some(value.trim().to_owned());
+        }
     }
-    escape
+    (escape, syntax)
+}
+
+/// The `# syntax=` directive of a Dockerfile's text, if it has one.
+pub fn syntax(text: &str) -> Option<String> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    directives(&lines).1
+}
+
+/// Whether a `# syntax=` frontend reads named contexts and `RUN --mount` (docker/dockerfile 1.4
+/// and later, or an untagged or `1` one, which is the newest 1.x). Any other frontend is not
+/// known to.
+pub fn frontend_has_named_contexts(syntax: &str) -> bool {
+    let image = syntax.split('@').next().unwrap_or(syntax);
+    let (name, tag) = match image.rsplit_once(':') {
+        Some((n, t)) if !t.contains('/') => (n, t),
+        _ => (image, "latest"),
+    };
+    let name = name
+        .trim_start_matches("docker.io/")
+        .trim_start_matches("index.docker.io/");
+    if !matches!(name, "docker/dockerfile" | "docker/dockerfile-upstream") {
+        return false;
+    }
+    let tag = tag.split('-').next().unwrap_or(tag);
+    if matches!(tag, "latest" | "labs" | "1") {
+        return true;
+    }
+    let mut parts = tag.split('.').map(|p| p.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor) >= (1, 4),
+        (Some(major), None) => major > 1,
+        _ => false,
+    }
 }
 
 /// `line` without its line break.
@@ -259,28 +302,17 @@ fn run_mount_targets(rest: &str) -> Vec<String> {
             Some("") => w.next().unwrap_or_default(),
             _ => continue,
         };
-        targets.extend(super::super::bundle_path::mount_target(&value));
+        targets.extend(bundle_path::mount_target(&value));
     }
     targets
 }
 
-/// Whether a mount at `mount` covers `path` (is it, or a directory above it).
-fn covers(mount: &str, path: &str) -> bool {
-    let parts = |p: &str| -> Vec<String> {
-        p.split('/')
-            .filter(|c| !c.is_empty() && *c != ".")
-            .map(str::to_owned)
-            .collect()
-    };
-    let (m, p) = (parts(mount), parts(path));
-    p.starts_with(&m)
-}
-
 /// The user's Dockerfile with the bundle added to every `RUN` of every stage. `keeps(image)` says
 /// which CA variables a base image's own config sets (they stay the image's: no `ARG` for them).
+/// A stage whose `RUN`s mount over every candidate path gets nothing.
 pub fn derive(text: &str, add: &Addition, keeps: &dyn Fn(&str) -> BTreeSet<String>) -> Derived {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let escape = escape_char(&lines);
+    let (escape, syntax) = directives(&lines);
     let list = instructions(&lines, escape);
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
 
@@ -290,6 +322,7 @@ pub fn derive(text: &str, add: &Addition, keeps: &dyn Fn(&str) -> BTreeSet<Strin
     let mut stage_env: Vec<BTreeSet<String>> = Vec::new();
     let mut bases = Vec::new();
     let mut stage_of: Vec<Option<usize>> = Vec::new();
+    let mut stage_mounts: Vec<Vec<String>> = Vec::new();
     for ins in &list {
         match ins.keyword.as_str() {
             "FROM" => {
@@ -314,12 +347,18 @@ pub fn derive(text: &str, add: &Addition, keeps: &dyn Fn(&str) -> BTreeSet<Strin
                     }
                 };
                 stage_names.push(name);
+                stage_mounts.push(Vec::new());
                 stage_own.push(inherited.clone());
                 stage_env.push(inherited);
             }
             "ARG" => {
                 if let Some(own) = stage_own.last_mut() {
                     own.extend(arg_names(&ins.rest));
+                }
+            }
+            "RUN" => {
+                if let Some(mounts) = stage_mounts.last_mut() {
+                    mounts.extend(run_mount_targets(&ins.rest));
                 }
             }
             "ENV" => {
@@ -334,10 +373,16 @@ pub fn derive(text: &str, add: &Addition, keeps: &dyn Fn(&str) -> BTreeSet<Strin
         stage_of.push(stage_names.len().checked_sub(1));
     }
 
-    let mount = format!(
-        "--mount=type=bind,from={},source={},target={},readonly",
-        add.context, add.source, add.target
-    );
+    let places: Vec<BundlePath> = stage_mounts
+        .iter()
+        .map(|m| bundle_path::choose(m))
+        .collect();
+    let mount = |target: &str| {
+        format!(
+            "--mount=type=bind,from={},source={},target={target},readonly",
+            add.context, add.source
+        )
+    };
     let mut out = String::with_capacity(text.len() + 256);
     let mut runs = 0;
     let mut next = list.iter().zip(&stage_of).peekable();
@@ -349,17 +394,14 @@ pub fn derive(text: &str, add: &Addition, keeps: &dyn Fn(&str) -> BTreeSet<Strin
             continue;
         };
         let first = lines[ins.first];
-        let own_mounts = run_mount_targets(&ins.rest);
-        if ins.keyword == "RUN"
-            && stage.is_some()
-            && !own_mounts.iter().any(|m| covers(m, add.target))
-        {
+        let target = stage.and_then(|s| places[s].mount());
+        if let (true, Some(target)) = (ins.keyword == "RUN", target) {
             // After the keyword, before the user's flags: `RUN --mount=... <the user's text>`.
             let lead = first.len() - first.trim_start().len();
             let kw_end = lead + 3;
             out.push_str(&first[..kw_end]);
             out.push(' ');
-            out.push_str(&mount);
+            out.push_str(&mount(target));
             if first[kw_end..].starts_with([' ', '\t']) {
                 out.push_str(&first[kw_end..]);
             } else {
@@ -377,14 +419,18 @@ pub fn derive(text: &str, add: &Addition, keeps: &dyn Fn(&str) -> BTreeSet<Strin
             if !out.ends_with('\n') {
                 out.push_str(newline);
             }
-            let own = &stage_own[stage.expect("a FROM opens a stage")];
+            let stage = stage.expect("a FROM opens a stage");
+            let own = &stage_own[stage];
             // One instruction for all (one history entry, not one per variable).
-            let args: Vec<String> = add
-                .variables
-                .iter()
-                .filter(|n| !own.contains(*n))
-                .map(|n| format!("{n}={}", add.target))
-                .collect();
+            let args: Vec<String> = match places[stage].path() {
+                Some(path) => add
+                    .variables
+                    .iter()
+                    .filter(|n| !own.contains(*n))
+                    .map(|n| format!("{n}={path}"))
+                    .collect(),
+                None => Vec::new(),
+            };
             if !args.is_empty() {
                 out.push_str(&format!("ARG {}{newline}", args.join(" ")));
             }
@@ -396,6 +442,7 @@ pub fn derive(text: &str, add: &Addition, keeps: &dyn Fn(&str) -> BTreeSet<Strin
         runs,
         stages: stage_names.len(),
         bases,
+        syntax,
     }
 }
 
@@ -414,7 +461,6 @@ mod tests {
         let add = Addition {
             context: "trustrun-ca",
             source: "b.pem",
-            target: "/etc/trustrun/ca-bundle.pem",
             variables: &v,
         };
         derive(text, &add, &|_| BTreeSet::new())
@@ -477,16 +523,57 @@ mod tests {
     }
 
     #[test]
-    fn onbuild_and_a_run_mounting_over_the_path_are_left_alone() {
-        let text = "FROM base\nONBUILD RUN curl x\nRUN --mount=type=bind,source=.,target=/etc mine\nRUN --mount=type=cache,target=/root/.cache pip install x\n";
+    fn onbuild_is_left_alone_and_a_stage_mounting_over_the_path_gets_the_next_one() {
+        let text = "FROM base\nONBUILD RUN curl x\nRUN --mount=type=bind,source=.,target=/etc mine\n\
+                    RUN --mount=type=cache,target=/root/.cache pip install x\n\
+                    FROM base\nRUN --mount=type=tmpfs,target=/etc a\nRUN --mount=type=tmpfs,target=/run b\n\
+                    RUN --mount=type=tmpfs,target=/.trustrun c\nFROM base\nRUN d\n";
         let d = derive_plain(text);
+        let moved = |target: &str| {
+            (
+                format!("ARG SSL_CERT_FILE={target} PIP_CERT={target}\n"),
+                format!("--mount=type=bind,from=trustrun-ca,source=b.pem,target={target},readonly"),
+            )
+        };
+        let (args, mount) = moved("/run/trustrun/ca-bundle.pem");
         assert_eq!(
             d.text,
             format!(
-                "FROM base\n{ARGS}ONBUILD RUN curl x\nRUN --mount=type=bind,source=.,target=/etc mine\nRUN {MOUNT} --mount=type=cache,target=/root/.cache pip install x\n"
+                "FROM base\n{args}ONBUILD RUN curl x\nRUN {mount} --mount=type=bind,source=.,target=/etc mine\n\
+                 RUN {mount} --mount=type=cache,target=/root/.cache pip install x\n\
+                 FROM base\nRUN --mount=type=tmpfs,target=/etc a\nRUN --mount=type=tmpfs,target=/run b\n\
+                 RUN --mount=type=tmpfs,target=/.trustrun c\nFROM base\n{ARGS}RUN {MOUNT} d\n"
             )
         );
-        assert_eq!(d.runs, 1);
+        assert_eq!(
+            d.runs, 3,
+            "every candidate covered: that stage gets nothing"
+        );
+    }
+
+    #[test]
+    fn a_syntax_directive_is_kept_only_for_a_frontend_with_named_contexts() {
+        let d = derive_plain("# syntax=docker/dockerfile:1.3\nFROM base\n");
+        assert_eq!(d.syntax.as_deref(), Some("docker/dockerfile:1.3"));
+        for yes in [
+            "docker/dockerfile:1",
+            "docker/dockerfile:1.4",
+            "docker.io/docker/dockerfile:1.7-labs",
+            "docker/dockerfile-upstream:master-labs@sha256:ab"
+                .replace("master-labs", "labs")
+                .as_str(),
+            "docker/dockerfile",
+        ] {
+            assert!(frontend_has_named_contexts(yes), "{yes}");
+        }
+        for no in [
+            "docker/dockerfile:1.3",
+            "docker/dockerfile:1.2.1",
+            "me/frontend:2",
+            "docker/dockerfile:0.9",
+        ] {
+            assert!(!frontend_has_named_contexts(no), "{no}");
+        }
     }
 
     #[test]
@@ -496,7 +583,6 @@ mod tests {
         let add = Addition {
             context: "c",
             source: "b.pem",
-            target: "/t.pem",
             variables: &v,
         };
         let d = derive(text, &add, &|image| {
@@ -506,14 +592,15 @@ mod tests {
                 BTreeSet::new()
             }
         });
-        let mount = "--mount=type=bind,from=c,source=b.pem,target=/t.pem,readonly";
+        let mount =
+            "--mount=type=bind,from=c,source=b.pem,target=/etc/trustrun/ca-bundle.pem,readonly";
         assert_eq!(
             d.text,
             format!(
-                "FROM base AS a\nARG PIP_CERT=/t.pem\nENV SSL_CERT_FILE=/mine.pem\nRUN {mount} x\n\
-                 FROM a\nARG PIP_CERT=/t.pem\nRUN {mount} y\n\
-                 FROM other\nARG SSL_CERT_FILE=/t.pem\nARG PIP_CERT\nRUN {mount} z\n\
-                 FROM img\nARG SSL_CERT_FILE=/t.pem\n"
+                "FROM base AS a\nARG PIP_CERT=/etc/trustrun/ca-bundle.pem\nENV SSL_CERT_FILE=/mine.pem\nRUN {mount} x\n\
+                 FROM a\nARG PIP_CERT=/etc/trustrun/ca-bundle.pem\nRUN {mount} y\n\
+                 FROM other\nARG SSL_CERT_FILE=/etc/trustrun/ca-bundle.pem\nARG PIP_CERT\nRUN {mount} z\n\
+                 FROM img\nARG SSL_CERT_FILE=/etc/trustrun/ca-bundle.pem\n"
             )
         );
         assert_eq!(d.bases, ["base", "other", "img"]);

@@ -23,9 +23,6 @@ use super::engine::{self, Selection};
 use super::image_env::{self, OwnVariables};
 use super::{EngineCli, Invocation, mounts, user_files};
 
-/// Where a `RUN` step sees the bundle (the same path containers get it at).
-pub const TARGET: &str = super::inject::BUNDLE_TARGET;
-
 /// What a trusted build adds: the named context's directory and the derived Dockerfile.
 #[derive(Debug)]
 pub struct Prepared {
@@ -39,6 +36,20 @@ pub fn pass_through_note(why: &str) {
     crate::note!(
         "containers: this build runs as you wrote it, its RUN steps without trustrun's bundle: {why}"
     );
+}
+
+/// Why a Dockerfile's text cannot be derived, if it cannot: its `# syntax=` frontend is not known
+/// to read named build contexts (an older or another frontend would fail where the plain build
+/// works).
+pub fn refusal(text: &str) -> Option<String> {
+    let syntax = dockerfile::syntax(text)?;
+    (!dockerfile::frontend_has_named_contexts(&syntax)).then(|| {
+        format!(
+            "its `# syntax={syntax}` frontend is not known to read named build contexts \
+             (docker/dockerfile:1.4 and later do); drop the directive or name such a one to have \
+             the build trusted"
+        )
+    })
 }
 
 /// Derives `user_file` (its text `text`) for this run: the public copy handed to the engine
@@ -78,7 +89,6 @@ pub fn prepare(
     let addition = dockerfile::Addition {
         context: command::CONTEXT_NAME,
         source: &source,
-        target: TARGET,
         variables: &variables,
     };
     let derived = dockerfile::derive(text, &addition, &keeps);
@@ -163,6 +173,10 @@ pub fn rewrite_docker(
     let Ok(user_text) = std::fs::read_to_string(&user_file) else {
         return Ok(None);
     };
+    if let Some(why) = refusal(&user_text) {
+        pass_through_note(&why);
+        return Ok(None);
+    }
     let inspect = |image: &str| image_env::own_variables(inv.program, globals, image);
     let prepared = prepare(
         inv,
