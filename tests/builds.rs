@@ -564,3 +564,79 @@ fn compose_up_build_of_a_fetching_service_fails_plainly_and_builds_through_trust
     assert_eq!(lab.server.answered(), 1);
     lab.assert_clean(&format!("{project}-app"));
 }
+
+/// Standalone compose v2 (the plugin binary run as `docker-compose`) and its `build` subcommand:
+/// plainly the fetching RUN fails on the certificate, through `trustrun docker-compose build` it
+/// builds.
+#[test]
+fn standalone_compose_build_of_a_fetching_service_builds_through_trustrun() {
+    let mut lab = Lab::new();
+    lab.write(
+        "app/Dockerfile",
+        &format!("FROM @BASE@\nRUN {FETCH} @URL@/standalone > /fetched.json\n"),
+    );
+    let tag = lab.tag("standalone");
+    lab.write(
+        "compose.yaml",
+        &format!("services:\n  app:\n    image: {tag}\n    build:\n      context: ./app\n      network: host\n"),
+    );
+    let bin = lab.tmp.path().join("compose-bin");
+    fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(lab.engine.compose_plugin(), bin.join("docker-compose")).unwrap();
+    let path = std::env::join_paths([
+        bin.as_path(),
+        lab.engine.bin_dir(),
+        Path::new("/usr/bin"),
+        Path::new("/bin"),
+    ])
+    .unwrap();
+    let mut plain = Command::new(bin.join("docker-compose"));
+    lab.engine.client_env(&mut plain);
+    let control = plain
+        .current_dir(lab.dir())
+        .args(["build", "--progress", "plain"])
+        .output()
+        .unwrap();
+    assert_certificate_refused(&control);
+    assert_eq!(lab.server.answered(), 0);
+
+    let out = lab
+        .trustrun()
+        .env("PATH", &path)
+        .args(["docker-compose", "build"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(lab.server.answered(), 1);
+    assert!(
+        lab.in_image(&tag, "cat /fetched.json")
+            .contains("/standalone")
+    );
+    lab.assert_clean(&tag);
+}
+
+/// Compose v1 (Debian 12's `docker-compose` 1.29) builds with the classic builder: its build runs
+/// as written, and still builds, with one line saying why.
+#[test]
+fn compose_v1_builds_as_written_with_one_line() {
+    let mut lab = Lab::new();
+    lab.write("app/Dockerfile", "FROM @BASE@\nRUN echo v1 > /built\n");
+    let tag = lab.tag("v1");
+    lab.write(
+        "docker-compose.yml",
+        &format!("services:\n  app:\n    image: {tag}\n    build:\n      context: ./app\n      network: host\n"),
+    );
+    let out = lab
+        .trustrun()
+        .args(["/usr/bin/docker-compose", "build"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let lines = as_written_lines(&out);
+    assert!(
+        lines.len() == 1 && lines[0].contains("compose v1"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(lab.in_image(&tag, "cat /built"), "v1\n");
+}
