@@ -8,13 +8,66 @@
 //! - The derived Dockerfile keeps the user's file name, and `<name>.dockerignore` beside the
 //!   user's file is copied beside it: BuildKit reads the ignore file next to the Dockerfile it is
 //!   given before the context's `.dockerignore`, so the user's rules stay in force.
+//!
+//! Bounded: a build needs its files only while BuildKit reads them at its start. A directory's
+//! modification time says when a build last used it (touched on reuse, at most once a day); when
+//! a build makes a new one, directories unused for `KEEP` (30 days) go, at most `MAX_REMOVALS`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 
 use crate::store::{handoff, layout};
+
+/// A build directory unused this long goes when a build makes a new one.
+const KEEP: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Directories removed per sweep at most.
+const MAX_REMOVALS: usize = 16;
+/// A directory used within this long is not touched again.
+const TOUCH_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+fn age(meta: &fs::Metadata) -> Option<Duration> {
+    meta.modified().ok()?.elapsed().ok()
+}
+
+/// Makes `dir` (a build directory) if missing, sweeping the old ones then; marks it used.
+fn use_dir(dir: &Path) -> Result<()> {
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => {
+            if age(&meta).is_some_and(|a| a > TOUCH_AFTER) {
+                let _ = fs::File::open(dir).and_then(|f| f.set_modified(SystemTime::now()));
+            }
+            Ok(())
+        }
+        _ => {
+            crate::util::fs::create_dirs(dir, 0o700)?;
+            if let Some(parent) = dir.parent() {
+                sweep(parent, dir);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Removes build directories under `parent` unused for `KEEP`, except `keep`.
+fn sweep(parent: &Path, keep: &Path) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    let old = entries
+        .flatten()
+        .filter(|e| e.path() != keep)
+        .filter(|e| {
+            e.metadata()
+                .is_ok_and(|m| m.is_dir() && age(&m).is_some_and(|a| a > KEEP))
+        })
+        .take(MAX_REMOVALS);
+    for entry in old {
+        let _ = fs::remove_dir_all(entry.path());
+    }
+}
 
 /// The named context for `copy` (a public copy under the cache at `root`): its directory and the
 /// file's name in it.
@@ -28,10 +81,10 @@ pub fn context_dir(root: &Path, copy: &Path) -> Result<(PathBuf, String)> {
     let dir = layout::build_dir(root, &format!("ca-{stem}"));
     let file = dir.join(&name);
     let want = fs::read(copy).with_context(|| format!("cannot read {}", copy.display()))?;
+    use_dir(&dir)?;
     if fs::read(&file).ok().as_deref() == Some(want.as_slice()) {
         return Ok((dir, name));
     }
-    crate::util::fs::create_dirs(&dir, 0o700)?;
     let _ = fs::remove_file(&file);
     if fs::hard_link(copy, &file).is_err() {
         crate::util::fs::write_atomic_mode(&file, &want, handoff::MODE)?;
@@ -67,6 +120,7 @@ pub fn derived_dockerfile(root: &Path, user_file: &Path, text: &str) -> Result<P
     let digest = crate::util::digest::sha256_hex(&key);
     let dir = layout::build_dir(root, &format!("df-{}", &digest[..16]));
     let file = dir.join(&name);
+    use_dir(&dir)?;
     if fs::read(&file).ok().as_deref() != Some(text.as_bytes()) {
         crate::util::fs::write_atomic(&file, text.as_bytes())?;
     }
@@ -118,5 +172,20 @@ mod tests {
             derived_dockerfile(root.path(), &user.path().join("Dockerfile"), "FROM x\n").unwrap();
         assert!(!plain.with_file_name("Dockerfile.dockerignore").exists());
         assert_ne!(plain.parent(), derived.parent());
+
+        // A directory unused for 30 days goes when a build makes a new one; one in use stays.
+        if !cfg!(unix) {
+            return;
+        }
+        let old = SystemTime::now() - KEEP - Duration::from_secs(60);
+        let set_old = |dir: &Path| {
+            fs::File::open(dir).unwrap().set_modified(old).unwrap();
+        };
+        set_old(plain.parent().unwrap());
+        set_old(derived.parent().unwrap());
+        derived_dockerfile(root.path(), &df, "FROM x\n").unwrap();
+        let newer = derived_dockerfile(root.path(), &df, "FROM y\n").unwrap();
+        assert!(newer.exists() && derived.exists(), "reused, so kept");
+        assert!(!plain.exists(), "unused for 30 days: swept");
     }
 }
