@@ -150,6 +150,11 @@ pub fn rewrite_docker(
         ));
         return Ok(None);
     }
+    // A remote engine is left alone, as for containers: the bundle's copy would be recorded as
+    // handed to it, and cleanup would ask it (over ssh, say) which containers mount it.
+    if !super::local(cli, sel, env) {
+        return Ok(None);
+    }
     let globals = &args[..globals_end];
     if let Err(why) = support::check(inv.program, globals, line.builder.as_deref(), request, env) {
         pass_through_note(&why);
