@@ -401,7 +401,7 @@ fn what_cannot_be_derived_runs_as_written_with_one_line_saying_why() {
          case \"$1 $2\" in\n\
          'buildx version') [ -n \"$FAKE_NO_BUILDX\" ] && exit 1; echo \"github.com/docker/buildx ${FAKE_BUILDX:-0.13.1} x\"; exit 0 ;;\n\
          'buildx inspect') printf 'Name: default\\nDriver: docker\\nBuildKit version: v0.0.0+unknown\\n'; exit 0 ;;\n\
-         'version --format') echo \"${FAKE_ENGINE:-26.1.5}\"; exit 0 ;;\n\
+         'version --format') echo \"${FAKE_ENGINE:-26.1.5} ${FAKE_OS:-linux}\"; exit 0 ;;\n\
          'image inspect') echo null; exit 0 ;;\n\
          esac\n\
          printf '%s\\n' \"$@\" > \"$FAKE_ARGS\"\n",

@@ -98,7 +98,7 @@ pub fn check(
     }
     let asked_buildx = ask(&["buildx", "version"]);
     let asked_inspect = ask(&inspect);
-    let asked_server = ask(&["version", "--format", "{{.Server.Version}}"]);
+    let asked_server = ask(&["version", "--format", "{{.Server.Version}} {{.Server.Os}}"]);
     let (buildx, text, server) = (
         answer(asked_buildx),
         answer(asked_inspect),
@@ -129,6 +129,18 @@ pub fn check(
         ));
     };
     let (driver, buildkit) = inspect_fields(&text);
+    // Windows containers build with the classic builder whatever the client asks.
+    if driver.as_deref() == Some("docker")
+        && server
+            .as_deref()
+            .is_some_and(|s| s.split_whitespace().nth(1) == Some("windows"))
+    {
+        return Err(
+            "the engine builds Windows containers, whose builder cannot lend a RUN \
+                    step a file without a layer keeping it"
+                .to_owned(),
+        );
+    }
     match (driver.as_deref(), buildkit) {
         (d, Some(v)) if v >= BUILDKIT_MIN => Ok(format!(
             "BuildKit {}.{}, {} driver",
