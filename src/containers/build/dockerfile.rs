@@ -41,6 +41,8 @@ pub struct Derived {
     pub bases: Vec<String>,
     /// The `# syntax=` directive's frontend image, if any.
     pub syntax: Option<String>,
+    /// The stages' names (`AS NAME`), lower case.
+    pub names: Vec<String>,
 }
 
 /// One instruction: its physical lines `[first, last]` (heredoc bodies included), its keyword
@@ -443,6 +445,7 @@ pub fn derive(text: &str, add: &Addition, keeps: &dyn Fn(&str) -> BTreeSet<Strin
         stages: stage_names.len(),
         bases,
         syntax,
+        names: stage_names.into_iter().flatten().collect(),
     }
 }
 
@@ -482,6 +485,7 @@ mod tests {
         );
         assert_eq!((d.runs, d.stages), (2, 2));
         assert_eq!(d.bases, ["base"], "an earlier stage is not a base image");
+        assert_eq!(d.names, ["one"]);
     }
 
     #[test]

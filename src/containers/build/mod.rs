@@ -92,6 +92,10 @@ pub fn prepare(
         variables: &variables,
     };
     let derived = dockerfile::derive(text, &addition, &keeps);
+    if derived.names.iter().any(|n| n == command::CONTEXT_NAME) {
+        // `from=trustrun-ca` would name that stage, and the context would replace it.
+        anyhow::bail!("a stage is named {}", command::CONTEXT_NAME);
+    }
     let dockerfile = files::derived_dockerfile(&inv.prepared.root, user_file, &derived.text)?;
     Ok(Prepared {
         context_dir,
