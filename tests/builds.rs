@@ -29,9 +29,14 @@ struct Lab {
 
 impl Lab {
     fn new() -> Lab {
+        Lab::with_routes(Routes::new())
+    }
+
+    /// A lab whose server answers `routes` with their own bodies.
+    fn with_routes(routes: Routes) -> Lab {
         let engine = engine();
         let pki = Pki::corporate();
-        let server = engine.start_server(pki.server_config.clone());
+        let server = engine.start_server_with_routes(pki.server_config.clone(), routes);
         Lab {
             engine,
             pki,
@@ -639,4 +644,74 @@ fn compose_v1_builds_as_written_with_one_line() {
         text(&out)
     );
     assert_eq!(lab.in_image(&tag, "cat /built"), "v1\n");
+}
+
+/// pip in a RUN, installing from an intercepted package index (the test server serving a PEP 503
+/// index with one wheel, tests/test_venv.rs's): plainly pip fails on the certificate, through
+/// trustrun it installs (pip reads `PIP_CERT`/`REQUESTS_CA_BUNDLE`, never the OS store).
+#[test]
+fn pip_install_from_an_intercepted_index_fails_plainly_and_builds_through_trustrun() {
+    use crate::test_venv::{PROJECT, WHEEL, hex, probe_wheel};
+    use sha2::{Digest, Sha256};
+    let wheel = probe_wheel();
+    let hash = hex(&Sha256::digest(&wheel));
+    let mut routes = Routes::new();
+    routes.insert(
+        format!("/simple/{PROJECT}/"),
+        (
+            "text/html",
+            format!("<!DOCTYPE html><html><body><a href=\"/files/{WHEEL}#sha256={hash}\">{WHEEL}</a></body></html>")
+                .into_bytes(),
+        ),
+    );
+    routes.insert(
+        format!("/files/{WHEEL}"),
+        ("application/octet-stream", wheel),
+    );
+    let mut lab = Lab::with_routes(routes);
+    // By name: pip's truststore refuses to check a certificate for an IP address.
+    let port = lab.server.port;
+    lab.write(
+        "Dockerfile",
+        &format!(
+            "FROM @BASE@\nRUN python3 -m venv /venv && PIP_CONFIG_FILE=/dev/null /venv/bin/pip install \
+             --disable-pip-version-check --no-cache-dir --retries 0 --timeout 20 \
+             --index-url https://localhost:{port}/simple/ {PROJECT}\n"
+        ),
+    );
+    let build = |cmd: &mut Command, tag: &str| {
+        cmd.args([
+            "build",
+            "--network",
+            "host",
+            "--progress",
+            "plain",
+            "-t",
+            tag,
+            ".",
+        ])
+        .output()
+        .unwrap()
+    };
+    let plain_tag = lab.tag("pip-plain");
+    let control = build(&mut lab.plain(), &plain_tag);
+    assert!(
+        !control.status.success() && text(&control).contains("CERTIFICATE_VERIFY_FAILED"),
+        "expected pip to fail on the certificate:\n{}",
+        text(&control)
+    );
+    assert_eq!(lab.server.answered(), 0);
+
+    let tag = lab.tag("pip");
+    let out = build(lab.trustrun().arg("docker"), &tag);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(lab.server.answered(), 2, "the project page and the wheel");
+    assert_eq!(
+        lab.in_image(
+            &tag,
+            "/venv/bin/python -c 'import trustrun_probe; print(trustrun_probe.MARK)'"
+        ),
+        "installed-from-test-index\n"
+    );
+    lab.assert_clean(&tag);
 }
