@@ -581,9 +581,16 @@ fn standalone_compose_build_of_a_fetching_service_builds_through_trustrun() {
         &format!("FROM @BASE@\nRUN {FETCH} @URL@/standalone > /fetched.json\n"),
     );
     let tag = lab.tag("standalone");
+    // A service trustrun cannot derive (a stage named like its context) builds as written, and
+    // leaves the other one trusted.
+    lab.write("odd/Dockerfile", "FROM @BASE@ AS trustrun-ca\nRUN true\n");
+    let odd = lab.tag("odd");
     lab.write(
         "compose.yaml",
-        &format!("services:\n  app:\n    image: {tag}\n    build:\n      context: ./app\n      network: host\n"),
+        &format!(
+            "services:\n  app:\n    image: {tag}\n    build:\n      context: ./app\n      network: host\n  \
+             odd:\n    image: {odd}\n    build:\n      context: ./odd\n      network: host\n"
+        ),
     );
     let bin = lab.tmp.path().join("compose-bin");
     fs::create_dir_all(&bin).unwrap();
@@ -618,6 +625,12 @@ fn standalone_compose_build_of_a_fetching_service_builds_through_trustrun() {
             .contains("/standalone")
     );
     lab.assert_clean(&tag);
+    let lines = as_written_lines(&out);
+    assert!(
+        lines.len() == 1 && lines[0].contains("service odd: a stage is named trustrun-ca"),
+        "{}",
+        text(&out)
+    );
 }
 
 /// Compose v1 (Debian 12's `docker-compose` 1.29) builds with the classic builder: its build runs

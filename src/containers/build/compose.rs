@@ -85,7 +85,10 @@ pub fn entries(
             Some(inline) => (context.join("Dockerfile"), inline.clone()),
             None => {
                 let file = context.join(spec.dockerfile.as_deref().unwrap_or("Dockerfile"));
-                user_files::readable_first(&file, "Dockerfile").map_err(anyhow::Error::msg)?;
+                if let Err(why) = user_files::readable_first(&file, "Dockerfile") {
+                    pass_through_note(&format!("service {name}: {why}"));
+                    continue;
+                }
                 // A missing Dockerfile is compose's to report.
                 let Ok(text) = std::fs::read_to_string(&file) else {
                     continue;
@@ -97,7 +100,15 @@ pub fn entries(
             pass_through_note(&format!("service {name}: {why}"));
             continue;
         }
-        let prepared = super::prepare(inv, pin.clone(), &user_file, &text, &inspect)?;
+        // One service's trouble leaves that build as written, and the rest (the containers' own
+        // bundle and variables included) as trustrun makes them.
+        let prepared = match super::prepare(inv, pin.clone(), &user_file, &text, &inspect) {
+            Ok(p) => p,
+            Err(e) => {
+                pass_through_note(&format!("service {name}: {}", crate::failure::one_line(&e)));
+                continue;
+            }
+        };
         if prepared.derived.stages == 0 {
             continue;
         }
