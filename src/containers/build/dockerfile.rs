@@ -208,8 +208,8 @@ fn instructions(lines: &[&str], escape: char) -> Vec<Instruction> {
         loop {
             let line = body(lines[i]);
             let trimmed = line.trim_start();
-            // Comment lines inside a continuation are dropped by the parser.
-            if i != first && trimmed.starts_with('#') {
+            // Comment and blank lines inside a continuation are dropped by the parser.
+            if i != first && (trimmed.starts_with('#') || trimmed.is_empty()) {
             } else if continues(line, escape) {
                 let end = line.trim_end();
                 logical.push_str(&end[..end.len() - escape.len_utf8()]);
@@ -499,9 +499,9 @@ mod tests {
             )
         );
         assert_eq!(d.runs, 2);
-        // With the default escape, a continued RUN is one instruction, comments inside it too.
+        // With the default escape, a continued RUN is one instruction, comment and blank lines inside it too (a continued line starting `run` is not a RUN).
         let d = derive_plain(
-            "# syntax=docker/dockerfile:1\nFROM base\nRUN a \\\n# note\n  b \\\n\n  c\nRUN d\n",
+            "# syntax=docker/dockerfile:1\nFROM base\nRUN a \\\n# note\n  b \\\n\n  run c\nRUN d\n",
         );
         assert!(
             d.text
@@ -509,7 +509,7 @@ mod tests {
         );
         assert_eq!(d.runs, 2);
         assert!(d.text.contains(&format!(
-            "RUN {MOUNT} a \\\n# note\n  b \\\n\n  c\nRUN {MOUNT} d\n"
+            "RUN {MOUNT} a \\\n# note\n  b \\\n\n  run c\nRUN {MOUNT} d\n"
         )));
     }
 
