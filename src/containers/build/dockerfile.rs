@@ -61,7 +61,8 @@ fn directives(lines: &[&str]) -> (char, Option<String>) {
     let mut escape = '\\';
     let mut syntax = None;
     for line in lines {
-        let t = line.trim();
+        // A byte-order mark before the first line is not part of it (BuildKit drops it too).
+        let t = line.trim_start_matches('\u{feff}').trim();
         let Some(body) = t.strip_prefix('#') else {
             break;
         };
@@ -198,7 +199,7 @@ fn instructions(lines: &[&str], escape: char) -> Vec<Instruction> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
-        let t = body(lines[i]).trim_start();
+        let t = body(lines[i]).trim_start_matches('\u{feff}').trim_start();
         if t.is_empty() || t.starts_with('#') {
             i += 1;
             continue;
@@ -222,7 +223,7 @@ fn instructions(lines: &[&str], escape: char) -> Vec<Instruction> {
             }
             i += 1;
         }
-        let logical = logical.trim_start();
+        let logical = logical.trim_start_matches('\u{feff}').trim_start();
         let (keyword, rest) = match logical.split_once(char::is_whitespace) {
             Some((k, r)) => (k.to_ascii_uppercase(), r.to_owned()),
             None => (logical.to_ascii_uppercase(), String::new()),
@@ -511,6 +512,17 @@ mod tests {
         assert!(d.text.contains(&format!(
             "RUN {MOUNT} a \\\n# note\n  b \\\n\n  run c\nRUN {MOUNT} d\n"
         )));
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_hide_the_directives() {
+        let d = derive_plain("\u{feff}# escape=`\nFROM base\nRUN a `\n  b\n");
+        assert_eq!(
+            d.text,
+            format!("\u{feff}# escape=`\nFROM base\n{ARGS}RUN {MOUNT} a `\n  b\n")
+        );
+        let d = derive_plain("\u{feff}FROM base\nRUN a\n");
+        assert_eq!(d.text, format!("\u{feff}FROM base\n{ARGS}RUN {MOUNT} a\n"));
     }
 
     #[test]
