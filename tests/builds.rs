@@ -1,6 +1,6 @@
 //! Trusted image builds (issue 21) on the private engine (.ci/engine: Docker 26.1, BuildKit with
 //! named contexts, compose v2, buildx): each Dockerfile's RUN fetches from the test server over
-//! TLS (Python's urllib, curl), which fails plainly with the certificate error (the control) and
+//! TLS (Python's urllib, curl, pip from a package index it serves), which fails plainly with the certificate error (the control) and
 //! builds through trustrun; the image then holds neither the bundle nor a CA variable, and is the
 //! image a plain build makes. What trustrun cannot derive honestly runs as the user wrote it, with
 //! one line saying why (tested against a stand-in `docker` that prints what it was given).
