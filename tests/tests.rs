@@ -91,6 +91,9 @@ mod windows_setup;
 
 // Linux only: a container engine, or Linux wheels.
 
+// Image builds trusted with the Dockerfile untouched: every RUN, the same image, pass-throughs.
+#[cfg(target_os = "linux")]
+mod builds;
 // Containers created through trustrun trust the root (`docker run`, compose, the docker shim).
 #[cfg(target_os = "linux")]
 mod containers;
