@@ -111,8 +111,8 @@ pub fn write(root: &Path, doc: &Value) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::containers::bundle_path::BUNDLE_TARGET;
     use crate::containers::bundle_path::BundlePath;
-    use crate::containers::inject::BUNDLE_TARGET;
 
     #[test]
     fn the_extra_file_mounts_and_sets_per_service() {

@@ -22,6 +22,7 @@ pub mod inject;
 pub mod mounts;
 pub mod shimdir;
 pub mod user_files;
+pub mod variables;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};

@@ -56,7 +56,7 @@ pub fn report(opts: &TrustOptions) -> ContainersReport {
         format!(
             "docker run/create and compose up/run/create through trustrun (or its docker shim) give each new container \
              the bundle at {} (read-only) and the CA variables; other commands pass through untouched",
-            containers::inject::BUNDLE_TARGET
+            containers::bundle_path::BUNDLE_TARGET
         )
     };
     let docker = clis
