@@ -14,7 +14,9 @@ impl Home {
 /// The lines of our block in `text` (markers included).
 fn block_of(text: &str) -> String {
     let start = text.find(BEGIN).expect("no block");
-    let end = text.find("# <<< trustrun setup <<<").expect("no end marker");
+    let end = text
+        .find("# <<< trustrun setup <<<")
+        .expect("no end marker");
     text[start..end].to_owned()
 }
 
@@ -97,7 +99,11 @@ fn python_setup_survives_an_upgrade_and_the_cleanup_of_old_support_directories()
     // 30 days. Here: every content-named one is gone.
     for e in fs::read_dir(&h.cache).unwrap() {
         let p = e.unwrap().path();
-        if p.file_name().unwrap().to_string_lossy().starts_with("python-") {
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("python-")
+        {
             fs::remove_dir_all(&p).unwrap();
         }
     }
@@ -134,11 +140,17 @@ fn a_relative_home_is_refused_naming_the_variable_and_paths_are_absolute() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{text}");
-    assert!(stderr.contains("HOME=home") && stderr.contains("relative"), "{text}");
+    assert!(
+        stderr.contains("HOME=home") && stderr.contains("relative"),
+        "{text}"
+    );
     assert!(!h.path().join(".profile").exists(), "{text}");
 
     // A relative XDG_CACHE_HOME (and a relative TRUSTRUN_CACHE_DIR) never reach a profile.
-    for (name, value) in [("XDG_CACHE_HOME", "cache"), ("TRUSTRUN_CACHE_DIR", "cache2")] {
+    for (name, value) in [
+        ("XDG_CACHE_HOME", "cache"),
+        ("TRUSTRUN_CACHE_DIR", "cache2"),
+    ] {
         let mut cmd = h.world.trustrun();
         h.user(&mut cmd)
             .env_remove("TRUSTRUN_CACHE_DIR")
@@ -147,7 +159,11 @@ fn a_relative_home_is_refused_naming_the_variable_and_paths_are_absolute() {
             .args(["setup", "--ca", h.world.pki.root_pem.to_str().unwrap()]);
         let out = cmd.output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
-        for line in h.text(".profile").lines().filter(|l| l.starts_with("export ")) {
+        for line in h
+            .text(".profile")
+            .lines()
+            .filter(|l| l.starts_with("export "))
+        {
             let value = line.split_once("='").unwrap().1;
             assert!(value.starts_with('/'), "{name}={value}: {line}");
         }
@@ -184,7 +200,11 @@ fn config_type_errors_name_the_key_and_the_type_and_tilde_is_home() {
     };
     for (text, key, expected) in [
         ("ca = 5\n", "ca", "a path or a list of paths"),
-        ("truststore = \"auto\"\nca = [\"a.pem\", 1]\n", "ca", "a string"),
+        (
+            "truststore = \"auto\"\nca = [\"a.pem\", 1]\n",
+            "ca",
+            "a string",
+        ),
         ("strict = \"yes\"\n", "strict", "true or false"),
         ("leave_alone = \"PIP_CERT\"\n", "leave_alone", "a list"),
     ] {

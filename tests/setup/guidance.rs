@@ -30,7 +30,10 @@ fn plain_setup_says_what_it_covers_and_a_later_setup_keeps_python() {
         later.contains("--python") && later.contains("--no-python"),
         "{later}"
     );
-    assert!(has_python_line(&h), "a later setup dropped --python:\n{later}");
+    assert!(
+        has_python_line(&h),
+        "a later setup dropped --python:\n{later}"
+    );
     assert_ok(&h.login_shell("bash", "requests-certifi"), "200");
 
     // --no-python drops it; the control then fails again.
