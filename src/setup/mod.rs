@@ -8,6 +8,8 @@
 //! the stable bundle) unless `--force`; the stable file exists before anything points at it.
 
 mod guard;
+#[cfg_attr(windows, allow(dead_code))]
+mod profile_vars;
 mod profiles;
 pub mod status;
 
@@ -33,7 +35,9 @@ pub struct Request {
     pub undo: bool,
     pub refresh: bool,
     pub force: bool,
-    pub python: bool,
+    /// `--python` (`Some(true)`), `--no-python` (`Some(false)`), or neither: then what the
+    /// setup in place has.
+    pub python: Option<bool>,
 }
 
 pub fn run(opts: &TrustOptions, req: &Request) -> Result<()> {
@@ -77,6 +81,23 @@ fn users_own(name: &str) -> Option<String> {
 
 fn home() -> Result<PathBuf> {
     let home = dirs::home_dir().context("no home directory is known here")?;
+    // The profiles keep what setup writes for good; a path relative to wherever setup ran
+    // means another file in every other directory.
+    for (name, value) in [
+        ("HOME", Some(home.clone())),
+        ("ZDOTDIR", vars::non_empty("ZDOTDIR").map(PathBuf::from)),
+    ] {
+        if let Some(value) = value.filter(|v| !v.is_absolute()) {
+            return Err(Failure::new(
+                EXIT_FAILURE,
+                format!(
+                    "{name}={} is a relative path; setup writes lasting paths into your profiles: set {name} to an absolute path",
+                    value.display()
+                ),
+            )
+            .into());
+        }
+    }
     guard::home_is_ours(&home)?;
     Ok(home)
 }
@@ -119,7 +140,19 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     let home = home()?;
     let root = cache_root(req.dry_run)?;
     let stable = stable::path(&root);
-    let names = opts.ca_variables();
+    let names: Vec<String> = opts
+        .ca_variables()
+        .into_iter()
+        .filter(|n| read_here(n))
+        .collect();
+    // Locked from here to the end: a setup running at the same time waits for this one.
+    let mut record = if req.dry_run {
+        UserEnv::read()?
+    } else {
+        UserEnv::open()?
+    };
+    let had_python = python_in_place(&home, &record, opts);
+    let python = req.python.unwrap_or(had_python);
     let kept: Vec<(String, String)> = if req.force {
         Vec::new()
     } else {
@@ -128,21 +161,43 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
             .filter_map(|n| users_own(n).map(|v| (n.clone(), v)))
             .collect()
     };
+    // Set in the user's own startup files: theirs too, though this shell has not read them.
+    let in_files: Vec<profile_vars::Assigned> = users_files(&home, &names)
+        .into_iter()
+        .filter(|a| !kept.iter().any(|(k, _)| *k == a.name))
+        .filter(|a| {
+            !a.path
+                .as_deref()
+                .is_some_and(crate::store::layout::is_cache_bundle)
+        })
+        .collect();
     // The user's own CA files stay trusted, whether their variables are kept or replaced.
-    let inputs = crate::store::inputs(opts);
+    let mut inputs = crate::store::inputs(opts);
+    for a in &in_files {
+        if let Some(path) = &a.path
+            && !inputs.variables.iter().any(|(_, p)| p == path)
+        {
+            inputs.variables.push((a.name.clone(), path.clone()));
+        }
+    }
+    let theirs = |n: &String| {
+        kept.iter().any(|(k, _)| k == n) || (!req.force && in_files.iter().any(|a| a.name == *n))
+    };
     let mut values = profiles::Values {
         vars: names
             .iter()
-            .filter(|n| !kept.iter().any(|(k, _)| k == *n))
+            .filter(|n| !theirs(n))
             .map(|n| (n.clone(), stable.clone()))
             .collect(),
         python_dir: None,
     };
-    if req.python {
+    if python {
+        // The stable name, not the content-named support directory: the profiles outlive an
+        // upgrade and the cleanup of old support directories.
         let dir = if req.dry_run {
-            root.join(crate::store::python_support::dir_name())
+            stable::python_dir(&root)
         } else {
-            crate::store::python_support::ensure(&root)?
+            stable::install_python(&root)?
         };
         values
             .vars
@@ -159,12 +214,6 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
         values.python_dir = Some(dir);
     }
 
-    // Locked from here to the end: a setup running at the same time waits for this one.
-    let mut record = if req.dry_run {
-        UserEnv::read()?
-    } else {
-        UserEnv::open()?
-    };
     if req.dry_run {
         for ca in &opts.ca {
             crate::sources::certs::read_ca_path(ca).map_err(|e| Failure::usage(e.to_string()))?;
@@ -185,18 +234,112 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
             "kept         {names}={value} (yours: its certificates go into the stable bundle; --force points it there instead)"
         );
     }
+    let verb = if req.force { "replaced " } else { "kept     " };
+    for a in &in_files {
+        let what = match &a.path {
+            Some(_) => "its file goes into the stable bundle",
+            None => "its value is not a plain path, so no file of it goes into the stable bundle",
+        };
+        let force = if req.force {
+            ""
+        } else {
+            "; --force replaces it"
+        };
+        outln!(out =>
+            "{verb}    {} (set in {}:{}: {what}{force})",
+            a.name,
+            a.file.display(),
+            a.line
+        );
+    }
+    match (req.python, had_python) {
+        (None, true) => outln!(out =>
+            "kept         --python from the setup in place (`trustrun setup --no-python` drops it)"
+        ),
+        (Some(false), true) => outln!(out => "dropped      --python, as asked"),
+        _ => {}
+    }
     let left = write_values(&home, &mut record, opts, &values, req.dry_run, out)?;
     if left > 0 {
         return Err(left_alone_failure(left, "setup is in place in the others"));
     }
     if req.dry_run {
         outln!(out => "(dry run: nothing was changed)");
+        return Ok(());
+    }
+    outln!(out =>
+        "New shells and the programs started from them now trust the stable bundle through the CA variables (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, ...); open a new terminal (or log in again for the desktop)."
+    );
+    if python {
+        outln!(out =>
+            "With --python, Python code that pins certifi (verify=certifi.where()) trusts it too."
+        );
     } else {
         outln!(out =>
-            "New shells and the programs started from them now trust the stable bundle; open a new terminal (or log in again for the desktop). `trustrun setup --undo` takes this back."
+            "Python code that pins certifi (verify=certifi.where()) is not covered: `trustrun setup --python` adds that."
         );
     }
+    outln!(out => "`trustrun setup --undo` takes this back.");
     Ok(())
+}
+
+/// Whether a program on this platform reads `name`: Nix exists only on Unix and macOS, and no
+/// Windows program reads its variable.
+#[cfg(not(windows))]
+fn read_here(_name: &str) -> bool {
+    true
+}
+
+#[cfg(windows)]
+fn read_here(name: &str) -> bool {
+    name != "NIX_SSL_CERT_FILE"
+}
+
+/// The CA variables of `names` the user assigns in their own startup files (Unix: Windows keeps
+/// them in the registry, which `users_own` reads).
+#[cfg(unix)]
+fn users_files(home: &Path, names: &[String]) -> Vec<profile_vars::Assigned> {
+    let config = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
+    let zdot = vars::non_empty("ZDOTDIR").map_or_else(|| home.to_owned(), PathBuf::from);
+    let files = profile_vars::startup_files(home, &config, &zdot);
+    profile_vars::find(&files, names, home)
+}
+
+#[cfg(not(unix))]
+fn users_files(_home: &Path, _names: &[String]) -> Vec<profile_vars::Assigned> {
+    Vec::new()
+}
+
+/// Whether the setup in place has `--python`: a block of ours that sets TRUSTRUN_PYTHON_DIR
+/// (what the profiles hold, whatever the record says: a profile may come from a dotfiles
+/// repository).
+#[cfg(unix)]
+fn python_in_place(home: &Path, _record: &UserEnv, opts: &TrustOptions) -> bool {
+    let config = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
+    let lines = setup_lines(opts);
+    profiles::unix_profiles(home, &config).iter().any(|p| {
+        if !std::fs::metadata(&p.path).is_ok_and(|m| m.is_file()) {
+            return false;
+        }
+        let Ok(text) = std::fs::read_to_string(&p.path) else {
+            return false;
+        };
+        crate::user_env::block::scan(&text, |l| lines(&p.path, l)).is_ok_and(|blocks| {
+            blocks
+                .iter()
+                .any(|r| text[r.clone()].contains(vars::TRUSTRUN_PYTHON_DIR))
+        })
+    })
+}
+
+/// Whether the setup in place has `--python`: the record has setup's TRUSTRUN_PYTHON_DIR.
+#[cfg(windows)]
+fn python_in_place(_home: &Path, record: &UserEnv, _opts: &TrustOptions) -> bool {
+    record.changes().iter().any(|r| {
+        r.owner == OWNER
+            && matches!(&r.change, crate::user_env::Change::VariableSet { variable, .. }
+                if variable == vars::TRUSTRUN_PYTHON_DIR)
+    })
 }
 
 /// Which lines may stand between our markers in a file (see `profiles::is_setup_line`).
@@ -218,15 +361,33 @@ fn write_values(
     let config = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
     let lines = setup_lines(opts);
     let mut left = 0;
+    // Under --dry-run, each block once, after the files that would get it.
+    let mut shown: Vec<(String, Vec<PathBuf>)> = Vec::new();
     for profile in profiles::unix_profiles(home, &config) {
         let body = profiles::body(profile.syntax, values)?;
         let is_ours = |line: &str| lines(&profile.path, line);
         match record.put_block(OWNER, &profile.path, &body, &is_ours, dry_run) {
-            Ok(edit) => outln!(out => "{:<12} {}", edit.verb(dry_run), profile.path.display()),
+            Ok(edit) => {
+                outln!(out => "{:<12} {}", edit.verb(dry_run), profile.path.display());
+                let block = crate::user_env::block::render(&body);
+                match shown.iter_mut().find(|(b, _)| *b == block) {
+                    Some((_, files)) => files.push(profile.path),
+                    None => shown.push((block, vec![profile.path])),
+                }
+            }
             Err(e) => {
                 warn_or_fail(e)?;
                 left += 1;
             }
+        }
+    }
+    if dry_run {
+        for (block, files) in &shown {
+            let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            outln!(out => "\nthe block for {}:\n{}", files.join(", "), block.trim_end());
+        }
+        if !shown.is_empty() {
+            outln!(out => "");
         }
     }
     // cfg!, not #[cfg]: the macOS branch is compiled (and type-checked) everywhere.
@@ -261,7 +422,11 @@ fn write_values(
     for (name, value) in &values.vars {
         let text = value.to_str().context("a path that is not valid Unicode")?;
         let edit = record.set_variable(store, OWNER, scope, name, text, dry_run)?;
-        outln!(out => "{:<12} HKCU\\Environment\\{name}", edit.verb(dry_run));
+        if dry_run {
+            outln!(out => "{:<12} HKCU\\Environment\\{name} = {text}", edit.verb(dry_run));
+        } else {
+            outln!(out => "{:<12} HKCU\\Environment\\{name}", edit.verb(dry_run));
+        }
     }
     if let Some(dir) = &values.python_dir {
         // PYTHONPATH as a whole: our directory first, the user's value after it.
@@ -416,7 +581,7 @@ fn refresh(out: &mut Deferred) -> Result<()> {
         .into());
     };
     let stable = stable::path(root);
-    match stable::refresh_if_set_up(root)? {
+    match stable::refresh_if_set_up(root, None)? {
         Some(Refreshed::Written) => outln!(out => "refreshed  {}", stable.display()),
         Some(Refreshed::Unchanged) => outln!(out => "unchanged  {} (up to date)", stable.display()),
         None => {

@@ -216,7 +216,9 @@ fn setup_writes(name: &str, value: &Path) -> bool {
         .and_then(|n| n.to_str())
         .unwrap_or_default();
     if name == vars::PYTHONPATH || name == vars::TRUSTRUN_PYTHON_DIR {
-        file_name.starts_with(crate::store::layout::PYTHON_PREFIX)
+        // The stable name now; a support directory's own name in blocks of older trustruns.
+        file_name == crate::store::stable::PYTHON_DIR
+            || file_name.starts_with(crate::store::layout::PYTHON_PREFIX)
     } else if name == vars::TRUSTRUN_TRUSTSTORE {
         value == Path::new("always")
     } else {

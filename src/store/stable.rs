@@ -28,7 +28,7 @@ use anyhow::{Context, Result, bail};
 
 use super::{PrepareError, layout};
 use crate::sources::Inputs;
-use crate::store::bundle;
+use crate::store::{bundle, python_support};
 use crate::util::file_id::Stamp;
 
 /// The stable file's mode: readable by every user and container.
@@ -131,13 +131,81 @@ pub fn recorded(root: &Path) -> Result<Option<Inputs>> {
     }
 }
 
-/// `trustrun setup --refresh`, and every run (`prepare`): the stable file from setup's sources,
-/// now; `None` when setup is not in place (then nothing is touched).
-pub fn refresh_if_set_up(root: &Path) -> Result<Option<Refreshed>> {
-    match recorded(root)? {
-        Some(inputs) => refresh_with(root, &inputs).map(Some),
-        None => Ok(None),
+/// `trustrun setup --refresh`, and every run (`prepare`, which passes the python support
+/// directory it has just ensured): the stable file from setup's sources, now, and the stable
+/// python directory when `setup --python` made one; `None` when setup is not in place (then
+/// nothing is touched).
+pub fn refresh_if_set_up(root: &Path, python_support: Option<&Path>) -> Result<Option<Refreshed>> {
+    let Some(inputs) = recorded(root)? else {
+        return Ok(None);
+    };
+    let refreshed = refresh_with(root, &inputs)?;
+    // One `stat` unless `--python` is in place.
+    if python_dir(root).join(python_support::MARKER).is_file() {
+        match python_support {
+            Some(support) => copy_python_support(root, support)?,
+            None => {
+                install_python(root)?;
+            }
+        }
     }
+    Ok(Some(refreshed))
+}
+
+/// The stable python directory `setup --python` names in the profiles: `<cache>/setup-python`, a
+/// copy of this trustrun's python support directory under a name that never changes. The
+/// support directory itself is named by its content (a new trustrun writes another, and cleanup
+/// removes the old one after a while); the profiles must survive both, so they name this one,
+/// which cleanup never touches (its name is not `python-...`) and every run keeps a copy of the
+/// current support directory (see `refresh_if_set_up`).
+pub fn python_dir(root: &Path) -> PathBuf {
+    root.join(PYTHON_DIR)
+}
+
+/// The stable python directory's name in the cache.
+pub const PYTHON_DIR: &str = "setup-python";
+
+/// Makes the stable python directory of the cache at `root` a copy of this trustrun's python
+/// support directory, and returns its path.
+pub fn install_python(root: &Path) -> Result<PathBuf> {
+    let support = python_support::ensure(root)?;
+    copy_python_support(root, &support)?;
+    Ok(python_dir(root))
+}
+
+/// Copies each file of `support` (the support directory, whatever files it holds) into the
+/// stable python directory where it differs: a few small reads when nothing changed. The marker
+/// first (the directory is ours: runs drop it from `PYTHONPATH`), `sitecustomize.py` last (its
+/// presence means the rest is there), each replaced atomically.
+fn copy_python_support(root: &Path, support: &Path) -> Result<()> {
+    let dir = crate::store::cache_dir::private_subdir(root, PYTHON_DIR)
+        .context("cannot write the stable python directory")?;
+    // Python would create __pycache__ with the umask's mode; made by us it is private.
+    crate::store::cache_dir::private_subdir(&dir, "__pycache__")
+        .context("cannot write the stable python directory")?;
+    let mut files: Vec<_> = fs::read_dir(support)
+        .with_context(|| format!("cannot read {}", support.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name())
+        .collect();
+    let rank = |n: &std::ffi::OsStr| match n.to_str() {
+        Some(python_support::MARKER) => 0,
+        Some("sitecustomize.py") => 2,
+        _ => 1,
+    };
+    files.sort_by_key(|n| rank(n));
+    for name in files {
+        let text = fs::read(support.join(&name))
+            .with_context(|| format!("cannot read {}", support.join(&name).display()))?;
+        let target = dir.join(&name);
+        if fs::read(&target).is_ok_and(|have| have == text) {
+            continue;
+        }
+        crate::util::fs::write_atomic(&target, &text)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+    }
+    Ok(())
 }
 
 /// Builds (or finds) the bundle of `inputs` and copies it to the stable path when it differs.
