@@ -442,6 +442,29 @@ fn write_values(
         let edit = record.set_variable(store, OWNER, scope, vars::PYTHONPATH, &value, dry_run)?;
         outln!(out => "{:<12} HKCU\\Environment\\PYTHONPATH", edit.verb(dry_run));
     }
+    // What an earlier setup set and this one does not (`--no-python`, a variable no Windows
+    // program reads): back to what it was before setup.
+    let mut wanted: Vec<&str> = values.vars.iter().map(|(n, _)| n.as_str()).collect();
+    if values.python_dir.is_some() {
+        wanted.push(vars::PYTHONPATH);
+    }
+    let stale = |c: &crate::user_env::Change| {
+        matches!(c, crate::user_env::Change::VariableSet { variable, .. }
+            if !wanted.iter().any(|w| w.eq_ignore_ascii_case(variable)))
+    };
+    if dry_run {
+        for r in record
+            .changes()
+            .iter()
+            .filter(|r| r.owner == OWNER && stale(&r.change))
+        {
+            outln!(out => "would undo   {}", describe(&r.change));
+        }
+    } else {
+        for change in record.undo(store, OWNER, stale)? {
+            outln!(out => "undone       {}", describe(&change));
+        }
+    }
     let shims = crate::shim::default_dir()?;
     let shims = shims.to_str().context("a path that is not valid Unicode")?;
     if dry_run {
