@@ -16,6 +16,9 @@
 //!   nor a run elsewhere narrow them. Checked on the warm path with one small read and one `stat`
 //!   (`current.source` records which bundle it copies and what it looked like).
 //!
+//! With `setup --python` the profiles also name `setup-python/` (see `python_dir`), kept here for
+//! the same reason: a name that outlives upgrades and the cleanup.
+//!
 //! Why 0644 inside a 0700 cache: no other user of this host reaches it (the cache root is 0700);
 //! the mode serves a file bound into a container, where only the file's own mode counts, and
 //! containers created by trustruns from before the content-named copies mount this file. It holds

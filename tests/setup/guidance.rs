@@ -88,3 +88,30 @@ fn dry_run_shows_the_block_it_would_write() {
     let block = &profile[start..];
     assert!(dry.contains(block.trim_end()), "{dry}\n---\n{block}");
 }
+
+/// The PowerShell profile line is spelt one way wherever it is given: the README, docs/ and
+/// `trustrun env --help`. (Already one way on main since the guidance merge; this keeps it so.)
+#[test]
+fn the_powershell_profile_line_is_given_one_way() {
+    const LINE: &str = "trustrun env --format powershell | Out-String | Invoke-Expression";
+    let h = Home::new();
+    let mut texts = vec![fs::read_to_string(repo().join("README.md")).unwrap()];
+    for e in fs::read_dir(repo().join("docs")).unwrap() {
+        texts.push(fs::read_to_string(e.unwrap().path()).unwrap());
+    }
+    let mut cmd = h.world.trustrun();
+    h.user(&mut cmd).args(["env", "--help"]);
+    texts.push(String::from_utf8_lossy(&cmd.output().unwrap().stdout).into_owned());
+    let mut seen = 0;
+    for line in texts.iter().flat_map(|t| t.lines()) {
+        let evaluates = line.contains("Invoke-Expression") || line.contains("| iex");
+        if line.contains("--format powershell") && evaluates {
+            assert!(line.contains(LINE), "another spelling: {line}");
+            seen += 1;
+        }
+    }
+    assert!(
+        seen >= 3,
+        "the line is given in the README, docs and --help"
+    );
+}
