@@ -151,8 +151,17 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     } else {
         UserEnv::open()?
     };
-    let had_python = python_in_place(&home, &record, opts);
+    let in_place = set_in_place(&home, &record, opts);
+    let had_python = in_place.iter().any(|n| n == vars::TRUSTRUN_PYTHON_DIR);
     let python = req.python.unwrap_or(had_python);
+    // The relaxation is done by our sitecustomize: it comes and goes with --python, and a later
+    // setup keeps it as it keeps --python.
+    let relax = python
+        && (opts.relax_x509_strict
+            || (req.python.is_none()
+                && in_place
+                    .iter()
+                    .any(|n| n == vars::TRUSTRUN_RELAX_X509_STRICT)));
     let kept: Vec<(String, String)> = if req.force {
         Vec::new()
     } else {
@@ -211,6 +220,12 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
                 PathBuf::from("always"),
             ));
         }
+        if relax {
+            values.vars.push((
+                vars::TRUSTRUN_RELAX_X509_STRICT.to_owned(),
+                PathBuf::from("1"),
+            ));
+        }
         values.python_dir = Some(dir);
     }
 
@@ -258,6 +273,11 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
         ),
         (Some(false), true) => outln!(out => "dropped      --python, as asked"),
         _ => {}
+    }
+    if opts.relax_x509_strict && !python {
+        outln!(out =>
+            "note         --relax-x509-strict reaches new shells only with --python (our sitecustomize does it)"
+        );
     }
     let left = write_values(&home, &mut record, opts, &values, req.dry_run, out)?;
     if left > 0 {
@@ -310,36 +330,47 @@ fn users_files(_home: &Path, _names: &[String]) -> Vec<profile_vars::Assigned> {
     Vec::new()
 }
 
-/// Whether the setup in place has `--python`: a block of ours that sets TRUSTRUN_PYTHON_DIR
-/// (what the profiles hold, whatever the record says: a profile may come from a dotfiles
+/// The variables the setup in place sets for `--python` and its options: those in a block of
+/// ours (what the profiles hold, whatever the record says: a profile may come from a dotfiles
 /// repository).
 #[cfg(unix)]
-fn python_in_place(home: &Path, _record: &UserEnv, opts: &TrustOptions) -> bool {
+fn set_in_place(home: &Path, _record: &UserEnv, opts: &TrustOptions) -> Vec<String> {
     let config = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
     let lines = setup_lines(opts);
-    profiles::unix_profiles(home, &config).iter().any(|p| {
+    let mut found = Vec::new();
+    for p in profiles::unix_profiles(home, &config) {
         if !std::fs::metadata(&p.path).is_ok_and(|m| m.is_file()) {
-            return false;
+            continue;
         }
         let Ok(text) = std::fs::read_to_string(&p.path) else {
-            return false;
+            continue;
         };
-        crate::user_env::block::scan(&text, |l| lines(&p.path, l)).is_ok_and(|blocks| {
-            blocks
-                .iter()
-                .any(|r| text[r.clone()].contains(vars::TRUSTRUN_PYTHON_DIR))
-        })
-    })
+        let Ok(blocks) = crate::user_env::block::scan(&text, |l| lines(&p.path, l)) else {
+            continue;
+        };
+        for name in [vars::TRUSTRUN_PYTHON_DIR, vars::TRUSTRUN_RELAX_X509_STRICT] {
+            if blocks.iter().any(|r| text[r.clone()].contains(name))
+                && !found.iter().any(|f| f == name)
+            {
+                found.push(name.to_owned());
+            }
+        }
+    }
+    found
 }
 
-/// Whether the setup in place has `--python`: the record has setup's TRUSTRUN_PYTHON_DIR.
+/// The variables the setup in place sets, as its record has them.
 #[cfg(windows)]
-fn python_in_place(_home: &Path, record: &UserEnv, _opts: &TrustOptions) -> bool {
-    record.changes().iter().any(|r| {
-        r.owner == OWNER
-            && matches!(&r.change, crate::user_env::Change::VariableSet { variable, .. }
-                if variable == vars::TRUSTRUN_PYTHON_DIR)
-    })
+fn set_in_place(_home: &Path, record: &UserEnv, _opts: &TrustOptions) -> Vec<String> {
+    record
+        .changes()
+        .iter()
+        .filter(|r| r.owner == OWNER)
+        .filter_map(|r| match &r.change {
+            crate::user_env::Change::VariableSet { variable, .. } => Some(variable.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Which lines may stand between our markers in a file (see `profiles::is_setup_line`).

@@ -115,3 +115,72 @@ fn the_powershell_profile_line_is_given_one_way() {
         "the line is given in the README, docs and --help"
     );
 }
+
+/// Python 3.13 (pyenv's, as tests/cache.rs finds it).
+fn python313() -> PathBuf {
+    fs::read_dir("/root/.pyenv/versions")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin/python3.13"))
+        .find(|p| p.is_file())
+        .expect("Python 3.13 is needed (this machine kind has it at /root/.pyenv/versions/3.13.*)")
+}
+
+/// `--relax-x509-strict` was listed by `help setup` and did nothing: now it reaches new shells
+/// with `--python` (our sitecustomize does it), is kept by a later setup, and says when it cannot.
+#[test]
+fn relax_x509_strict_reaches_new_shells_with_python_and_is_kept() {
+    let h = Home::new();
+    let pki = Pki::lax(
+        "Trustrun Test Lax Setup Root",
+        &["localhost", "127.0.0.1"],
+        0x43,
+    );
+    let server = Server::start(pki.server_config.clone());
+    let script = h.path().join("get.py");
+    fs::write(
+        &script,
+        "import sys, urllib.request\n\
+try:\n    print('OK', urllib.request.urlopen(sys.argv[1], timeout=10).status)\n\
+except Exception as e:\n    print('FAILED', e); sys.exit(1)\n",
+    )
+    .unwrap();
+    let shell = || {
+        let line = format!(
+            "{} {} {}",
+            python313().display(),
+            script.display(),
+            server.url
+        );
+        let out = Command::new("bash")
+            .env_clear()
+            .env("HOME", h.path())
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .args(["-l", "-i", "-c", &line])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        (out.status.code(), output_text(&out))
+    };
+    let ca = pki.root_pem.to_str().unwrap();
+    // Control: the root is trusted, and Python 3.13's strict checks reject it.
+    h.setup_ok(&["--python", "--ca", ca]);
+    let (code, text) = shell();
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("not marked critical"), "{text}");
+
+    h.setup_ok(&["--python", "--relax-x509-strict", "--ca", ca]);
+    let (code, text) = shell();
+    assert_eq!(code, Some(0), "{text}");
+    // A later plain setup keeps it, as it keeps --python.
+    h.setup_ok(&["--ca", ca]);
+    let (code, text) = shell();
+    assert_eq!(code, Some(0), "{text}");
+    // Without --python it cannot act, and setup says so.
+    let plain = h.setup_ok(&["--ca", ca, "--no-python", "--relax-x509-strict"]);
+    assert!(plain.contains("only with --python"), "{plain}");
+    let (code, text) = shell();
+    assert_eq!(code, Some(1), "{text}");
+}
