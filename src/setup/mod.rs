@@ -229,6 +229,10 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
         values.python_dir = Some(dir);
     }
 
+    if let Some(dir) = &values.python_dir {
+        let verb = if req.dry_run { "would write" } else { "wrote" };
+        outln!(out => "{verb:<12} {} (the python directory --python names)", dir.display());
+    }
     if req.dry_run {
         for ca in &opts.ca {
             crate::sources::certs::read_ca_path(ca).map_err(|e| Failure::usage(e.to_string()))?;
@@ -239,10 +243,10 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
         let done = stable::install(&root, &inputs)?;
         record.note_stable_bundle(OWNER, &root)?;
         let verb = match done {
-            Refreshed::Written => "wrote     ",
-            Refreshed::Unchanged => "unchanged ",
+            Refreshed::Written => "wrote",
+            Refreshed::Unchanged => "unchanged",
         };
-        outln!(out => "{verb}  {} (the stable bundle)", stable.display());
+        outln!(out => "{verb:<12} {} (the stable bundle)", stable.display());
     }
     for (names, value) in by_value(&kept) {
         outln!(out =>
@@ -252,8 +256,13 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     let verb = if req.force { "replaced " } else { "kept     " };
     for a in &in_files {
         let what = match &a.path {
-            Some(_) => "its file goes into the stable bundle",
-            None => "its value is not a plain path, so no file of it goes into the stable bundle",
+            Some(p) if p.exists() => "its file goes into the stable bundle".to_owned(),
+            Some(p) => format!(
+                "it names {}, which does not exist, so nothing of it goes into the stable bundle",
+                p.display()
+            ),
+            None => "its value is not a plain path, so no file of it goes into the stable bundle"
+                .to_owned(),
         };
         let force = if req.force {
             ""
