@@ -183,7 +183,8 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     // The user's own CA files stay trusted, whether their variables are kept or replaced.
     let mut inputs = crate::store::inputs(opts);
     for a in &in_files {
-        if let Some(path) = &a.path
+        // A missing one is said once, in its `kept` line, not warned about on every build.
+        if let Some(path) = a.path.as_ref().filter(|p| p.exists())
             && !inputs.variables.iter().any(|(_, p)| p == path)
         {
             inputs.variables.push((a.name.clone(), path.clone()));
@@ -240,7 +241,24 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
         outln!(out => "would write  {} (the stable bundle)", stable.display());
     } else {
         // First the file, then what points at it.
-        let done = stable::install(&root, &inputs)?;
+        let (done, built) = stable::install(&root, &inputs)?;
+        // What reading the sources found: a kept variable's file gone, say; with -v, counts.
+        if let Some(built) = built {
+            for w in &built.warnings {
+                crate::warn!("{w}");
+            }
+            if opts.verbose {
+                for note in &built.verbose_notes {
+                    crate::note!("{note}");
+                }
+                for (origin, n) in &built.counts {
+                    crate::note!(
+                        "{} from {origin}",
+                        crate::util::text::count(*n, "certificate")
+                    );
+                }
+            }
+        }
         record.note_stable_bundle(OWNER, &root)?;
         let verb = match done {
             Refreshed::Written => "wrote",
@@ -258,7 +276,7 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
         let what = match &a.path {
             Some(p) if p.exists() => "its file goes into the stable bundle".to_owned(),
             Some(p) => format!(
-                "it names {}, which does not exist, so nothing of it goes into the stable bundle",
+                "it names {}, which does not exist: run setup again once it does",
                 p.display()
             ),
             None => "its value is not a plain path, so no file of it goes into the stable bundle"

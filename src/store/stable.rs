@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::{PrepareError, layout};
-use crate::sources::Inputs;
+use crate::sources::{Gathered, Inputs};
 use crate::store::{bundle, python_support};
 use crate::util::file_id::Stamp;
 
@@ -99,12 +99,14 @@ pub enum Refreshed {
 /// Records `inputs` (`store::inputs` of setup's options) as setup's and brings the stable file
 /// up to date. Errors leave any
 /// existing stable file as it was.
-pub fn install(root: &Path, inputs: &Inputs) -> Result<Refreshed> {
-    let refreshed = refresh_with(root, inputs)?;
+/// With the bundle's sources as read, when it had to be built (setup says what they gave).
+pub fn install(root: &Path, inputs: &Inputs) -> Result<(Refreshed, Option<Gathered>)> {
+    let (bundle, built) = newest_bundle(root, inputs)?;
+    let refreshed = copy_if_changed(root, &bundle)?;
     let text = serde_json::to_vec_pretty(inputs).context("cannot record setup's inputs")?;
     crate::util::fs::write_atomic(&root.join(layout::CURRENT_INPUTS), &text)
         .context("cannot record setup's inputs")?;
-    Ok(refreshed)
+    Ok((refreshed, built))
 }
 
 /// Stops following setup's sources (setup was undone). The stable file itself stays: processes
@@ -213,12 +215,15 @@ fn copy_python_support(root: &Path, support: &Path) -> Result<()> {
 
 /// Builds (or finds) the bundle of `inputs` and copies it to the stable path when it differs.
 pub fn refresh_with(root: &Path, inputs: &Inputs) -> Result<Refreshed> {
-    let bundle = newest_bundle(root, inputs)?;
+    copy_if_changed(root, &newest_bundle(root, inputs)?.0)
+}
+
+fn copy_if_changed(root: &Path, bundle: &Path) -> Result<Refreshed> {
     let name = bundle.file_name().unwrap_or_default().to_string_lossy();
     if up_to_date(&path(root), &root.join(layout::CURRENT_SOURCE), &name) {
         return Ok(Refreshed::Unchanged);
     }
-    refresh(root, &bundle)?;
+    refresh(root, bundle)?;
     Ok(Refreshed::Written)
 }
 
@@ -228,7 +233,7 @@ pub fn is_fresh(root: &Path) -> Result<bool> {
     let Some(inputs) = recorded(root)? else {
         return Ok(false);
     };
-    let bundle = newest_bundle(root, &inputs)?;
+    let (bundle, _) = newest_bundle(root, &inputs)?;
     let name = bundle.file_name().unwrap_or_default().to_string_lossy();
     Ok(up_to_date(
         &path(root),
@@ -237,9 +242,9 @@ pub fn is_fresh(root: &Path) -> Result<bool> {
     ))
 }
 
-fn newest_bundle(root: &Path, inputs: &Inputs) -> Result<PathBuf> {
+fn newest_bundle(root: &Path, inputs: &Inputs) -> Result<(PathBuf, Option<Gathered>)> {
     match bundle::ensure(root, inputs) {
-        Ok(b) => Ok(b.path),
+        Ok(b) => Ok((b.path, b.built)),
         Err(PrepareError::UserCa { error, .. }) => Err(crate::failure::Failure::usage(format!(
             "a CA file setup recorded is not usable: {error}"
         ))

@@ -184,3 +184,16 @@ except Exception as e:\n    print('FAILED', e); sys.exit(1)\n",
     let (code, text) = shell();
     assert_eq!(code, Some(1), "{text}");
 }
+
+/// `-v`, listed by `help setup`, says what each source gave the stable bundle (it said nothing).
+#[test]
+fn verbose_setup_says_what_each_source_gave() {
+    let h = Home::new();
+    let out = h.setup(&["-v", "--ca", h.world.pki.root_pem.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    assert!(
+        stderr.contains("1 certificate from") && stderr.contains("certificates from"),
+        "{stderr}"
+    );
+}
