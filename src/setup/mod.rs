@@ -190,6 +190,26 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
             inputs.variables.push((a.name.clone(), path.clone()));
         }
     }
+    // Given no CA file now (flags, TRUSTRUN_CA, the config), setup keeps those of the setup in
+    // place: a later `setup --python` must not narrow every new shell's trust. Given some, they
+    // replace those (IT's new root instead of the old one). One that is gone is dropped, and said.
+    let mut ca_kept = Vec::new();
+    let mut ca_gone = Vec::new();
+    if opts.ca.is_empty()
+        && let Ok(Some(before)) = stable::recorded(&root)
+    {
+        for ca in before.ca {
+            if inputs.ca.contains(&ca) {
+                continue;
+            }
+            if ca.exists() {
+                inputs.ca.push(ca.clone());
+                ca_kept.push(ca);
+            } else {
+                ca_gone.push(ca);
+            }
+        }
+    }
     let theirs = |n: &String| {
         kept.iter().any(|(k, _)| k == n) || (!req.force && in_files.iter().any(|a| a.name == *n))
     };
@@ -215,7 +235,12 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
         values
             .vars
             .push((vars::TRUSTRUN_PYTHON_DIR.to_owned(), dir.clone()));
-        if opts.truststore.enabled() {
+        // Kept from the setup in place as --python is, unless `--truststore never` now.
+        let truststore = opts.truststore.enabled()
+            || (req.python.is_none()
+                && opts.truststore != crate::settings::truststore::Truststore::Never
+                && in_place.iter().any(|n| n == vars::TRUSTRUN_TRUSTSTORE));
+        if truststore {
             values.vars.push((
                 vars::TRUSTRUN_TRUSTSTORE.to_owned(),
                 PathBuf::from("always"),
@@ -293,6 +318,15 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
             a.file.display(),
             a.line
         );
+    }
+    for ca in &ca_kept {
+        outln!(out =>
+            "kept         --ca {} (from the setup in place: a --ca now replaces it)",
+            ca.display()
+        );
+    }
+    for ca in &ca_gone {
+        outln!(out => "dropped      --ca {} (from the setup in place: it no longer exists)", ca.display());
     }
     match (req.python, had_python) {
         (None, true) => outln!(out =>
@@ -375,7 +409,11 @@ fn set_in_place(home: &Path, _record: &UserEnv, opts: &TrustOptions) -> Vec<Stri
         let Ok(blocks) = crate::user_env::block::scan(&text, |l| lines(&p.path, l)) else {
             continue;
         };
-        for name in [vars::TRUSTRUN_PYTHON_DIR, vars::TRUSTRUN_RELAX_X509_STRICT] {
+        for name in [
+            vars::TRUSTRUN_PYTHON_DIR,
+            vars::TRUSTRUN_RELAX_X509_STRICT,
+            vars::TRUSTRUN_TRUSTSTORE,
+        ] {
             if blocks.iter().any(|r| text[r.clone()].contains(name))
                 && !found.iter().any(|f| f == name)
             {

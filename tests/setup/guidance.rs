@@ -19,7 +19,7 @@ fn plain_setup_says_what_it_covers_and_a_later_setup_keeps_python() {
         plain.contains("certifi") && plain.contains("trustrun setup --python"),
         "{plain}"
     );
-    let with = h.setup_ok(&["--ca", root, "--python"]);
+    let with = h.setup_ok(&["--ca", root, "--python", "--truststore", "always"]);
     assert!(has_python_line(&h));
     assert!(!with.contains("trustrun setup --python"), "{with}");
     assert_ok(&h.login_shell("bash", "requests-certifi"), "200");
@@ -33,6 +33,11 @@ fn plain_setup_says_what_it_covers_and_a_later_setup_keeps_python() {
     assert!(
         has_python_line(&h),
         "a later setup dropped --python:\n{later}"
+    );
+    let profile = fs::read_to_string(h.path().join(".profile")).unwrap();
+    assert!(
+        profile.contains("TRUSTRUN_TRUSTSTORE='always'"),
+        "{profile}"
     );
     assert_ok(&h.login_shell("bash", "requests-certifi"), "200");
 
@@ -196,4 +201,30 @@ fn verbose_setup_says_what_each_source_gave() {
         stderr.contains("1 certificate from") && stderr.contains("certificates from"),
         "{stderr}"
     );
+}
+
+/// A later setup (to add --python, say) keeps the CA files the setup in place was given: it
+/// must not quietly narrow every new shell's trust. It says so, and what starts over.
+#[test]
+fn a_later_setup_keeps_the_ca_files_given_before() {
+    let h = Home::new();
+    let corp = h.path().join("corp.pem");
+    fs::copy(&h.world.pki.root_pem, &corp).unwrap();
+    h.setup_ok(&["--ca", corp.to_str().unwrap()]);
+    assert_ok(&h.login_shell("bash", "requests"), "200");
+    let later = h.setup_ok(&["--python"]);
+    assert!(
+        later.contains(&format!("kept         --ca {}", corp.display())),
+        "{later}"
+    );
+    assert_ok(&h.login_shell("bash", "requests"), "200");
+    assert_ok(&h.login_shell("bash", "requests-certifi"), "200");
+    // A --ca now replaces them (IT's new root file instead of the old one).
+    let other = Pki::build("Trustrun Test Other Root", |_| {});
+    h.setup_ok(&["--ca", other.root_pem.to_str().unwrap()]);
+    assert_certificate_failure(&h.login_shell("bash", "requests"));
+    // Undone, a new setup starts from nothing: the control fails again.
+    h.setup_ok(&["--undo"]);
+    h.setup_ok(&[]);
+    assert_certificate_failure(&h.login_shell("bash", "requests"));
 }
