@@ -4,10 +4,13 @@
 //! `HKCU\Environment` (Windows). `--undo` takes back exactly what the record says was added;
 //! `--refresh` rebuilds the stable bundle.
 //!
-//! Never worse than before: a CA variable the user set already is kept (and its file read into
-//! the stable bundle) unless `--force`; the stable file exists before anything points at it.
+//! Never worse than before: a CA variable the user set already, in this environment or in their
+//! own startup files (`profile_vars`), is kept (and its file read into the stable bundle) unless
+//! `--force`; what the setup in place has is kept unless told otherwise (`in_place`); the stable
+//! file exists before anything points at it, and every path written is absolute.
 
 mod guard;
+mod in_place;
 #[cfg_attr(windows, allow(dead_code))]
 mod profile_vars;
 mod profiles;
@@ -151,17 +154,8 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     } else {
         UserEnv::open()?
     };
-    let in_place = set_in_place(&home, &record, opts);
-    let had_python = in_place.iter().any(|n| n == vars::TRUSTRUN_PYTHON_DIR);
-    let python = req.python.unwrap_or(had_python);
-    // The relaxation is done by our sitecustomize: it comes and goes with --python, and a later
-    // setup keeps it as it keeps --python.
-    let relax = python
-        && (opts.relax_x509_strict
-            || (req.python.is_none()
-                && in_place
-                    .iter()
-                    .any(|n| n == vars::TRUSTRUN_RELAX_X509_STRICT)));
+    let before = in_place::read(&home, &record, opts);
+    let python = in_place::python_options(req.python, opts, &before);
     let kept: Vec<(String, String)> = if req.force {
         Vec::new()
     } else {
@@ -171,7 +165,7 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
             .collect()
     };
     // Set in the user's own startup files: theirs too, though this shell has not read them.
-    let in_files: Vec<profile_vars::Assigned> = users_files(&home, &names)
+    let in_files: Vec<profile_vars::Assigned> = profile_vars::of_user(&home, &names)
         .into_iter()
         .filter(|a| !kept.iter().any(|(k, _)| *k == a.name))
         .filter(|a| {
@@ -190,26 +184,7 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
             inputs.variables.push((a.name.clone(), path.clone()));
         }
     }
-    // Given no CA file now (flags, TRUSTRUN_CA, the config), setup keeps those of the setup in
-    // place: a later `setup --python` must not narrow every new shell's trust. Given some, they
-    // replace those (IT's new root instead of the old one). One that is gone is dropped, and said.
-    let mut ca_kept = Vec::new();
-    let mut ca_gone = Vec::new();
-    if opts.ca.is_empty()
-        && let Ok(Some(before)) = stable::recorded(&root)
-    {
-        for ca in before.ca {
-            if inputs.ca.contains(&ca) {
-                continue;
-            }
-            if ca.exists() {
-                inputs.ca.push(ca.clone());
-                ca_kept.push(ca);
-            } else {
-                ca_gone.push(ca);
-            }
-        }
-    }
+    let (ca_kept, ca_gone) = in_place::carry_ca(&root, opts, &mut inputs);
     let theirs = |n: &String| {
         kept.iter().any(|(k, _)| k == n) || (!req.force && in_files.iter().any(|a| a.name == *n))
     };
@@ -221,7 +196,7 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
             .collect(),
         python_dir: None,
     };
-    if python {
+    if python.on {
         // The stable name, not the content-named support directory: the profiles outlive an
         // upgrade and the cleanup of old support directories.
         let dir = if req.dry_run {
@@ -235,18 +210,13 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
         values
             .vars
             .push((vars::TRUSTRUN_PYTHON_DIR.to_owned(), dir.clone()));
-        // Kept from the setup in place as --python is, unless `--truststore never` now.
-        let truststore = opts.truststore.enabled()
-            || (req.python.is_none()
-                && opts.truststore != crate::settings::truststore::Truststore::Never
-                && in_place.iter().any(|n| n == vars::TRUSTRUN_TRUSTSTORE));
-        if truststore {
+        if python.truststore {
             values.vars.push((
                 vars::TRUSTRUN_TRUSTSTORE.to_owned(),
                 PathBuf::from("always"),
             ));
         }
-        if relax {
+        if python.relax {
             values.vars.push((
                 vars::TRUSTRUN_RELAX_X509_STRICT.to_owned(),
                 PathBuf::from("1"),
@@ -328,14 +298,14 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     for ca in &ca_gone {
         outln!(out => "dropped      --ca {} (from the setup in place: it no longer exists)", ca.display());
     }
-    match (req.python, had_python) {
+    match (req.python, before.python) {
         (None, true) => outln!(out =>
             "kept         --python from the setup in place (`trustrun setup --no-python` drops it)"
         ),
         (Some(false), true) => outln!(out => "dropped      --python, as asked"),
         _ => {}
     }
-    if opts.relax_x509_strict && !python {
+    if opts.relax_x509_strict && !python.on {
         outln!(out =>
             "note         --relax-x509-strict reaches new shells only with --python (our sitecustomize does it)"
         );
@@ -351,7 +321,7 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     outln!(out =>
         "New shells and the programs started from them now trust the stable bundle through the CA variables (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, ...); open a new terminal (or log in again for the desktop)."
     );
-    if python {
+    if python.on {
         outln!(out =>
             "With --python, Python code that pins certifi (verify=certifi.where()) trusts it too."
         );
@@ -374,68 +344,6 @@ fn read_here(_name: &str) -> bool {
 #[cfg(windows)]
 fn read_here(name: &str) -> bool {
     name != "NIX_SSL_CERT_FILE"
-}
-
-/// The CA variables of `names` the user assigns in their own startup files (Unix: Windows keeps
-/// them in the registry, which `users_own` reads).
-#[cfg(unix)]
-fn users_files(home: &Path, names: &[String]) -> Vec<profile_vars::Assigned> {
-    let config = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
-    let zdot = vars::non_empty("ZDOTDIR").map_or_else(|| home.to_owned(), PathBuf::from);
-    let files = profile_vars::startup_files(home, &config, &zdot);
-    profile_vars::find(&files, names, home)
-}
-
-#[cfg(not(unix))]
-fn users_files(_home: &Path, _names: &[String]) -> Vec<profile_vars::Assigned> {
-    Vec::new()
-}
-
-/// The variables the setup in place sets for `--python` and its options: those in a block of
-/// ours (what the profiles hold, whatever the record says: a profile may come from a dotfiles
-/// repository).
-#[cfg(unix)]
-fn set_in_place(home: &Path, _record: &UserEnv, opts: &TrustOptions) -> Vec<String> {
-    let config = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
-    let lines = setup_lines(opts);
-    let mut found = Vec::new();
-    for p in profiles::unix_profiles(home, &config) {
-        if !std::fs::metadata(&p.path).is_ok_and(|m| m.is_file()) {
-            continue;
-        }
-        let Ok(text) = std::fs::read_to_string(&p.path) else {
-            continue;
-        };
-        let Ok(blocks) = crate::user_env::block::scan(&text, |l| lines(&p.path, l)) else {
-            continue;
-        };
-        for name in [
-            vars::TRUSTRUN_PYTHON_DIR,
-            vars::TRUSTRUN_RELAX_X509_STRICT,
-            vars::TRUSTRUN_TRUSTSTORE,
-        ] {
-            if blocks.iter().any(|r| text[r.clone()].contains(name))
-                && !found.iter().any(|f| f == name)
-            {
-                found.push(name.to_owned());
-            }
-        }
-    }
-    found
-}
-
-/// The variables the setup in place sets, as its record has them.
-#[cfg(windows)]
-fn set_in_place(_home: &Path, record: &UserEnv, _opts: &TrustOptions) -> Vec<String> {
-    record
-        .changes()
-        .iter()
-        .filter(|r| r.owner == OWNER)
-        .filter_map(|r| match &r.change {
-            crate::user_env::Change::VariableSet { variable, .. } => Some(variable.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Which lines may stand between our markers in a file (see `profiles::is_setup_line`).

@@ -27,6 +27,22 @@ pub struct Assigned {
     pub path: Option<PathBuf>,
 }
 
+/// The CA variables of `names` the user assigns in their own startup files.
+#[cfg(unix)]
+pub fn of_user(home: &Path, names: &[String]) -> Vec<Assigned> {
+    let config = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
+    let zdot =
+        crate::settings::vars::non_empty("ZDOTDIR").map_or_else(|| home.to_owned(), PathBuf::from);
+    find(&startup_files(home, &config, &zdot), names, home)
+}
+
+/// None on Windows: its user variables live in the registry, which setup reads as the
+/// environment's (`users_own`).
+#[cfg(not(unix))]
+pub fn of_user(_home: &Path, _names: &[String]) -> Vec<Assigned> {
+    Vec::new()
+}
+
 /// Files larger than this are not startup files; they are not read.
 const LIMIT: u64 = 1 << 20;
 
