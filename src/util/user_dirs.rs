@@ -9,7 +9,8 @@ use std::path::PathBuf;
 fn override_or(variable: Option<&OsStr>, base: Option<PathBuf>, rest: &str) -> Option<PathBuf> {
     match variable.filter(|v| !v.is_empty()) {
         Some(v) => Some(PathBuf::from(v)),
-        None => base.map(|d| d.join("trustrun").join(rest)),
+        // Absolute, as `cache` is: a relative HOME must not make a relative shim directory on PATH.
+        None => base.and_then(|d| std::path::absolute(d.join("trustrun").join(rest)).ok()),
     }
 }
 
