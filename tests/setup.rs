@@ -15,6 +15,10 @@ use crate::common::*;
 
 // Setup against hostile neighbours, sudo, dotfiles repositories and closed pipes.
 mod hardening;
+// What stays right after setup ran: profile variables, --python, paths, the config (issue 17).
+mod durable;
+// What setup says and offers (issue 20, items 4 and 9).
+mod guidance;
 
 const BEGIN: &str = "# >>> trustrun setup >>>";
 

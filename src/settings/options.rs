@@ -30,8 +30,8 @@ pub struct Flags {
     pub verbose: bool,
 }
 
-/// What the command line said about running a program, taken before the subcommand and after
-/// `setup`: `bundle`, `env` and `doctor` run nothing, so they do not offer these.
+/// What the command line said about running a program, taken before the subcommand: `bundle`,
+/// `env`, `doctor` and `setup` run nothing, so they do not offer these.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct RunFlags {
     /// Fail (exit 125) instead of running the program untouched when trustrun itself fails
@@ -54,16 +54,6 @@ impl Flags {
             truststore: after.truststore.or(self.truststore),
             relax_x509_strict: self.relax_x509_strict || after.relax_x509_strict,
             verbose: self.verbose || after.verbose,
-        }
-    }
-}
-
-impl RunFlags {
-    /// As `Flags::merge`: a switch given before the subcommand or after it.
-    pub fn merge(self, after: RunFlags) -> RunFlags {
-        RunFlags {
-            strict: self.strict || after.strict,
-            no_containers: self.no_containers || after.no_containers,
         }
     }
 }

@@ -194,7 +194,7 @@ fn prepare_in(
     let python_dir = python_support::ensure(root)?;
     // Secondary: a program still runs with the bundle when setup's stable file cannot be
     // refreshed. Without setup in place this is one failed `open`, and nothing is written.
-    if let Err(why) = stable::refresh_if_set_up(root) {
+    if let Err(why) = stable::refresh_if_set_up(root, Some(&python_dir)) {
         crate::verbose!(
             opts.verbose,
             "the stable bundle file was not refreshed: {}",
