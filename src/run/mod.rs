@@ -3,6 +3,7 @@
 //! and hand over (`launch`). Also the recursion guard against shims that loop.
 
 pub mod env_format;
+pub mod java;
 pub mod launch;
 pub mod plan;
 

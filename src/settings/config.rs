@@ -131,7 +131,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Failure> {
         })?),
         None => None,
     };
-    let known: Vec<&str> = vars::CA_VARIABLES.iter().map(|(n, _)| *n).collect();
+    let mut known: Vec<&str> = vars::CA_VARIABLES.iter().map(|(n, _)| *n).collect();
+    known.push(vars::JAVA_TOOL_OPTIONS);
     for name in &file.leave_alone {
         if !known.contains(&name.as_str()) {
             return Err(Failure::usage(format!(

@@ -84,7 +84,9 @@ pub fn bounded(root: &Path, keep: &Path) {
             continue;
         }
         // A Java store goes with its bundle, or alone once its bundle has gone.
-        let store_of = name.strip_suffix(".p12").filter(|s| layout::is_bundle_stem(s));
+        let store_of = name
+            .strip_suffix(".p12")
+            .filter(|s| layout::is_bundle_stem(s));
         if store_of.is_some_and(|stem| !path.with_file_name(format!("{stem}.pem")).exists()) {
             if older_than(meta, GRACE) {
                 remove(path, &mut budget);

@@ -1,0 +1,158 @@
+//! `JAVA_TOOL_OPTIONS` for the child (plan stage): the one way to reach every JVM a program
+//! starts (Maven, Gradle, an IDE's build, Spark, a Kafka client) without knowing how it is
+//! launched. A JVM reads none of the CA variables; it trusts its own `cacerts` unless
+//! `javax.net.ssl.trustStore` names a key store, here the bundle's PKCS#12 twin
+//! (`store::java_store`).
+//!
+//! The rule, a pure function (`tool_options`):
+//! - the caller's own value is kept, ours appended after it;
+//! - a `javax.net.ssl.trustStore` the caller set already wins: the value is left as it is;
+//! - an outer trustrun's addition (the store next to `TRUSTRUN_BUNDLE`) is replaced, not doubled,
+//!   so a nested run with more CA files gets its own store;
+//! - the path is quoted as the JVM's own option tokenizer reads quotes (a `'...'` or `"..."`
+//!   run inside a token, no escapes): single quotes first, since a Windows `cmd` script cannot
+//!   hold a `"` (`trustrun env --format cmd`), double quotes for a path holding a `'`, and a path
+//!   holding both is not named at all.
+//!
+//! Every JVM prints "Picked up JAVA_TOOL_OPTIONS: ..." on stderr when the variable is set. That
+//! is why it is set for `trustrun PROGRAM` and `trustrun env` (asked for, one program or one
+//! shell) and not by `setup` or in containers (every JVM of every shell, or of an image whose
+//! scripts may parse `java -version`); `leave_alone = ["JAVA_TOOL_OPTIONS"]` turns it off.
+
+use std::ffi::{OsStr, OsString};
+use std::path::Path;
+
+/// The property that names a JVM's trust store.
+const TRUST_STORE: &str = "-Djavax.net.ssl.trustStore=";
+
+/// What the child's `JAVA_TOOL_OPTIONS` becomes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum JavaOptions {
+    /// Set it to this.
+    Set(OsString),
+    /// The caller named a trust store of their own: theirs wins, the variable is left alone.
+    CallersStore,
+    /// The store's path cannot be written in the variable (it holds both quote characters, or
+    /// is not Unicode): the variable is left alone.
+    Unwritable,
+}
+
+/// The child's `JAVA_TOOL_OPTIONS` for `store`, given the caller's `current` value and the store
+/// an outer trustrun named (`outer_store`, from `TRUSTRUN_BUNDLE`).
+pub fn tool_options(
+    store: &Path,
+    current: Option<&OsStr>,
+    outer_store: Option<&Path>,
+) -> JavaOptions {
+    let Some(ours) = addition(store) else {
+        return JavaOptions::Unwritable;
+    };
+    let current = current.map(|v| v.to_string_lossy().into_owned());
+    let mut kept = current.as_deref().unwrap_or("").trim().to_owned();
+    // An outer trustrun's own addition is replaced: it always comes last, as written here.
+    if let Some(outer) = outer_store.and_then(addition) {
+        if kept == outer {
+            kept.clear();
+        } else if let Some(before) = kept.strip_suffix(&format!(" {outer}")) {
+            kept = before.trim_end().to_owned();
+        }
+    }
+    if kept.split_whitespace().any(|t| t.starts_with(TRUST_STORE)) {
+        return JavaOptions::CallersStore;
+    }
+    if kept.is_empty() {
+        JavaOptions::Set(ours.into())
+    } else {
+        JavaOptions::Set(format!("{kept} {ours}").into())
+    }
+}
+
+/// What trustrun adds for `store`.
+fn addition(store: &Path) -> Option<String> {
+    let path = store.to_str()?;
+    let quoted = if !path.contains(|c: char| c.is_whitespace() || c == '\'' || c == '"') {
+        path.to_owned()
+    } else if !path.contains('\'') {
+        format!("'{path}'")
+    } else if !path.contains('"') {
+        format!("\"{path}\"")
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{TRUST_STORE}{quoted} -Djavax.net.ssl.trustStoreType=PKCS12"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(v: &str) -> JavaOptions {
+        JavaOptions::Set(v.into())
+    }
+
+    #[test]
+    fn appended_to_the_callers_value_and_quoted_as_the_jvm_reads_it() {
+        let store = Path::new("/c/b.p12");
+        assert_eq!(
+            tool_options(store, None, None),
+            set("-Djavax.net.ssl.trustStore=/c/b.p12 -Djavax.net.ssl.trustStoreType=PKCS12")
+        );
+        assert_eq!(
+            tool_options(store, Some(OsStr::new(" -Xmx1g ")), None),
+            set("-Xmx1g -Djavax.net.ssl.trustStore=/c/b.p12 -Djavax.net.ssl.trustStoreType=PKCS12")
+        );
+        assert_eq!(
+            tool_options(Path::new("/home/J Smith/b.p12"), None, None),
+            set(
+                "-Djavax.net.ssl.trustStore='/home/J Smith/b.p12' -Djavax.net.ssl.trustStoreType=PKCS12"
+            )
+        );
+        assert_eq!(
+            tool_options(Path::new("/home/o'brien/b.p12"), None, None),
+            set(
+                "-Djavax.net.ssl.trustStore=\"/home/o'brien/b.p12\" -Djavax.net.ssl.trustStoreType=PKCS12"
+            )
+        );
+        assert_eq!(
+            tool_options(Path::new("/a'\"/b.p12"), None, None),
+            JavaOptions::Unwritable
+        );
+    }
+
+    #[test]
+    fn the_callers_store_wins_and_an_outer_trustruns_is_replaced() {
+        let store = Path::new("/c/inner.p12");
+        let theirs =
+            "-Djavax.net.ssl.trustStore=/etc/corp.jks -Djavax.net.ssl.trustStorePassword=x";
+        assert_eq!(
+            tool_options(store, Some(OsStr::new(theirs)), None),
+            JavaOptions::CallersStore
+        );
+        // The type alone, or a password, names no store: ours is added after them.
+        let typed = "-Djavax.net.ssl.trustStoreType=JKS";
+        assert!(matches!(
+            tool_options(store, Some(OsStr::new(typed)), None),
+            JavaOptions::Set(_)
+        ));
+        let outer = Path::new("/c/outer.p12");
+        let JavaOptions::Set(from_outer) = tool_options(outer, Some(OsStr::new("-Xmx1g")), None)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            tool_options(store, Some(&from_outer), Some(outer)),
+            set(
+                "-Xmx1g -Djavax.net.ssl.trustStore=/c/inner.p12 -Djavax.net.ssl.trustStoreType=PKCS12"
+            )
+        );
+        let JavaOptions::Set(alone) = tool_options(outer, None, None) else {
+            panic!()
+        };
+        assert_eq!(
+            tool_options(store, Some(&alone), Some(outer)),
+            set("-Djavax.net.ssl.trustStore=/c/inner.p12 -Djavax.net.ssl.trustStoreType=PKCS12")
+        );
+    }
+}
