@@ -23,6 +23,7 @@ mod env_eval;
 mod harbor;
 mod inputs;
 mod install;
+mod java;
 mod mistakes;
 mod other_runtimes;
 mod outputs;
