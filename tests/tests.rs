@@ -17,6 +17,7 @@ mod containers;
 mod doctor;
 mod doctor_advice;
 mod doctor_limits;
+mod doctor_runtimes;
 mod engine_smoke;
 mod env_and_config;
 mod env_eval;

@@ -57,7 +57,7 @@ pub fn tool_options(
             kept = before.trim_end().to_owned();
         }
     }
-    if kept.split_whitespace().any(|t| t.starts_with(TRUST_STORE)) {
+    if names_trust_store(OsStr::new(&kept)) {
         return JavaOptions::CallersStore;
     }
     if kept.is_empty() {
@@ -65,6 +65,14 @@ pub fn tool_options(
     } else {
         JavaOptions::Set(format!("{kept} {ours}").into())
     }
+}
+
+/// Whether a `JAVA_TOOL_OPTIONS` value names a trust store (which then wins over ours).
+pub fn names_trust_store(value: &OsStr) -> bool {
+    value
+        .to_string_lossy()
+        .split_whitespace()
+        .any(|t| t.starts_with(TRUST_STORE))
 }
 
 /// What trustrun adds for `store`.
