@@ -31,6 +31,7 @@ mod outputs;
 mod python_env;
 mod python_side;
 mod readme;
+mod runtimes;
 mod setup;
 mod shim_names;
 mod shim_ownership;
