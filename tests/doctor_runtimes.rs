@@ -1,4 +1,4 @@
-//! doctor's "Runtimes that ignore the OS store" (issue 22): java, node and deno found on PATH,
+//! doctor's "Runtimes that ignore the OS store" (issue 22): java, node, bun and deno found on PATH,
 //! and for each whether trustrun covers it. doctor only looks them up on PATH (it never starts
 //! them), so stand-in files named like them are what it sees.
 
@@ -47,8 +47,8 @@ fn doctor_names_the_runtimes_that_ignore_the_os_store_and_says_how_each_is_cover
     let bin = tempfile::tempdir().unwrap();
     // Nothing on PATH: the part says so, on one line.
     let none = part(&doctor(&world, bin.path(), &[], &[]));
-    assert_eq!(none.trim(), "none on PATH (java, node, deno)");
-    stand_ins(bin.path(), &["java", "node", "deno", "bun"]);
+    assert_eq!(none.trim(), "none on PATH (java, node, bun, deno)");
+    stand_ins(bin.path(), &["java", "node", "deno", "bun", "go"]);
     let out = doctor(&world, bin.path(), &[], &[]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let lines: Vec<&str> = text.lines().collect();
@@ -59,13 +59,10 @@ fn doctor_names_the_runtimes_that_ignore_the_os_store_and_says_how_each_is_cover
     assert!(lines[at + 2].is_empty(), "one line by default:\n{text}");
     let covered = part(&out);
     assert!(
-        covered.contains("java, node, deno: covered by trustrun"),
+        covered.contains("java, node, bun, deno: covered by trustrun"),
         "{covered}"
     );
-    assert!(
-        !covered.contains("bun"),
-        "bun reads the OS store: {covered}"
-    );
+    assert!(!covered.contains(" go"), "Go reads the OS store: {covered}");
     // -v: each with its path and the variable.
     let verbose = part(&doctor(&world, bin.path(), &[], &["-v"]));
     let java = bin.path().join("java");
@@ -91,7 +88,7 @@ fn doctor_names_the_runtimes_that_ignore_the_os_store_and_says_how_each_is_cover
         &[],
     ));
     assert!(
-        left.contains("node: covered by trustrun")
+        left.contains("node, bun: covered by trustrun")
             && left.contains("java: NOT covered (JAVA_TOOL_OPTIONS is in leave_alone)")
             && left.contains("deno: NOT covered (DENO_CERT is in leave_alone)"),
         "{left}"
@@ -119,6 +116,6 @@ fn doctor_names_the_runtimes_that_ignore_the_os_store_and_says_how_each_is_cover
         .iter()
         .map(|r| r["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["java", "node", "deno"]);
+    assert_eq!(names, ["java", "node", "bun", "deno"]);
     assert_eq!(v["runtimes"][0]["covered"], true);
 }

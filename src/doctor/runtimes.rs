@@ -1,8 +1,8 @@
 //! doctor's "Runtimes" part (beside the pipeline): the runtimes on PATH that ignore the OS trust
 //! store, so that a root IT installed there does not reach them, and for each whether trustrun
 //! covers it and how. Found by name on PATH only, never started: doctor stays fast, and a
-//! version would change nothing it says. Bun and Go read the OS store themselves and are not
-//! listed.
+//! version would change nothing it says. Go reads the OS store itself and is not listed; bun
+//! (1.4) reads `/etc/ssl/cert.pem` (the Fedora and macOS layout) but not Debian's bundle, and is.
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -30,6 +30,12 @@ const RUNTIMES: &[Runtime] = &[
     Runtime {
         name: "node",
         trusts: "its own copy of Mozilla's roots",
+        variable: "NODE_EXTRA_CA_CERTS",
+        how: "adds the bundle",
+    },
+    Runtime {
+        name: "bun",
+        trusts: "its own copy of Mozilla's roots (and /etc/ssl/cert.pem, not Debian's bundle)",
         variable: "NODE_EXTRA_CA_CERTS",
         how: "adds the bundle",
     },
@@ -107,7 +113,7 @@ fn java_cover(opts: &TrustOptions, rt: &Runtime) -> (bool, String) {
 pub fn render(runtimes: &[RuntimeInfo], verbose: bool, o: &mut String) {
     let _ = writeln!(o, "\nRuntimes that ignore the OS store");
     if runtimes.is_empty() {
-        let _ = writeln!(o, "  none on PATH (java, node, deno)");
+        let _ = writeln!(o, "  none on PATH (java, node, bun, deno)");
         return;
     }
     if verbose {
