@@ -103,8 +103,9 @@ fn doctor_names_the_runtimes_that_ignore_the_os_store_and_says_how_each_is_cover
         &[],
     ));
     assert!(
-        theirs
-            .contains("java: NOT covered (your JAVA_TOOL_OPTIONS names a javax.net.ssl.trustStore"),
+        theirs.contains(
+            "java: NOT covered (your JAVA_TOOL_OPTIONS chooses a javax.net.ssl.trustStore"
+        ),
         "{theirs}"
     );
     // --json carries the same.

@@ -242,7 +242,7 @@ fn the_callers_options_are_kept_and_their_own_trust_store_wins() {
     assert_eq!(store_named(&out), Some(theirs));
     assert!(
         String::from_utf8_lossy(&out.stderr)
-            .contains("JAVA_TOOL_OPTIONS already names a javax.net.ssl.trustStore"),
+            .contains("JAVA_TOOL_OPTIONS already chooses a javax.net.ssl.trustStore"),
         "said under -v: {}",
         output_text(&out)
     );

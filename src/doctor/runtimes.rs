@@ -102,7 +102,8 @@ fn java_cover(opts: &TrustOptions, rt: &Runtime) -> (bool, String) {
     {
         return (
             false,
-            "your JAVA_TOOL_OPTIONS names a javax.net.ssl.trustStore, which Java keeps".to_owned(),
+            "your JAVA_TOOL_OPTIONS chooses a javax.net.ssl.trustStore, which Java keeps"
+                .to_owned(),
         );
     }
     (true, format!("{} {}", rt.variable, rt.how))

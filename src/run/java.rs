@@ -6,7 +6,8 @@
 //!
 //! The rule, a pure function (`tool_options`):
 //! - the caller's own value is kept, ours appended after it;
-//! - a `javax.net.ssl.trustStore` the caller set already wins: the value is left as it is;
+//! - a `javax.net.ssl.trustStore` (or `trustStoreType`, which alone can pick `Windows-ROOT`) the
+//!   caller set already wins: the value is left as it is;
 //! - an outer trustrun's addition (the store next to `TRUSTRUN_BUNDLE`) is replaced, not doubled,
 //!   so a nested run with more CA files gets its own store;
 //! - the path is quoted as the JVM's own option tokenizer reads quotes (a `'...'` or `"..."`
@@ -24,6 +25,8 @@ use std::path::Path;
 
 /// The property that names a JVM's trust store.
 const TRUST_STORE: &str = "-Djavax.net.ssl.trustStore=";
+/// The property that names its type; alone, it can choose the OS's store (`Windows-ROOT`).
+const TRUST_STORE_TYPE: &str = "-Djavax.net.ssl.trustStoreType=";
 
 /// What the child's `JAVA_TOOL_OPTIONS` becomes.
 #[derive(Debug, PartialEq, Eq)]
@@ -67,12 +70,14 @@ pub fn tool_options(
     }
 }
 
-/// Whether a `JAVA_TOOL_OPTIONS` value names a trust store (which then wins over ours).
+/// Whether a `JAVA_TOOL_OPTIONS` value chooses a trust store (which then wins over ours): a
+/// `javax.net.ssl.trustStore`, or a `trustStoreType` alone, as `Windows-ROOT` or `KeychainStore`
+/// (the OS's own store) is chosen.
 pub fn names_trust_store(value: &OsStr) -> bool {
     value
         .to_string_lossy()
         .split_whitespace()
-        .any(|t| t.starts_with(TRUST_STORE))
+        .any(|t| t.starts_with(TRUST_STORE) || t.starts_with(TRUST_STORE_TYPE))
 }
 
 /// What trustrun adds for `store`.
@@ -87,9 +92,7 @@ fn addition(store: &Path) -> Option<String> {
     } else {
         return None;
     };
-    Some(format!(
-        "{TRUST_STORE}{quoted} -Djavax.net.ssl.trustStoreType=PKCS12"
-    ))
+    Some(format!("{TRUST_STORE}{quoted} {TRUST_STORE_TYPE}PKCS12"))
 }
 
 #[cfg(test)]
@@ -138,10 +141,15 @@ mod tests {
             tool_options(store, Some(OsStr::new(theirs)), None),
             JavaOptions::CallersStore
         );
-        // The type alone, or a password, names no store: ours is added after them.
-        let typed = "-Djavax.net.ssl.trustStoreType=JKS";
-        assert!(matches!(
+        // The type alone chooses a store too (Windows-ROOT: the OS's own); a password does not.
+        let typed = "-Djavax.net.ssl.trustStoreType=Windows-ROOT";
+        assert_eq!(
             tool_options(store, Some(OsStr::new(typed)), None),
+            JavaOptions::CallersStore
+        );
+        let password = "-Djavax.net.ssl.trustStorePassword=x";
+        assert!(matches!(
+            tool_options(store, Some(OsStr::new(password)), None),
             JavaOptions::Set(_)
         ));
         let outer = Path::new("/c/outer.p12");

@@ -105,7 +105,7 @@ fn java_options(
         JavaOptions::Set(value) => vars.push((vars::JAVA_TOOL_OPTIONS.to_owned(), Some(value))),
         JavaOptions::CallersStore => crate::verbose!(
             opts.verbose,
-            "JAVA_TOOL_OPTIONS already names a javax.net.ssl.trustStore: Java keeps that one"
+            "JAVA_TOOL_OPTIONS already chooses a javax.net.ssl.trustStore: Java keeps that one"
         ),
         JavaOptions::Unwritable => crate::verbose!(
             opts.verbose,
