@@ -241,3 +241,43 @@ fn pem(der: &[u8]) -> String {
     out.push_str("-----END CERTIFICATE-----\n");
     out
 }
+
+/// docs/java.md's matrix names the version of each runtime tested: the one installed here, which
+/// the tests above ran (CI pins the npm ones). A runtime upgraded without the page is a failure.
+#[test]
+fn the_documented_versions_are_the_ones_tested() {
+    let page = fs::read_to_string(repo().join("docs/java.md")).unwrap();
+    let rows: Vec<&str> = page
+        .lines()
+        .skip_while(|l| !l.starts_with("| runtime (version tested)"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| "))
+        .collect();
+    // The runtime's name in the table, how to ask it its version, and how its answer spells it.
+    let probes: &[(&str, &str, &str, &str)] = &[
+        ("OpenJDK", "java", "-version", ""),
+        ("Node.js", "node", "--version", "v"),
+        ("Deno", "deno", "--version", "deno "),
+        ("Bun", "bun", "--version", ""),
+        ("Go", "go", "version", "go"),
+    ];
+    for (name, program, arg, prefix) in probes {
+        let row = rows
+            .iter()
+            .find(|r| r.starts_with(&format!("| {name} ")))
+            .unwrap_or_else(|| panic!("no {name} row in docs/java.md's matrix"));
+        let version = row[2 + name.len()..].split_whitespace().next().unwrap();
+        let out = Command::new(program).arg(arg).output().unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let spelt = format!("{prefix}{version}");
+        assert!(
+            said.split_whitespace()
+                .any(|w| w.starts_with(&spelt) || w.trim_matches('"').starts_with(version)),
+            "docs/java.md says {name} {version} was tested; {program} {arg} says:\n{said}"
+        );
+    }
+}
