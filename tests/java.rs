@@ -306,3 +306,20 @@ fn a_store_that_went_missing_is_written_again_before_it_is_named() {
         assert_pkix_failure(&out);
     }
 }
+
+/// `trustrun env` is for shells, CI jobs and .env files, where every JVM would print "Picked up
+/// JAVA_TOOL_OPTIONS": it leaves the variable out (docs/java.md says why), while the run sets it.
+#[test]
+fn env_leaves_java_tool_options_out() {
+    let world = World::new();
+    let out = world
+        .trustrun()
+        .args(["env", "--format", "json", "--ca"])
+        .arg(&world.pki.root_pem)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc.get("SSL_CERT_FILE").is_some(), "{doc}");
+    assert!(doc.get("JAVA_TOOL_OPTIONS").is_none(), "{doc}");
+}

@@ -16,8 +16,8 @@
 //!   holding both is not named at all.
 //!
 //! Every JVM prints "Picked up JAVA_TOOL_OPTIONS: ..." on stderr when the variable is set. That
-//! is why it is set for `trustrun PROGRAM` and `trustrun env` (asked for, one program or one
-//! shell) and not by `setup` or in containers (every JVM of every shell, or of an image whose
+//! is why it is set for `trustrun PROGRAM` (asked for, one program and what it starts) and not by
+//! `trustrun env`, `setup` or in containers (every JVM of a shell, a CI job or an image, whose
 //! scripts may parse `java -version`); `leave_alone = ["JAVA_TOOL_OPTIONS"]` turns it off.
 
 use std::ffi::{OsStr, OsString};
