@@ -323,3 +323,48 @@ fn env_leaves_java_tool_options_out() {
     assert!(doc.get("SSL_CERT_FILE").is_some(), "{doc}");
     assert!(doc.get("JAVA_TOOL_OPTIONS").is_none(), "{doc}");
 }
+
+/// A container engine CLI hands variables into containers (`-e JAVA_TOOL_OPTIONS`, compose's
+/// `environment: [JAVA_TOOL_OPTIONS]`), where a host path names no file: the engine gets the
+/// caller's own value back, whether trustrun runs it or its docker shim does inside a run.
+#[cfg(unix)]
+#[test]
+fn a_container_engine_never_gets_a_host_trust_store() {
+    use std::os::unix::fs::PermissionsExt;
+    let world = World::new();
+    let bin = tempfile::tempdir().unwrap();
+    let docker = bin.path().join("docker");
+    fs::write(&docker, "#!/bin/sh\necho \"engine=[$JAVA_TOOL_OPTIONS]\"\n").unwrap();
+    fs::set_permissions(&docker, fs::Permissions::from_mode(0o755)).unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(bin.path().to_owned())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let run = |options: Option<&str>, args: &[&str]| {
+        let mut cmd = world.trustrun();
+        cmd.env("PATH", &path).env_remove("JAVA_TOOL_OPTIONS");
+        if let Some(v) = options {
+            cmd.env("JAVA_TOOL_OPTIONS", v);
+        }
+        let out = cmd.args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(run(None, &["docker", "ps"]).contains("engine=[]"));
+    assert!(run(Some("-Xmx1g"), &["docker", "ps"]).contains("engine=[-Xmx1g]"));
+    // Inside a run, through the docker shim: the program saw the store, the engine does not.
+    let nested = run(
+        Some("-Xmx1g"),
+        &[
+            "sh",
+            "-c",
+            "echo \"program=[$JAVA_TOOL_OPTIONS]\"; docker ps",
+        ],
+    );
+    assert!(
+        nested.contains("program=[-Xmx1g -Djavax.net.ssl.trustStore="),
+        "{nested}"
+    );
+    assert!(nested.contains("engine=[-Xmx1g]"), "{nested}");
+}

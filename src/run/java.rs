@@ -10,6 +10,9 @@
 //!   caller set already wins: the value is left as it is;
 //! - an outer trustrun's addition (the store next to `TRUSTRUN_BUNDLE`) is replaced, not doubled,
 //!   so a nested run with more CA files gets its own store;
+//! - a container engine CLI gets the caller's own value back (`callers_own`): it hands variables
+//!   into containers (`-e JAVA_TOOL_OPTIONS`, compose's `environment: [JAVA_TOOL_OPTIONS]`), and a
+//!   JVM there must never be given a host path to a store it cannot open;
 //! - the path is quoted as the JVM's own option tokenizer reads quotes (a `'...'` or `"..."`
 //!   run inside a token, no escapes): single quotes first, since a Windows `cmd` script cannot
 //!   hold a `"` (`trustrun env --format cmd`), double quotes for a path holding a `'`, and a path
@@ -50,16 +53,7 @@ pub fn tool_options(
     let Some(ours) = addition(store) else {
         return JavaOptions::Unwritable;
     };
-    let current = current.map(|v| v.to_string_lossy().into_owned());
-    let mut kept = current.as_deref().unwrap_or("").trim().to_owned();
-    // An outer trustrun's own addition is replaced: it always comes last, as written here.
-    if let Some(outer) = outer_store.and_then(addition) {
-        if kept == outer {
-            kept.clear();
-        } else if let Some(before) = kept.strip_suffix(&format!(" {outer}")) {
-            kept = before.trim_end().to_owned();
-        }
-    }
+    let kept = callers_own(current, outer_store);
     if names_trust_store(OsStr::new(&kept)) {
         return JavaOptions::CallersStore;
     }
@@ -67,6 +61,22 @@ pub fn tool_options(
         JavaOptions::Set(ours.into())
     } else {
         JavaOptions::Set(format!("{kept} {ours}").into())
+    }
+}
+
+/// The caller's own `JAVA_TOOL_OPTIONS`: `current` less an outer trustrun's addition (the store
+/// next to `TRUSTRUN_BUNDLE`), which always comes last, as `tool_options` writes it.
+pub fn callers_own(current: Option<&OsStr>, outer_store: Option<&Path>) -> String {
+    let current = current.map(|v| v.to_string_lossy().into_owned());
+    let kept = current.as_deref().unwrap_or("").trim();
+    match outer_store.and_then(addition) {
+        Some(outer) if kept == outer => String::new(),
+        Some(outer) => kept
+            .strip_suffix(&format!(" {outer}"))
+            .unwrap_or(kept)
+            .trim_end()
+            .to_owned(),
+        None => kept.to_owned(),
     }
 }
 

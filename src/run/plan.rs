@@ -90,6 +90,21 @@ pub fn child_env(prepared: &Prepared, opts: &TrustOptions) -> Result<EnvPlan> {
     Ok(EnvPlan { vars })
 }
 
+/// A container engine CLI's `JAVA_TOOL_OPTIONS`: the caller's own, with no trust store of ours
+/// (an engine hands variables into containers, where the host's path names nothing).
+pub fn engine_java_options(cmd: &mut std::process::Command) {
+    let outer = std::env::var_os(vars::TRUSTRUN_BUNDLE)
+        .map(|b| crate::store::java_store::path_for(Path::new(&b)));
+    let current = std::env::var_os(vars::JAVA_TOOL_OPTIONS);
+    let own = java::callers_own(current.as_deref(), outer.as_deref());
+    match current {
+        // Not touched (the plan may have set ours): the caller's bytes as they were.
+        Some(c) if c.to_string_lossy().trim() == own => cmd.env(vars::JAVA_TOOL_OPTIONS, c),
+        _ if own.is_empty() => cmd.env_remove(vars::JAVA_TOOL_OPTIONS),
+        _ => cmd.env(vars::JAVA_TOOL_OPTIONS, own),
+    };
+}
+
 /// `JAVA_TOOL_OPTIONS` naming the bundle's Java trust store, after the caller's own options
 /// (the rule is `java::tool_options`).
 fn java_options(
