@@ -114,8 +114,8 @@ fn write(bundles: &Path, gathered: &Gathered, index: &Path) -> Result<PathBuf> {
             .context("cannot write the CA bundle")?;
     }
     // Before the index entry: whatever finds the bundle through it finds its Java store too.
-    let ders: Vec<_> = gathered.certs.iter().map(|(der, _)| der.clone()).collect();
-    crate::store::java_store::write(&path, &ders)?;
+    let certs = gathered.certs.iter().map(|(der, _)| der.as_ref());
+    crate::store::java_store::write(&path, certs)?;
     crate::util::fs::write_atomic(index, entry(&name, &path).as_bytes())
         .context("cannot write the bundle index")?;
     Ok(path)

@@ -22,8 +22,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::sources::certs::Der;
-
 /// The store's file name ending.
 pub const EXTENSION: &str = "p12";
 
@@ -34,7 +32,7 @@ pub fn path_for(bundle: &Path) -> PathBuf {
 
 /// Writes the store of `bundle` from its certificates (the cold path), unless it already holds
 /// exactly those bytes; atomically and private, as the bundle.
-pub fn write(bundle: &Path, certs: &[Der]) -> Result<PathBuf> {
+pub fn write<'a>(bundle: &Path, certs: impl IntoIterator<Item = &'a [u8]>) -> Result<PathBuf> {
     let path = path_for(bundle);
     let bytes = pkcs12_trust_store(certs);
     if fs::read(&path).is_ok_and(|existing| existing == bytes) {
@@ -44,14 +42,39 @@ pub fn write(bundle: &Path, certs: &[Der]) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// The certificates as a PKCS#12 trust store with no password, no MAC and no encryption.
-pub fn pkcs12_trust_store(certs: &[Der]) -> Vec<u8> {
-    let bags: Vec<u8> = certs.iter().flat_map(|c| cert_bag(c)).collect();
-    let safe_contents = tlv(SEQUENCE, &bags);
-    let authenticated_safe = tlv(SEQUENCE, &data_content_info(&safe_contents));
-    let mut pfx = tlv(INTEGER, &[3]);
-    pfx.extend(data_content_info(&authenticated_safe));
-    tlv(SEQUENCE, &pfx)
+/// The certificates as a PKCS#12 trust store with no password, no MAC and no encryption:
+/// `PFX { 3, data { AuthenticatedSafe { data { SafeContents { bags } } } } }`. Every layer
+/// around the bags wraps just what is inside it, so the layers' headers are worked out from the
+/// inside and the bags copied once, behind them (the store is as big as the bundle).
+pub fn pkcs12_trust_store<'a>(certs: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let bags: Vec<Vec<u8>> = certs.into_iter().map(cert_bag).collect();
+    let mut len: usize = bags.iter().map(Vec::len).sum();
+    // Innermost first: what each layer puts before what it wraps (its header, and for a
+    // ContentInfo the `data` OID, for the PFX its version).
+    let mut heads: Vec<Vec<u8>> = Vec::new();
+    let mut wrap = |tag: u8, before: Vec<u8>| {
+        let mut head = header(tag, before.len() + len);
+        head.extend(before);
+        len += head.len();
+        heads.push(head);
+    };
+    wrap(SEQUENCE, vec![]); // SafeContents
+    wrap(OCTET_STRING, vec![]); // ContentInfo { data, [0] EXPLICIT OCTET STRING }
+    wrap(CONTEXT_0, vec![]);
+    wrap(SEQUENCE, oid(ID_DATA));
+    wrap(SEQUENCE, vec![]); // AuthenticatedSafe: SEQUENCE OF ContentInfo
+    wrap(OCTET_STRING, vec![]); // its one ContentInfo
+    wrap(CONTEXT_0, vec![]);
+    wrap(SEQUENCE, oid(ID_DATA));
+    wrap(SEQUENCE, tlv(INTEGER, &[3])); // PFX { version 3, authSafe }, no MacData
+    let mut out = Vec::with_capacity(len);
+    for head in heads.iter().rev() {
+        out.extend(head);
+    }
+    for bag in &bags {
+        out.extend(bag);
+    }
+    out
 }
 
 /// The alias of a certificate in the store: lower case (a JDK lowers them all) and unique.
@@ -80,13 +103,6 @@ const FRIENDLY_NAME: &[u64] = &[1, 2, 840, 113549, 1, 9, 20];
 const ORACLE_TRUSTED_KEY_USAGE: &[u64] = &[2, 16, 840, 1, 113894, 746875, 1, 1];
 /// `anyExtendedKeyUsage`: trusted for anything, as an entry of `cacerts` is.
 const ANY_EXTENDED_KEY_USAGE: &[u64] = &[2, 5, 29, 37, 0];
-
-/// `ContentInfo { data, [0] EXPLICIT OCTET STRING content }`.
-fn data_content_info(content: &[u8]) -> Vec<u8> {
-    let mut info = oid(ID_DATA);
-    info.extend(tlv(CONTEXT_0, &tlv(OCTET_STRING, content)));
-    tlv(SEQUENCE, &info)
-}
 
 /// `SafeBag { certBag, [0] CertBag, SET OF attributes }`.
 fn cert_bag(cert: &[u8]) -> Vec<u8> {
@@ -139,11 +155,16 @@ fn base128(mut n: u64, out: &mut Vec<u8>) {
     out.extend(groups.iter().rev());
 }
 
-/// Tag, DER length (short form below 128, else the fewest big-endian bytes), content.
+/// Tag, DER length, content.
 fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let len = content.len();
-    let mut out = Vec::with_capacity(content.len() + 6);
-    out.push(tag);
+    let mut out = header(tag, content.len());
+    out.extend(content);
+    out
+}
+
+/// Tag and DER length: the short form below 128, else the fewest big-endian bytes.
+fn header(tag: u8, len: usize) -> Vec<u8> {
+    let mut out = vec![tag];
     if len < 0x80 {
         out.push(len as u8);
     } else {
@@ -152,13 +173,13 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
         out.push(0x80 | (bytes.len() - skip) as u8);
         out.extend(&bytes[skip..]);
     }
-    out.extend(content);
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::certs::Der;
 
     #[test]
     fn lengths_and_oids_are_der() {
@@ -187,7 +208,7 @@ mod tests {
                 .chain([9; 130])
                 .collect::<Vec<_>>(),
         );
-        let store = pkcs12_trust_store(&[a.clone(), b.clone()]);
+        let store = pkcs12_trust_store([&a[..], &b[..]]);
         let find = |needle: &[u8]| store.windows(needle.len()).any(|w| w == needle);
         assert!(find(&a) && find(&b));
         let bmp = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(|u| u.to_be_bytes()).collect() };
@@ -201,10 +222,37 @@ mod tests {
         let (_auth_safe, rest) = read_tlv(rest);
         assert!(rest.is_empty(), "no MacData");
         assert_eq!(
-            pkcs12_trust_store(&[a.clone(), b.clone()]),
             store,
-            "deterministic"
+            nested([&a[..], &b[..]]),
+            "the layers as DER nests them"
         );
+        // A bundle-sized store: lengths of three bytes in the outer layers.
+        let many: Vec<Vec<u8>> = (0..200u8)
+            .map(|i| {
+                vec![0x30, 0x82, 5, 0xdc, i]
+                    .into_iter()
+                    .chain([i; 1500])
+                    .collect()
+            })
+            .collect();
+        let store = pkcs12_trust_store(many.iter().map(Vec::as_slice));
+        assert!(store.len() > 0x10000);
+        assert_eq!(store, nested(many.iter().map(Vec::as_slice)));
+    }
+
+    /// The store written the plain way, each layer copying what it wraps.
+    fn nested<'a>(certs: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+        let content_info = |content: &[u8]| {
+            let mut info = oid(ID_DATA);
+            info.extend(tlv(CONTEXT_0, &tlv(OCTET_STRING, content)));
+            tlv(SEQUENCE, &info)
+        };
+        let bags: Vec<u8> = certs.into_iter().flat_map(cert_bag).collect();
+        let safe_contents = tlv(SEQUENCE, &bags);
+        let authenticated_safe = tlv(SEQUENCE, &content_info(&safe_contents));
+        let mut pfx = tlv(INTEGER, &[3]);
+        pfx.extend(content_info(&authenticated_safe));
+        tlv(SEQUENCE, &pfx)
     }
 
     /// One TLV's content and what follows it.
