@@ -242,6 +242,48 @@ fn pem(der: &[u8]) -> String {
     out
 }
 
+/// How an installed program spells its version: the command, its argument, and the prefix before
+/// the number in its answer.
+const PROBES: &[(&str, &str, &str, &str)] = &[
+    ("OpenJDK", "java", "-version", ""),
+    ("Node.js", "node", "--version", "v"),
+    ("Deno", "deno", "--version", "deno "),
+    ("Bun", "bun", "--version", ""),
+    ("Go", "go", "version", "go"),
+    ("curl", "curl", "--version", "curl "),
+    ("git", "git", "--version", "git version "),
+];
+
+/// Whether `name` at `version` is what the tests ran: an installed program (`PROBES`), or a
+/// package pinned in the test venv's tests/python/requirements.txt.
+fn check_tested(name: &str, version: &str) {
+    if let Some((_, program, arg, prefix)) = PROBES.iter().find(|p| p.0 == name) {
+        let out = Command::new(program).arg(arg).output().unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let spelt = format!("{prefix}{version}");
+        let words: Vec<&str> = said.split_whitespace().collect();
+        let found = said.contains(&spelt)
+            || words
+                .iter()
+                .any(|w| w.trim_matches('"').starts_with(version));
+        assert!(
+            found,
+            "the docs say {name} {version} was tested; {program} {arg} says:\n{said}"
+        );
+        return;
+    }
+    let pins = fs::read_to_string(repo().join("tests/python/requirements.txt")).unwrap();
+    assert!(
+        pins.lines()
+            .any(|l| l.trim() == format!("{name}=={version}")),
+        "the docs say {name} {version} was tested; tests/python/requirements.txt does not pin it"
+    );
+}
+
 /// docs/java.md's matrix names the version of each runtime tested: the one installed here, which
 /// the tests above ran (CI pins the npm ones). A runtime upgraded without the page is a failure.
 #[test]
@@ -253,31 +295,36 @@ fn the_documented_versions_are_the_ones_tested() {
         .skip(2)
         .take_while(|l| l.starts_with("| "))
         .collect();
-    // The runtime's name in the table, how to ask it its version, and how its answer spells it.
-    let probes: &[(&str, &str, &str, &str)] = &[
-        ("OpenJDK", "java", "-version", ""),
-        ("Node.js", "node", "--version", "v"),
-        ("Deno", "deno", "--version", "deno "),
-        ("Bun", "bun", "--version", ""),
-        ("Go", "go", "version", "go"),
-    ];
-    for (name, program, arg, prefix) in probes {
+    for name in ["OpenJDK", "Node.js", "Deno", "Bun", "Go"] {
         let row = rows
             .iter()
             .find(|r| r.starts_with(&format!("| {name} ")))
             .unwrap_or_else(|| panic!("no {name} row in docs/java.md's matrix"));
         let version = row[2 + name.len()..].split_whitespace().next().unwrap();
-        let out = Command::new(program).arg(arg).output().unwrap();
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let spelt = format!("{prefix}{version}");
-        assert!(
-            said.split_whitespace()
-                .any(|w| w.starts_with(&spelt) || w.trim_matches('"').starts_with(version)),
-            "docs/java.md says {name} {version} was tested; {program} {arg} says:\n{said}"
-        );
+        check_tested(name, version);
     }
+    // The reference's variable table: "tested with" names clients at the versions tested.
+    let reference = fs::read_to_string(repo().join("docs/reference.md")).unwrap();
+    let mut checked = 0;
+    for row in reference
+        .lines()
+        .skip_while(|l| !l.starts_with("| variable | read by | tested with |"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| `"))
+    {
+        let tested = row
+            .trim()
+            .trim_end_matches('|')
+            .rsplit(" | ")
+            .next()
+            .unwrap();
+        for client in tested.split(", ").map(str::trim).filter(|c| !c.is_empty()) {
+            let (name, version) = client
+                .rsplit_once(' ')
+                .unwrap_or_else(|| panic!("{client:?}: not NAME VERSION"));
+            check_tested(name, version);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "the reference's table names what was tested");
 }
