@@ -185,7 +185,11 @@ fn already_meaningful(name: &str) -> Option<&'static str> {
     let ours: Vec<&str> = vars::CA_VARIABLES
         .iter()
         .map(|(n, _)| *n)
-        .chain([vars::SSL_CERT_DIR, vars::PYTHONPATH])
+        .chain([
+            vars::SSL_CERT_DIR,
+            vars::PYTHONPATH,
+            vars::JAVA_TOOL_OPTIONS,
+        ])
         .collect();
     if upper.starts_with("TRUSTRUN_") || ours.contains(&upper.as_str()) {
         Some("is a variable trustrun sets or reads itself")
@@ -287,6 +291,7 @@ mod tests {
             "PYTHONSTARTUP",
             "NODE_OPTIONS",
             "CLASSPATH",
+            "JAVA_TOOL_OPTIONS",
         ] {
             let e = err(&format!("extra_variables = [\"{name}\"]\n"));
             assert!(
