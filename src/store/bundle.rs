@@ -114,8 +114,7 @@ fn write(bundles: &Path, gathered: &Gathered, index: &Path) -> Result<PathBuf> {
             .context("cannot write the CA bundle")?;
     }
     // Before the index entry: whatever finds the bundle through it finds its Java store too.
-    let certs = gathered.certs.iter().map(|(der, _)| der.as_ref());
-    crate::store::java_store::write(&path, certs)?;
+    crate::store::java_store::write(gathered, &crate::store::java_store::path_for(&path))?;
     crate::util::fs::write_atomic(index, entry(&name, &path).as_bytes())
         .context("cannot write the bundle index")?;
     Ok(path)

@@ -9,7 +9,9 @@
 //! index entry that leads to a bundle also leads to its store: the warm path names the store
 //! without looking at it (a JVM given a missing or damaged trust store trusts nothing, or falls
 //! back to `cacerts` silently, depending on its version; it must never be given one). Cleanup
-//! removes a store with its bundle.
+//! removes a store with its bundle. (`write` has the shape of a bundle companion's writer, so
+//! that the stamped companions of the warm-path work can take it over: then the warm path also
+//! notices a store deleted by hand, for one `stat`.)
 //!
 //! The format, written by hand because the one crate for it (`p12-keystore`) always encrypts and
 //! adds a MAC, which a JVM can only read with a password: an unencrypted PFX (RFC 7292) holding
@@ -22,6 +24,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::sources::Gathered;
+
 /// The store's file name ending.
 pub const EXTENSION: &str = "p12";
 
@@ -30,16 +34,15 @@ pub fn path_for(bundle: &Path) -> PathBuf {
     bundle.with_extension(EXTENSION)
 }
 
-/// Writes the store of `bundle` from its certificates (the cold path), unless it already holds
-/// exactly those bytes; atomically and private, as the bundle.
-pub fn write<'a>(bundle: &Path, certs: impl IntoIterator<Item = &'a [u8]>) -> Result<PathBuf> {
-    let path = path_for(bundle);
-    let bytes = pkcs12_trust_store(certs);
-    if fs::read(&path).is_ok_and(|existing| existing == bytes) {
-        return Ok(path);
+/// Writes the store for the bundle made from `gathered` at `file` (`path_for` the bundle) on the
+/// cold path, unless it already holds exactly those bytes; atomically and private, as the
+/// bundle. (The shape of a bundle companion's writer, for the warm work's `bundle::COMPANIONS`.)
+pub fn write(gathered: &Gathered, file: &Path) -> Result<()> {
+    let bytes = pkcs12_trust_store(gathered.certs.iter().map(|(der, _)| der.as_ref()));
+    if fs::read(file).is_ok_and(|existing| existing == bytes) {
+        return Ok(());
     }
-    crate::util::fs::write_atomic(&path, &bytes).context("cannot write the Java trust store")?;
-    Ok(path)
+    crate::util::fs::write_atomic(file, &bytes).context("cannot write the Java trust store")
 }
 
 /// The certificates as a PKCS#12 trust store with no password, no MAC and no encryption:
