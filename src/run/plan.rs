@@ -93,8 +93,7 @@ pub fn child_env(prepared: &Prepared, opts: &TrustOptions) -> Result<EnvPlan> {
 /// A container engine CLI's `JAVA_TOOL_OPTIONS`: the caller's own, with no trust store of ours
 /// (an engine hands variables into containers, where the host's path names nothing).
 pub fn engine_java_options(cmd: &mut std::process::Command) {
-    let outer = std::env::var_os(vars::TRUSTRUN_BUNDLE)
-        .map(|b| crate::store::java_store::path_for(Path::new(&b)));
+    let outer = outer_java_store();
     let current = std::env::var_os(vars::JAVA_TOOL_OPTIONS);
     let own = java::callers_own(current.as_deref(), outer.as_deref());
     match current {
@@ -105,6 +104,12 @@ pub fn engine_java_options(cmd: &mut std::process::Command) {
     };
 }
 
+/// The Java trust store an outer trustrun named: the one beside its `TRUSTRUN_BUNDLE`.
+fn outer_java_store() -> Option<PathBuf> {
+    std::env::var_os(vars::TRUSTRUN_BUNDLE)
+        .map(|b| crate::store::java_store::path_for(Path::new(&b)))
+}
+
 /// `JAVA_TOOL_OPTIONS` naming the bundle's Java trust store, after the caller's own options
 /// (the rule is `java::tool_options`).
 fn java_options(
@@ -113,8 +118,7 @@ fn java_options(
     vars: &mut Vec<(String, Option<OsString>)>,
 ) {
     let store = crate::store::java_store::path_for(&prepared.bundle);
-    let outer = std::env::var_os(vars::TRUSTRUN_BUNDLE)
-        .map(|b| crate::store::java_store::path_for(Path::new(&b)));
+    let outer = outer_java_store();
     let current = std::env::var_os(vars::JAVA_TOOL_OPTIONS);
     match java::tool_options(&store, current.as_deref(), outer.as_deref()) {
         JavaOptions::Set(value) => vars.push((vars::JAVA_TOOL_OPTIONS.to_owned(), Some(value))),
