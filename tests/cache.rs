@@ -517,7 +517,11 @@ fn unused_bundles_and_index_entries_are_cleaned_within_bounds() {
         .unwrap()
         .flatten()
         .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pem"))
         .collect();
+    // A bundle's Java store goes with it.
+    assert!(!first_bundle.with_extension("p12").exists());
+    assert!(new_bundle.with_extension("p12").is_file());
     // The new bundle, the recent one, and the newest old ones up to four bundles in all.
     assert_eq!(left.len(), 4, "{left:?}");
     assert!(old[0].is_file() && old[1].is_file(), "{left:?}");

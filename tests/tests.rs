@@ -51,6 +51,9 @@ mod doctor_advice;
 // doctor's own limits: its overall --timeout, chains deeper than its verifier.
 #[cfg(unix)]
 mod doctor_limits;
+// doctor's "Runtimes that ignore the OS store": java, node, bun, deno on PATH and their cover.
+#[cfg(unix)]
+mod doctor_runtimes;
 // `trustrun env` read by its consumers (bash, fish, dotenv, $GITHUB_ENV); the config file.
 #[cfg(unix)]
 mod env_and_config;
@@ -60,9 +63,17 @@ mod env_eval;
 // Trust inputs: CA files used whole or refused by name, broken inherited ones, directories.
 #[cfg(unix)]
 mod inputs;
+// Java (OpenJDK's HttpClient, keytool) trusts the root through the PKCS#12 store named by
+// JAVA_TOOL_OPTIONS; the caller's own options and store, leave_alone, engines.
+#[cfg(unix)]
+mod java;
 // Every `env` format read back by its consumer, output errors, closed pipes, exit 125.
 #[cfg(unix)]
 mod outputs;
+// deno, bun and Go trust the root through trustrun; bun with the root in its OS store; the
+// versions the docs name are the ones tested.
+#[cfg(unix)]
+mod runtimes;
 // `trustrun setup`: login shells trust the root after setup and not after `--undo`; hardening.
 #[cfg(unix)]
 mod setup;

@@ -160,7 +160,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Failure> {
         })?),
         None => None,
     };
-    let known: Vec<&str> = vars::CA_VARIABLES.iter().map(|(n, _)| *n).collect();
+    let mut known: Vec<&str> = vars::CA_VARIABLES.iter().map(|(n, _)| *n).collect();
+    known.push(vars::JAVA_TOOL_OPTIONS);
     for name in &file.leave_alone {
         if !known.contains(&name.as_str()) {
             return Err(Failure::usage(format!(
@@ -213,7 +214,11 @@ fn already_meaningful(name: &str) -> Option<&'static str> {
     let ours: Vec<&str> = vars::CA_VARIABLES
         .iter()
         .map(|(n, _)| *n)
-        .chain([vars::SSL_CERT_DIR, vars::PYTHONPATH])
+        .chain([
+            vars::SSL_CERT_DIR,
+            vars::PYTHONPATH,
+            vars::JAVA_TOOL_OPTIONS,
+        ])
         .collect();
     if upper.starts_with("TRUSTRUN_") || ours.contains(&upper.as_str()) {
         Some("is a variable trustrun sets or reads itself")
@@ -351,6 +356,7 @@ mod tests {
             "PYTHONSTARTUP",
             "NODE_OPTIONS",
             "CLASSPATH",
+            "JAVA_TOOL_OPTIONS",
         ] {
             let e = err(&format!("extra_variables = [\"{name}\"]\n"));
             assert!(

@@ -66,7 +66,7 @@ pub struct TrustOptions {
     pub strict: bool,
     pub relax_x509_strict: bool,
     pub verbose: bool,
-    /// CA variables not to set (config `leave_alone`).
+    /// CA variables (and `JAVA_TOOL_OPTIONS`) not to set (config `leave_alone`).
     pub leave_alone: Vec<String>,
     /// More variables to point at the bundle (config `extra_variables`).
     pub extra_variables: Vec<String>,
@@ -79,6 +79,14 @@ pub struct TrustOptions {
 }
 
 impl TrustOptions {
+    /// Whether the child's `JAVA_TOOL_OPTIONS` names the Java trust store (not in `leave_alone`).
+    pub fn java_tool_options(&self) -> bool {
+        !self
+            .leave_alone
+            .iter()
+            .any(|l| l == super::vars::JAVA_TOOL_OPTIONS)
+    }
+
     /// The CA variables a run points at the bundle: the table (`vars::CA_VARIABLES`) less
     /// `leave_alone`, then `extra_variables`, each once. The one list `trustrun PROGRAM`'s child,
     /// a container and `trustrun setup`'s profiles get.

@@ -86,6 +86,10 @@ fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
     if bytes.is_empty() || layout::bundle_stem(&bytes) != stem {
         return None;
     }
+    // Its Java store must be there too, or the cold path writes it.
+    if !crate::store::java_store::path_for(&path).is_file() {
+        return None;
+    }
     let _ = crate::util::fs::write_atomic(index, entry(name, &path).as_bytes());
     Some(path)
 }
@@ -109,6 +113,8 @@ fn write(bundles: &Path, gathered: &Gathered, index: &Path) -> Result<PathBuf> {
         crate::util::fs::write_atomic(&path, text.as_bytes())
             .context("cannot write the CA bundle")?;
     }
+    // Before the index entry: whatever finds the bundle through it finds its Java store too.
+    crate::store::java_store::write(gathered, &crate::store::java_store::path_for(&path))?;
     crate::util::fs::write_atomic(index, entry(&name, &path).as_bytes())
         .context("cannot write the bundle index")?;
     Ok(path)

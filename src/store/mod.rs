@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod cache_dir;
 pub mod cleanup;
 pub mod handoff;
+pub mod java_store;
 pub mod layout;
 pub mod python_support;
 pub mod stable;
