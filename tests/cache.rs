@@ -1,7 +1,6 @@
-//! The cache and the boolean switches, hardened (issue 8, items 1, 6-10) and the stable bundle
+//! The cache and the boolean switches, hardened, and the stable bundle
 //! file: what a cache nobody else can write, verified before use, cleaned within bounds, and
 //! one reading of every boolean give, proven with real clients where trust is at stake.
-#![cfg(unix)]
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -11,16 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use crate::common::*;
 
-const LAX_CN: &str = "Trustrun Test Lax Root";
-
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-fn one_line_error(out: &Output) -> String {
-    let text = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(text.trim_end().lines().count(), 1, "{}", output_text(out));
-    text
 }
 
 fn mode(path: &Path) -> u32 {
@@ -60,7 +51,7 @@ fn set_age(path: &Path, age: Duration) {
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
-// ---- item 1: booleans ------------------------------------------------------------------------
+// ---- every boolean switch read one way ----------------------------------------------------------
 
 #[test]
 fn a_boolean_with_an_unknown_spelling_is_a_usage_error_naming_it() {
@@ -78,7 +69,7 @@ fn a_boolean_with_an_unknown_spelling_is_a_usage_error_naming_it() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{name}: {}", output_text(&out));
-        let line = one_line_error(&out);
+        let line = one_line_stderr(&out);
         assert!(line.contains(name) && line.contains("maybe"), "{line}");
         assert!(!stdout(&out).contains("ran"), "{}", output_text(&out));
     }
@@ -102,30 +93,6 @@ fn the_child_gets_the_normalized_value_never_the_callers_spelling() {
     assert_eq!(child_sees("TRUSTRUN_RELAX_X509_STRICT", "YES"), "[1]");
     assert_eq!(child_sees("TRUSTRUN_DEBUG", "on"), "[1]");
     assert_eq!(child_sees("TRUSTRUN_STRICT", "no"), "[0]");
-}
-
-/// A root whose basicConstraints is not critical: trusted by OpenSSL, rejected by Python 3.13's
-/// VERIFY_X509_STRICT.
-fn lax_root_pki() -> Pki {
-    Pki::lax(LAX_CN, &["localhost", "127.0.0.1"], 0x42)
-}
-
-/// Python 3.13, which this machine kind (and CI) has as pyenv's `/root/.pyenv/versions/3.13.*`.
-fn python313() -> PathBuf {
-    let found = fs::read_dir("/root/.pyenv/versions")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("3.13"))
-        })
-        .map(|p| p.join("bin/python3.13"))
-        .find(|p| p.is_file());
-    found.expect(
-        "Python 3.13 is needed (this machine kind has it at /root/.pyenv/versions/3.13.*): not found",
-    )
 }
 
 const URLLIB: &str = "import sys, urllib.request\n\
@@ -217,7 +184,7 @@ fn the_sitecustomize_takes_only_1_as_on_and_says_so() {
     assert!(stdout(&on).contains("OK 200"), "{}", output_text(&on));
 }
 
-// ---- item 6: modes, whatever the umask -------------------------------------------------------
+// ---- cache modes, whatever the umask ------------------------------------------------------------
 
 /// Every directory of the cache 0700, every file 0600, the stable bundle 0644.
 fn assert_cache_modes(root: &Path) {
@@ -302,7 +269,7 @@ fn a_subdirectory_left_writable_by_others_is_made_private_again() {
     assert_cache_modes(&root);
 }
 
-// ---- item 7: what the warm path loads is verified ---------------------------------------------
+// ---- what the warm path loads is verified -------------------------------------------------------
 
 #[test]
 fn a_damaged_bundle_is_rebuilt_before_use() {
@@ -383,7 +350,7 @@ fn bundle_output_onto_the_bundle_itself_is_refused() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
-        let line = one_line_error(&out);
+        let line = one_line_stderr(&out);
         assert!(line.contains("bundle itself"), "{line}");
         assert_eq!(fs::read(&bundle).unwrap(), whole);
         assert_eq!(fs::read(&stable).unwrap(), whole);
@@ -391,7 +358,7 @@ fn bundle_output_onto_the_bundle_itself_is_refused() {
     }
 }
 
-// ---- item 8: root with another user's HOME ----------------------------------------------------
+// ---- trustrun as root with another user's HOME --------------------------------------------------
 
 /// The home directory of uid 0 in the passwd database.
 fn root_home() -> PathBuf {
@@ -453,7 +420,7 @@ unsafe extern "C" {
     fn libc_geteuid() -> u32;
 }
 
-// ---- item 9: a relative TRUSTRUN_CACHE_DIR ---------------------------------------------------
+// ---- a relative TRUSTRUN_CACHE_DIR --------------------------------------------------------------
 
 #[test]
 fn a_relative_cache_dir_is_exported_as_absolute_paths() {
@@ -489,7 +456,7 @@ fn a_relative_cache_dir_is_exported_as_absolute_paths() {
     assert_certificate_failure(&world.control("requests"));
 }
 
-// ---- item 10: bounded cleanup, reused fallback, stable order --------------------------------
+// ---- bounded cleanup, reused fallback, stable order ---------------------------------------------
 
 #[test]
 fn unused_bundles_and_index_entries_are_cleaned_within_bounds() {
@@ -550,7 +517,11 @@ fn unused_bundles_and_index_entries_are_cleaned_within_bounds() {
         .unwrap()
         .flatten()
         .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pem"))
         .collect();
+    // A bundle's Java store goes with it.
+    assert!(!first_bundle.with_extension("p12").exists());
+    assert!(new_bundle.with_extension("p12").is_file());
     // The new bundle, the recent one, and the newest old ones up to four bundles in all.
     assert_eq!(left.len(), 4, "{left:?}");
     assert!(old[0].is_file() && old[1].is_file(), "{left:?}");

@@ -28,16 +28,6 @@ fn marking_program(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     (script, mark)
 }
 
-fn single_line(stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr).into_owned();
-    assert_eq!(
-        text.trim_end().lines().count(),
-        1,
-        "one line expected: {text:?}"
-    );
-    text
-}
-
 #[test]
 fn a_missing_ca_file_is_named_and_the_program_does_not_run() {
     let tmp = tempfile::tempdir().unwrap();
@@ -55,7 +45,7 @@ fn a_missing_ca_file_is_named_and_the_program_does_not_run() {
         )))
         .get_output()
         .clone();
-    single_line(&out.stderr);
+    one_line_stderr(&out);
     assert!(!mark.exists(), "the program must not run");
 }
 
@@ -77,7 +67,7 @@ fn a_ca_file_that_is_not_pem_is_named() {
         )))
         .get_output()
         .clone();
-    single_line(&out.stderr);
+    one_line_stderr(&out);
     assert!(!mark.exists());
 }
 
@@ -176,6 +166,7 @@ fn a_der_certificate_file_is_accepted() {
     assert!(text.contains(&format!("# from: CA file {}", der.display())));
 }
 
+#[cfg(unix)]
 #[test]
 fn program_not_found_is_127_and_not_executable_is_126() {
     let tmp = tempfile::tempdir().unwrap();
@@ -221,6 +212,7 @@ fn no_program_and_bad_options_are_usage_errors() {
         .stderr("trustrun: TRUSTRUN_TRUSTSTORE=\"sometimes\": expected auto, always or never\n");
 }
 
+#[cfg(unix)]
 #[test]
 fn the_childs_exit_code_and_arguments_pass_through() {
     let tmp = tempfile::tempdir().unwrap();
@@ -245,6 +237,7 @@ fn the_childs_exit_code_and_arguments_pass_through() {
         .stdout("--ca|x|-v|--help|");
 }
 
+#[cfg(unix)]
 #[test]
 fn double_dash_runs_a_program_named_like_a_subcommand() {
     let tmp = tempfile::tempdir().unwrap();
@@ -275,6 +268,7 @@ fn double_dash_runs_a_program_named_like_a_subcommand() {
         .stdout(predicate::str::ends_with(".pem\n"));
 }
 
+#[cfg(unix)]
 #[test]
 fn the_child_gets_every_ca_variable_and_we_keep_ours_unchanged() {
     let tmp = tempfile::tempdir().unwrap();
@@ -303,6 +297,7 @@ fn the_child_gets_every_ca_variable_and_we_keep_ours_unchanged() {
     assert!(env.lines().any(|l| l == "TRUSTRUN_DEPTH=1"));
 }
 
+#[cfg(unix)]
 #[test]
 fn an_unusable_cache_falls_back_to_a_private_temporary_one() {
     let tmp = tempfile::tempdir().unwrap();
@@ -330,7 +325,7 @@ fn an_unusable_cache_falls_back_to_a_private_temporary_one() {
         Path::new(&bundle).is_file(),
         "the child still got a bundle: {bundle}"
     );
-    single_line(&out.stderr);
+    one_line_stderr(&out);
 }
 
 #[cfg(unix)]
@@ -489,6 +484,7 @@ fn bad_shim_names_and_a_missing_named_config_are_usage_errors() {
 /// The README's first screen, `--help`, a bare `trustrun` and doctor (nothing set up, an
 /// intercepted host) name the same next step: `trustrun setup` first, then one command and this
 /// shell only as the alternatives. And the README gives the PowerShell line one way.
+#[cfg(unix)]
 #[test]
 fn the_readme_help_bare_usage_and_doctor_name_the_same_next_step() {
     const SETUP: &str = "trustrun setup";

@@ -6,6 +6,7 @@ use std::process::Command;
 
 use crate::common::*;
 
+#[cfg(unix)]
 #[test]
 fn completions_parse_in_their_shells() {
     let tmp = tempfile::tempdir().unwrap();

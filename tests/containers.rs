@@ -4,7 +4,6 @@
 //! dockerd. The test image is the host's own curl and its libraries with Debian's public CA
 //! store, imported with `docker import` (no registry here); containers use the host's network,
 //! and the test server answers on loopback for a public name mapped with `--add-host`.
-#![cfg(target_os = "linux")]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -24,12 +23,6 @@ fn docker() -> Command {
     cmd
 }
 
-fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?}:\n{}", output_text(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// The test image: curl, sleep, their libraries and Debian's public CA store. Built once per
 /// host curl, named by its content so reruns reuse it.
 fn image() -> &'static str {
@@ -42,7 +35,7 @@ fn image() -> &'static str {
             output_text(&info)
         );
         let files = ["/usr/bin/curl", "/usr/bin/sleep"];
-        let ldd = run_ok(Command::new("ldd").args(files));
+        let ldd = run_ok_stdout(Command::new("ldd").args(files));
         let mut list: Vec<String> = files.iter().map(|f| f.to_string()).collect();
         for word in ldd.split_whitespace() {
             if word.starts_with('/') && !word.ends_with(':') && !list.contains(&word.to_owned()) {
@@ -73,7 +66,7 @@ fn image() -> &'static str {
             "tar -chf - -C / {} | docker import - {tag}",
             relative.join(" ")
         );
-        run_ok(Command::new("sh").args(["-c", &script]));
+        run_ok_stdout(Command::new("sh").args(["-c", &script]));
         tag
     })
 }
@@ -167,7 +160,12 @@ impl Lab {
     }
 
     fn env_of(&self, container: &str) -> Vec<String> {
-        let out = run_ok(docker().args(["inspect", "--format", "{{json .Config.Env}}", container]));
+        let out = run_ok_stdout(docker().args([
+            "inspect",
+            "--format",
+            "{{json .Config.Env}}",
+            container,
+        ]));
         serde_json::from_str(out.trim()).unwrap()
     }
 }
@@ -235,7 +233,7 @@ fn docker_exec_inherits_the_trust_of_a_container_created_under_trustrun() {
             .args(["run", "-d", "--name", name])
             .args(b.net())
             .args([image(), "/usr/bin/sleep", "300"]);
-        run_ok(&mut runner);
+        run_ok_stdout(&mut runner);
     };
     start(b.cmd("docker"), &plain);
     let mut tr = b.trustrun();
@@ -262,7 +260,7 @@ fn a_non_root_container_user_reads_the_bundle() {
     tr.arg("docker");
     assert_curl_ok(&b.run_curl(tr, &user));
     // What it read: the public copy of the run's bundle, named like it, 0644.
-    let private = run_ok(b.trustrun().arg("bundle"));
+    let private = run_ok_stdout(b.trustrun().arg("bundle"));
     let private = private.trim();
     let copy = b
         .cache
@@ -322,7 +320,7 @@ fn a_program_run_by_trustrun_reaches_docker_through_the_shim() {
 fn trustrun_shim_install_docker() {
     let b = Lab::new();
     let shims = b.tmp.path().join("shims");
-    run_ok(
+    run_ok_stdout(
         b.trustrun()
             .args(["shim", "install", "--dir"])
             .arg(&shims)
@@ -364,14 +362,14 @@ fn standalone_docker_compose_with_two_services() {
     )
     .unwrap();
     let exit_codes = |project: &str| -> Vec<String> {
-        let ids = run_ok(
+        let ids = run_ok_stdout(
             Command::new("docker-compose")
                 .current_dir(&dir)
                 .args(["-p", project, "ps", "-q"]),
         );
         let ids: Vec<&str> = ids.split_whitespace().collect();
         assert_eq!(ids.len(), 2, "two containers in {project}");
-        let codes = run_ok(
+        let codes = run_ok_stdout(
             docker()
                 .args(["inspect", "--format", "{{.State.ExitCode}}"])
                 .args(&ids),
@@ -486,7 +484,7 @@ fn the_users_own_variable_wins_and_the_images_is_kept() {
     let mut b = Lab::new();
     let mine = b.name("mine");
     let ours = b.name("ours");
-    run_ok(b.trustrun().args([
+    run_ok_stdout(b.trustrun().args([
         "docker",
         "create",
         "--name",
@@ -497,7 +495,7 @@ fn the_users_own_variable_wins_and_the_images_is_kept() {
         "/usr/bin/sleep",
         "1",
     ]));
-    run_ok(b.trustrun().args([
+    run_ok_stdout(b.trustrun().args([
         "docker",
         "create",
         "--name",
@@ -524,7 +522,7 @@ fn the_users_own_variable_wins_and_the_images_is_kept() {
     // An image whose config sets a CA variable keeps it (read with `docker image inspect`).
     let tag = format!("{}-own-ca", image());
     let dockerfile = format!("FROM {}\nENV NODE_EXTRA_CA_CERTS=/image.pem\n", image());
-    run_ok(
+    run_ok_stdout(
         Command::new("sh")
             .env("DOCKER_BUILDKIT", "0")
             .args([
@@ -535,7 +533,7 @@ fn the_users_own_variable_wins_and_the_images_is_kept() {
             .args([&dockerfile, &tag]),
     );
     let own = b.name("own");
-    run_ok(b.trustrun().args([
+    run_ok_stdout(b.trustrun().args([
         "docker",
         "create",
         "--name",
@@ -752,7 +750,7 @@ fn docker_compose_v2_gets_the_same_extra_file() {
     );
     assert_eq!(web["environment"]["REQUESTS_CA_BUNDLE"], BUNDLE_TARGET);
     // The public copy of the run's bundle, never the cache's current.pem.
-    let bundle = run_ok(b.trustrun().arg("bundle"));
+    let bundle = run_ok_stdout(b.trustrun().arg("bundle"));
     let copy = b
         .cache
         .path()
@@ -855,7 +853,7 @@ impl Lab {
             .args(self.net())
             .arg(image())
             .args(self.curl());
-        run_ok(&mut runner);
+        run_ok_stdout(&mut runner);
         name
     }
 
@@ -864,7 +862,7 @@ impl Lab {
         let format = format!(
             "{{{{range .Mounts}}}}{{{{if eq .Destination \"{BUNDLE_TARGET}\"}}}}{{{{.Source}}}}{{{{end}}}}{{{{end}}}}"
         );
-        let out = run_ok(docker().args(["inspect", "--format", &format, container]));
+        let out = run_ok_stdout(docker().args(["inspect", "--format", &format, container]));
         PathBuf::from(out.trim())
     }
 }
@@ -893,7 +891,7 @@ fn a_container_created_with_a_ca_keeps_it_after_a_later_plain_run() {
     let corp = b.create_curl("corp", b.trustrun_bare(), Some(&root));
     assert_curl_ok(&start(&corp));
     // A later run without the CA file (any program, no container involved).
-    run_ok(b.trustrun_bare().arg("true"));
+    run_ok_stdout(b.trustrun_bare().arg("true"));
     // Restarted, the container still trusts what it was created with.
     assert_curl_ok(&start(&corp));
     assert_eq!(b.server.answered(), 2);
@@ -908,7 +906,7 @@ fn a_later_run_with_another_ca_does_not_widen_a_containers_trust() {
     let root = b.pki.root_pem.clone();
     let corp = b.create_curl("corp", b.trustrun_bare(), Some(&root));
     assert_curl_ok(&start(&corp));
-    run_ok(
+    run_ok_stdout(
         b.trustrun_bare()
             .arg("--ca")
             .arg(&b.pki.root_pem)
@@ -950,14 +948,14 @@ fn cleanup_never_removes_a_public_copy_a_container_mounts() {
     assert_curl_ok(&start(&corp));
 
     // The control: once that container is gone, the next new copy's cleanup removes it too.
-    run_ok(docker().args(["rm", &corp]));
+    run_ok_stdout(docker().args(["rm", &corp]));
     let other = Pki::build("Trustrun Test Other Root", |_| {});
     b.create_curl("other", b.trustrun_bare(), Some(&other.root_pem));
     assert!(!mounted.exists(), "an old copy no container mounts stayed");
 }
 
-// ---- Hardening II: a command that works without trustrun works with it, and what the user and
-// ---- the image set stays theirs (issue 17, items 11 and 14-20) ---------------------------------
+// ---- a command that works without trustrun works with it, and what the user and the image ------
+// ---- set stays theirs ------------------------------------------------------------------------
 
 impl Lab {
     /// A compose project directory holding `files`, and a project name removed at the end.
@@ -988,7 +986,7 @@ impl Lab {
 
     /// The containers of compose project `project`, one id per line, in creation order.
     fn project_containers(&self, project: &str) -> Vec<String> {
-        let ids = run_ok(docker().args([
+        let ids = run_ok_stdout(docker().args([
             "ps",
             "-a",
             "-q",
@@ -1001,7 +999,7 @@ impl Lab {
 
     /// The one container of service `service` in compose project `project`.
     fn service_container(&self, project: &str, service: &str) -> String {
-        let ids = run_ok(docker().args([
+        let ids = run_ok_stdout(docker().args([
             "ps",
             "-a",
             "-q",
@@ -1021,7 +1019,7 @@ impl Lab {
 
     /// A container's `{{json .HostConfig.X}}`.
     fn host_config(&self, container: &str, field: &str) -> serde_json::Value {
-        let out = run_ok(docker().args([
+        let out = run_ok_stdout(docker().args([
             "inspect",
             "--format",
             &format!("{{{{json .HostConfig.{field}}}}}"),
@@ -1175,7 +1173,7 @@ fn a_piped_env_file_or_compose_file_is_left_to_the_command() {
     };
     // The control: compose alone reads the pipe.
     assert_success(&piped(&["docker-compose".as_ref()]));
-    run_ok(Command::new("docker-compose").current_dir(&dir).args([
+    run_ok_stdout(Command::new("docker-compose").current_dir(&dir).args([
         "-f",
         "compose.yml",
         "-p",
@@ -1215,7 +1213,7 @@ fn a_loopback_proxy_with_another_containers_network_runs() {
     };
     // A sidecar created plainly: it maps no gateway name, so the proxy cannot be reached.
     let plain_vpn = b.name("vpn");
-    run_ok(docker().args([
+    run_ok_stdout(docker().args([
         "create",
         "--name",
         &plain_vpn,
@@ -1223,7 +1221,7 @@ fn a_loopback_proxy_with_another_containers_network_runs() {
         "/usr/bin/sleep",
         "300",
     ]));
-    run_ok(docker().args(["start", &plain_vpn]));
+    run_ok_stdout(docker().args(["start", &plain_vpn]));
     let behind = b.name("behind");
     let out = create(
         &b,
@@ -1247,7 +1245,7 @@ fn a_loopback_proxy_with_another_containers_network_runs() {
     // A sidecar created through trustrun maps it: the one behind it reaches the proxy there too.
     let vpn = b.name("vpn");
     assert_success(&create(&b, &vpn, &[]));
-    run_ok(docker().args(["start", &vpn]));
+    run_ok_stdout(docker().args(["start", &vpn]));
     let behind = b.name("behind");
     assert_success(&create(
         &b,
@@ -1330,7 +1328,7 @@ fn a_users_mount_over_the_bundles_path_wins() {
         .args(b.net())
         .arg(image())
         .args(b.curl());
-    run_ok(&mut tr);
+    run_ok_stdout(&mut tr);
     assert_curl_ok(&start(&name));
     assert!(!etc.join("trustrun").exists(), "{}", etc.display());
     let env = b.env_of(&name);
@@ -1357,7 +1355,7 @@ fn a_users_mount_over_the_bundles_path_wins() {
     tr.arg("docker-compose");
     assert_success(&compose_v1(tr, &dir, &["-p", &project, "up"]));
     let app = b.service_container(&project, "app");
-    let code = run_ok(docker().args(["inspect", "--format", "{{.State.ExitCode}}", &app]));
+    let code = run_ok_stdout(docker().args(["inspect", "--format", "{{.State.ExitCode}}", &app]));
     assert_eq!(code.trim(), "0");
     assert_eq!(fs::read_dir(dir.join("mine")).unwrap().count(), 0);
 }
@@ -1390,7 +1388,7 @@ fn compose_reads_a_dollar_in_a_proxy_password_and_the_cache_path_as_written() {
     let out = compose_v1(tr, &dir, &["-p", &project, "up"]);
     assert_success(&out);
     let app = b.service_container(&project, "app");
-    let code = run_ok(docker().args(["inspect", "--format", "{{.State.ExitCode}}", &app]));
+    let code = run_ok_stdout(docker().args(["inspect", "--format", "{{.State.ExitCode}}", &app]));
     assert_eq!(code.trim(), "0", "{}", output_text(&out));
     assert_eq!(value_of(&b.env_of(&app), "HTTPS_PROXY"), [proxy]);
     assert_eq!(b.server.answered(), 1);
@@ -1420,7 +1418,7 @@ fn the_users_lowercase_proxy_variables_win() {
             "no_proxy=.mine",
         ])
         .args([image(), "/usr/bin/sleep", "1"]);
-    run_ok(&mut tr);
+    run_ok_stdout(&mut tr);
     let env = b.env_of(&name);
     assert_eq!(value_of(&env, "https_proxy"), ["http://mine.example:1"]);
     assert_eq!(value_of(&env, "HTTPS_PROXY"), Vec::<&str>::new(), "{env:?}");
@@ -1462,7 +1460,7 @@ fn a_quote_or_comma_in_the_cache_path_still_mounts() {
             .args(b.net())
             .arg(image())
             .args(b.curl());
-        run_ok(&mut tr);
+        run_ok_stdout(&mut tr);
         assert_curl_ok(&start(&name));
         let mounted = b.mounted_bundle(&name);
         assert!(mounted.starts_with(&cache), "{}", mounted.display());
@@ -1593,16 +1591,17 @@ fn compose_v2_services_of_a_profile_and_built_ones_follow_the_rule() {
     assert_eq!(server.answered(), 1);
 
     // A service compose built: its image's own variable is kept.
-    run_ok(plain().args(["build", "app"]));
+    run_ok_stdout(plain().args(["build", "app"]));
     let created = trustrun().args(["create", "app"]).output().unwrap();
     assert!(created.status.success(), "{}", output_text(&created));
     let container = format!("{project}-app-1");
     let env: Vec<String> = serde_json::from_str(
-        run_ok(
-            engine
-                .docker()
-                .args(["inspect", "--format", "{{json .Config.Env}}", &container]),
-        )
+        run_ok_stdout(engine.docker().args([
+            "inspect",
+            "--format",
+            "{{json .Config.Env}}",
+            &container,
+        ]))
         .trim(),
     )
     .unwrap();
@@ -1618,7 +1617,7 @@ fn compose_v2_services_of_a_profile_and_built_ones_follow_the_rule() {
         "{{{{range .Mounts}}}}{{{{if eq .Destination \"{BUNDLE_TARGET}\"}}}}{{{{.Source}}}}{{{{end}}}}{{{{end}}}}"
     );
     let copy = PathBuf::from(
-        run_ok(
+        run_ok_stdout(
             engine
                 .docker()
                 .args(["inspect", "--format", &format, &container]),

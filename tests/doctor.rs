@@ -16,7 +16,6 @@ use serde_json::Value;
 
 /// The only name the test proxy maps to the test server; it never resolves otherwise (RFC 2606).
 const PROXY_ONLY_HOST: &str = "corp-only.invalid";
-const STRICT_FAIL_CN: &str = "Trustrun Test Lax Root CA";
 
 fn doctor(cache: &Path) -> Command {
     let mut cmd = Command::new(trustrun_bin());
@@ -96,12 +95,6 @@ fn serve_connect(
     let _ = client_write.shutdown(Shutdown::Write);
     let _ = t.join();
     Ok(())
-}
-
-/// A root whose basicConstraints is not critical (and otherwise fine): trusted by OpenSSL
-/// and rustls, rejected by Python 3.13's VERIFY_X509_STRICT.
-fn lax_root_pki(names: &[&str]) -> Pki {
-    Pki::lax(STRICT_FAIL_CN, names, 0x42)
 }
 
 #[test]
@@ -417,19 +410,17 @@ fn usage_errors_exit_2_with_one_line() {
         vec!["doctor", "--no-such-flag"],
     ] {
         let out = doctor(cache.path()).args(&args).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(
             out.status.code(),
             Some(2),
             "{args:?}: {}",
             output_text(&out)
         );
+        let stderr = one_line_stderr(&out);
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert!(out.stdout.is_empty(), "{args:?}: {}", output_text(&out));
         assert!(
-            stderr.starts_with("trustrun: ")
-                && stderr.ends_with('\n')
-                && stderr.lines().count() == 1,
+            stderr.starts_with("trustrun: ") && stderr.ends_with('\n'),
             "{args:?}: one line expected: {stderr:?}"
         );
     }
@@ -510,7 +501,7 @@ fn environment_traps_are_named() {
 
 #[test]
 fn a_root_failing_strict_checks_is_flagged_and_the_relaxation_recommended() {
-    let pki = lax_root_pki(&["localhost", "127.0.0.1"]);
+    let pki = lax_root_pki();
     let server = Server::start(pki.server_config.clone());
     let cache = tempfile::tempdir().unwrap();
     // -v: why the root fails.
@@ -524,7 +515,7 @@ fn a_root_failing_strict_checks_is_flagged_and_the_relaxation_recommended() {
     // Trusted all the same: rustls, like OpenSSL without the strict flag, does not mind.
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     assert!(
-        report.contains(&format!("intercepted by CN={STRICT_FAIL_CN}")),
+        report.contains(&format!("intercepted by CN={LAX_ROOT_CN}")),
         "{report}"
     );
     assert!(
@@ -553,7 +544,7 @@ fn a_root_failing_strict_checks_is_flagged_and_the_relaxation_recommended() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["subject"].as_str().unwrap().contains(STRICT_FAIL_CN))
+        .find(|r| r["subject"].as_str().unwrap().contains(LAX_ROOT_CN))
         .cloned()
         .expect("the lax root is listed");
     assert_eq!(root["passes_x509_strict"], false);
@@ -568,42 +559,6 @@ fn a_root_failing_strict_checks_is_flagged_and_the_relaxation_recommended() {
         1,
         "{problems}"
     );
-}
-
-/// Python 3.13: `TRUSTRUN_TEST_PYTHON313`, else pyenv's `/root/.pyenv/versions/3.13.*` (where this
-/// machine kind has it), else `python3.13` on PATH. Missing is a failure, not a skip: CI has it.
-fn python313() -> PathBuf {
-    if let Some(p) = std::env::var_os("TRUSTRUN_TEST_PYTHON313") {
-        return PathBuf::from(p);
-    }
-    let mut found: Vec<PathBuf> = std::fs::read_dir("/root/.pyenv/versions")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("3.13"))
-        })
-        .map(|p| p.join("bin/python3.13"))
-        .filter(|p| p.is_file())
-        .collect();
-    found.sort();
-    if let Some(p) = found.pop() {
-        return p;
-    }
-    let out = Command::new("python3.13")
-        .args(["-c", "import sys; print(sys.executable)"])
-        .output();
-    match out {
-        Ok(out) if out.status.success() => {
-            PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-        }
-        _ => panic!(
-            "no Python 3.13: set TRUSTRUN_TEST_PYTHON313, or install it (pyenv's /root/.pyenv/versions/3.13.0 \
-             or python3.13 on PATH)"
-        ),
-    }
 }
 
 /// A Python 3.13 with real requests and urllib3 2.x: `TRUSTRUN_TEST_PY313_REQUESTS`, else a venv
@@ -648,14 +603,12 @@ fn python313_with_requests() -> PathBuf {
         return python;
     }
     let _ = std::fs::remove_dir_all(&dir);
-    let ok = |cmd: &mut Command| {
-        let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{cmd:?}: {}", output_text(&out));
-    };
-    ok(Command::new(python313()).args(["-m", "venv"]).arg(&dir));
-    ok(Command::new(dir.join("bin/pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check"])
-        .args(&pins));
+    run_ok(Command::new(python313()).args(["-m", "venv"]).arg(&dir));
+    run_ok(
+        Command::new(dir.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(&pins),
+    );
     std::fs::write(&stamp, wanted).unwrap();
     python
 }
@@ -695,7 +648,7 @@ fn run_python(
 #[test]
 fn relax_x509_strict_lets_python_313_accept_a_lax_root() {
     let python = python313();
-    let pki = lax_root_pki(&["localhost", "127.0.0.1"]);
+    let pki = lax_root_pki();
     let server = Server::start(pki.server_config.clone());
     let cache = tempfile::tempdir().unwrap();
     let run = |relax: bool| {
@@ -835,7 +788,7 @@ fn pythons_on_path_are_described() {
 #[test]
 fn relax_x509_strict_with_real_requests_on_313() {
     let python = python313_with_requests();
-    let pki = lax_root_pki(&["localhost", "127.0.0.1"]);
+    let pki = lax_root_pki();
     let server = Server::start(pki.server_config.clone());
     let cache = tempfile::tempdir().unwrap();
     let client = "import sys, requests\n\

@@ -11,20 +11,14 @@ use std::process::{Command, Output};
 
 use crate::common::*;
 
-const LAX_CN: &str = "Trustrun Test Lax Advice Root CA";
-const PYTHON_313: &str = "/root/.pyenv/versions/3.13.0/bin/python3.13";
 const PYTHON_311: &str = "/root/.pyenv/versions/3.11.7/bin/python3.11";
 
-/// A root whose basicConstraints is not critical: trusted by rustls, rejected by Python 3.13.
-fn lax_root_pki() -> Pki {
-    Pki::lax(LAX_CN, &["localhost", "127.0.0.1"], 0x43)
-}
-
 /// A directory holding only `python3`, a link to `python`: what doctor finds on PATH.
-fn path_with_python(dir: &Path, python: &str) -> PathBuf {
+fn path_with_python(dir: &Path, python: &Path) -> PathBuf {
     assert!(
-        Path::new(python).is_file(),
-        "{python} is needed for this test (pyenv install on this machine image)"
+        python.is_file(),
+        "{} is needed for this test (pyenv install on this machine image)",
+        python.display()
     );
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -119,15 +113,16 @@ fn relax_is_a_fix_with_python_313_and_a_note_without() {
     let root = pki.root_pem.to_str().unwrap();
 
     // Python 3.13 on PATH, the lax root intercepting the checked host: the fix.
-    let with_313 = path_with_python(&tmp.path().join("p313"), PYTHON_313);
+    let with_313 = path_with_python(&tmp.path().join("p313"), &python313());
     let out = doctor(tmp.path(), &with_313, &["--ca", root, &host]);
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     assert_fits(&report);
     let fixes = head(&report);
     assert!(
-        fixes.contains(&format!("{LAX_CN} fails Python 3.13's strict X.509 checks"))
-            && fixes.contains("`trustrun --relax-x509-strict PROGRAM`"),
+        fixes.contains(&format!(
+            "{LAX_ROOT_CN} fails Python 3.13's strict X.509 checks"
+        )) && fixes.contains("`trustrun --relax-x509-strict PROGRAM`"),
         "{report}"
     );
     // The root that intercepts the host is listed first.
@@ -136,7 +131,7 @@ fn relax_is_a_fix_with_python_313_and_a_note_without() {
         "Roots outside Mozilla's set, added locally (likely corporate)",
     );
     assert!(
-        roots.trim_start().starts_with(&format!("CN={LAX_CN}"))
+        roots.trim_start().starts_with(&format!("CN={LAX_ROOT_CN}"))
             && roots.contains("(intercepts 127.0.0.1)"),
         "{report}"
     );
@@ -148,14 +143,14 @@ fn relax_is_a_fix_with_python_313_and_a_note_without() {
     );
 
     // Only Python 3.11 on PATH: the same root is a note, the fix is not offered.
-    let with_311 = path_with_python(&tmp.path().join("p311"), PYTHON_311);
+    let with_311 = path_with_python(&tmp.path().join("p311"), Path::new(PYTHON_311));
     let out = doctor(tmp.path(), &with_311, &["--ca", root, &host]);
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     assert!(!head(&report).contains("--relax-x509-strict"), "{report}");
     assert!(
         words(section(&report, "Notes")).contains(&format!(
-            "{LAX_CN} fails Python 3.13's strict X.509 checks; no Python 3.13+ is on PATH"
+            "{LAX_ROOT_CN} fails Python 3.13's strict X.509 checks; no Python 3.13+ is on PATH"
         )),
         "{report}"
     );

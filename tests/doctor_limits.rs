@@ -1,7 +1,6 @@
 //! doctor's own limits: it obeys --timeout overall, even with a Python on PATH that hangs and
 //! leaves children holding its output; and a chain longer than its verifier follows is reported
 //! as one doctor cannot judge, not as untrusted, while Python verifies it.
-#![cfg(unix)]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -14,7 +13,6 @@ use crate::common::*;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
 };
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
 #[test]
 fn doctor_obeys_its_timeout_with_a_hanging_python_on_path() {
@@ -89,16 +87,7 @@ fn long_chain(depth: usize) -> (tempfile::TempDir, PathBuf, Arc<rustls::ServerCo
     let dir = tempfile::tempdir().unwrap();
     let root_pem = dir.path().join("deep-root.pem");
     fs::write(&root_pem, issuers[0].pem()).unwrap();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(chain, key)
-    .unwrap();
-    (dir, root_pem, Arc::new(config))
+    (dir, root_pem, server_config(chain, &leaf_key))
 }
 
 #[test]

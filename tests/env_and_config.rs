@@ -1,7 +1,6 @@
 //! `trustrun env` loaded by its real consumers (bash, fish, python-dotenv, `set -a; .`, GitHub's
 //! `$GITHUB_ENV` rules) gives a process with no trustrun in its tree that trusts the corporate
 //! root; the config file's precedence and errors.
-#![cfg(unix)]
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -288,7 +287,7 @@ fn a_broken_config_names_the_file_the_line_and_the_key() {
     let out = cmd.args(["sh", "-c", "echo ran"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     assert_eq!(out.stdout, b"", "the program does not run");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = one_line_stderr(&out);
     assert!(
         stderr.starts_with(&format!(
             "trustrun: config {}:2: unknown field `cafile`, expected one of",
@@ -296,7 +295,6 @@ fn a_broken_config_names_the_file_the_line_and_the_key() {
         )),
         "{stderr}"
     );
-    assert_eq!(stderr.trim_end().lines().count(), 1);
 
     let (mut cmd, path) = with_config(&world, "strict = true\ntruststore = [1, 2\n");
     let out = cmd.args(["env"]).output().unwrap();

@@ -10,13 +10,12 @@
 //!   reward 1 through trustrun, with the oracle agent both ways (a plain terminus-2 run would
 //!   fail on its model first, and prove nothing about the container).
 //! - A task whose image fetches while it builds: a build error plainly, reward 1 through
-//!   trustrun once it trusts builds (ignored until then).
+//!   trustrun, which hands every RUN the bundle (tests/builds.rs has the details).
 //!
 //! The fixtures are in tests/harbor/: the tasks (tasks/), harbor's extra compose file (host
 //! networking), terminus-2's one reply, and harbor's pins (.ci/harbor-venv installs them).
 //! Runs of one test go in parallel threads: most of a harbor run is waiting (the litellm import,
 //! the container's start and stop, the control's retries).
-#![cfg(target_os = "linux")]
 
 use std::fs;
 use std::sync::OnceLock;
@@ -249,7 +248,6 @@ fn fetch_at_build_with_oracle(via: Via, label: &str) -> Outcome {
 }
 
 #[test]
-#[ignore = "needs trustrun's image-build support (issue 21, builds)"]
 fn a_task_image_fetching_at_build_fails_to_build_plainly_and_builds_through_trustrun() {
     let (plain, trusted) = side_by_side(
         || fetch_at_build_with_oracle(Via::Plain, "at-build-plain"),

@@ -2,7 +2,6 @@
 //! file is used whole or refused with its name; an inherited one that is broken is skipped with a
 //! warning; certificate directories are read the way OpenSSL reads them; nothing blocks or reads
 //! without bound; a CA path with the path-list separator in it; what the config may name.
-#![cfg(unix)]
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,19 +10,11 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-/// The one line trustrun printed on stderr (asserts there is exactly one).
-fn single_line(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one line:\n{}", output_text(out));
-    lines[0].to_owned()
-}
-
 /// Asserts trustrun refused with exit 2 and one line containing every `needle`, without running
 /// the program (`true` would exit 0).
 fn assert_refused(out: &Output, needles: &[&str]) -> String {
     assert_eq!(out.status.code(), Some(2), "{}", output_text(out));
-    let line = single_line(out);
+    let line = one_line_stderr(out);
     for n in needles {
         assert!(line.contains(n), "expected {n:?} in: {line}");
     }
@@ -79,7 +70,7 @@ fn subject_hash(pem: &Path) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-// ---- item 4: used whole or refused; BOM; inherited broken files ----
+// ---- a named CA file is used whole or refused; BOM; inherited broken files ----------------------
 
 #[test]
 fn a_pem_with_a_utf8_bom_is_trusted() {
@@ -144,7 +135,7 @@ fn a_broken_inherited_file_is_skipped_with_a_warning_naming_it() {
     );
 }
 
-// ---- issue 13: PKCS#7, PKCS#12 and private keys get the command that converts them ----
+// ---- PKCS#7, PKCS#12 and private keys get the command that converts them ------------------------
 
 /// The command between backticks in trustrun's error line.
 fn suggested_command(line: &str) -> String {
@@ -236,7 +227,7 @@ fn pkcs12_and_private_keys_are_named_for_what_they_are() {
     assert_refused(&out, &[&key.display().to_string(), "private key"]);
 }
 
-// ---- item 12: bounded reads, nothing that blocks ----
+// ---- bounded reads, nothing that blocks ---------------------------------------------------------
 
 fn mkfifo(path: &Path) {
     let status = Command::new("mkfifo").arg(path).status().unwrap();
@@ -272,7 +263,7 @@ fn devices_fifos_and_huge_files_are_refused_without_blocking() {
     }
 }
 
-// ---- item 5: the path-list separator in a CA path ----
+// ---- the path-list separator in a CA path -------------------------------------------------------
 
 #[test]
 fn a_named_ca_path_with_a_colon_is_a_usage_error_naming_it() {
@@ -315,7 +306,7 @@ fn an_inherited_ca_path_with_a_colon_is_trusted_and_reaches_nested_runs() {
     assert_ok(&out, "200");
 }
 
-// ---- item 14 and the config's CA paths ----
+// ---- extra variables that already mean something; the config's CA paths -------------------------
 
 fn config_file(world: &World, text: &str) -> PathBuf {
     let path = world.cache.path().join("config.toml");
@@ -391,7 +382,7 @@ fn a_missing_ca_file_named_in_the_config_names_the_config_and_key() {
     );
 }
 
-// ---- item 3: certificate directories as OpenSSL reads them ----
+// ---- certificate directories as OpenSSL reads them ----------------------------------------------
 
 #[test]
 fn ssl_cert_dir_counts_only_hash_named_files_as_openssl_does() {
@@ -435,7 +426,7 @@ fn ssl_cert_dir_counts_only_hash_named_files_as_openssl_does() {
     assert_ok(&world.client("requests").ca(&plain).output(), "200");
 }
 
-// ---- item 2: the warm path sees a file edited in place in a directory the user named ----
+// ---- the warm path sees a file edited in place in a directory the user named --------------------
 
 #[test]
 fn a_certificate_edited_in_place_in_ssl_cert_dir_is_noticed() {

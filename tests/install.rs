@@ -5,12 +5,11 @@
 //!
 //! The wheels are built here, by `.ci/wheels` (a no-op for cargo when .ci/run built them just
 //! before): a missing or stale wheel is rebuilt, a failed build fails the tests.
-#![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 use crate::common::*;
@@ -88,12 +87,6 @@ fn wheel_member(wheel: &Path, name: &str) -> Vec<u8> {
             .arg(name),
     )
     .stdout
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?}:\n{}", output_text(&out));
-    out
 }
 
 /// What every wheel's metadata must say, whatever its platform; `tags` are its WHEEL Tag lines.

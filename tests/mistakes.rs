@@ -23,16 +23,6 @@ fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn one_line(out: &Output) -> String {
-    let text = stderr(out);
-    assert_eq!(
-        text.trim_end().lines().count(),
-        1,
-        "one line expected: {text:?}"
-    );
-    text
-}
-
 #[test]
 fn a_subcommand_typo_suggests_the_subcommand_and_stays_127() {
     let tmp = tempfile::tempdir().unwrap();
@@ -41,7 +31,7 @@ fn a_subcommand_typo_suggests_the_subcommand_and_stays_127() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(127), "{}", output_text(&out));
-    let text = one_line(&out);
+    let text = one_line_stderr(&out);
     assert!(
         text.contains("doctr: command not found on PATH; did you mean `trustrun doctor`?"),
         "{text}"
@@ -52,7 +42,11 @@ fn a_subcommand_typo_suggests_the_subcommand_and_stays_127() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(127));
-    assert!(!one_line(&out).contains("did you mean"), "{}", stderr(&out));
+    assert!(
+        !one_line_stderr(&out).contains("did you mean"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -78,6 +72,7 @@ fn bare_trustrun_prints_a_short_usage_setup_first() {
     assert!(text.lines().count() <= 8, "short means short: {text}");
 }
 
+#[cfg(unix)]
 #[test]
 fn help_has_examples_setup_first() {
     let tmp = tempfile::tempdir().unwrap();
@@ -124,7 +119,7 @@ fn other_tools_ca_options_point_to_ca() {
             "{args:?}: {}",
             output_text(&out)
         );
-        let text = one_line(&out);
+        let text = one_line_stderr(&out);
         assert!(text.contains("trustrun's is --ca FILE|DIR"), "{text}");
     }
 }
@@ -161,7 +156,7 @@ fn strict_is_not_offered_where_it_means_nothing() {
             output_text(&before)
         );
         assert!(
-            one_line(&before).contains(&format!("it means nothing for `trustrun {sub}`")),
+            one_line_stderr(&before).contains(&format!("it means nothing for `trustrun {sub}`")),
             "{}",
             stderr(&before)
         );
@@ -235,6 +230,7 @@ fn one_certificate_is_singular() {
 /// `trustrun env FOO=1 python app.py` meant the program env: the line to type instead, which
 /// then runs it with trustrun's trust. A word that is no program on PATH (`config`) keeps
 /// clap's error, and an option trustrun's env has a near spelling of keeps clap's suggestion.
+#[cfg(unix)]
 #[test]
 fn a_program_named_like_a_command_gets_the_line_to_type() {
     let tmp = tempfile::tempdir().unwrap();
@@ -244,7 +240,7 @@ fn a_program_named_like_a_command_gets_the_line_to_type() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
-    let text = one_line(&out);
+    let text = one_line_stderr(&out);
     let typed = text
         .trim_end()
         .split("type: ")
@@ -274,7 +270,7 @@ fn a_program_named_like_a_command_gets_the_line_to_type() {
         .output()
         .unwrap();
     assert!(
-        one_line(&out).contains("type: trustrun --ca root.pem -- env -i python3"),
+        one_line_stderr(&out).contains("type: trustrun --ca root.pem -- env -i python3"),
         "{}",
         output_text(&out)
     );
@@ -283,13 +279,17 @@ fn a_program_named_like_a_command_gets_the_line_to_type() {
         .args(["config", "FOO=1"])
         .output()
         .unwrap();
-    assert!(!one_line(&out).contains("type:"), "{}", output_text(&out));
+    assert!(
+        !one_line_stderr(&out).contains("type:"),
+        "{}",
+        output_text(&out)
+    );
     let out = trustrun(tmp.path())
         .args(["env", "--formt", "sh"])
         .output()
         .unwrap();
     assert!(
-        one_line(&out).contains("a similar argument exists: '--format'"),
+        one_line_stderr(&out).contains("a similar argument exists: '--format'"),
         "{}",
         output_text(&out)
     );
@@ -298,6 +298,7 @@ fn a_program_named_like_a_command_gets_the_line_to_type() {
 /// A CA path that names nothing gets the reason the path shows: a Windows path typed on Linux
 /// is missing (not "contains ':'", which stays for a file that exists), a quoted `~` was not
 /// expanded.
+#[cfg(unix)]
 #[test]
 fn ca_path_mistakes_get_the_real_reason() {
     let tmp = tempfile::tempdir().unwrap();
@@ -306,7 +307,7 @@ fn ca_path_mistakes_get_the_real_reason() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
-    let text = one_line(&out);
+    let text = one_line_stderr(&out);
     assert!(
         text.contains(
             r"C:\Users\me\Downloads\zscaler.crt: no such file or directory (a Windows path"
@@ -325,7 +326,7 @@ fn ca_path_mistakes_get_the_real_reason() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     assert!(
-        one_line(&out).contains("its name contains ':'"),
+        one_line_stderr(&out).contains("its name contains ':'"),
         "{}",
         output_text(&out)
     );
@@ -335,7 +336,7 @@ fn ca_path_mistakes_get_the_real_reason() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
-    let text = one_line(&out);
+    let text = one_line_stderr(&out);
     assert!(
         text.contains("no such file or directory (`~` was not expanded: it was quoted; leave ~/ outside the quotes, or write \"$HOME/...\")"),
         "{text}"
@@ -344,6 +345,7 @@ fn ca_path_mistakes_get_the_real_reason() {
 
 /// A .p12 in a `--ca` directory: the error names the file, and the command it gives converts it
 /// into the directory and moves the archive out, after which the same directory is accepted.
+#[cfg(unix)]
 #[test]
 fn a_p12_in_a_ca_directory_gets_a_command_that_ends_the_error() {
     let tmp = tempfile::tempdir().unwrap();
@@ -370,7 +372,7 @@ fn a_p12_in_a_ca_directory_gets_a_command_that_ends_the_error() {
     };
     let out = run();
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
-    let text = one_line(&out);
+    let text = one_line_stderr(&out);
     assert!(
         text.contains(&format!(
             "CA directory {}: {} is PKCS#12",

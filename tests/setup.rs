@@ -2,7 +2,6 @@
 //! corporate root after setup and not after `--undo`; blocks are added once; undo restores the
 //! files byte for byte; a CA variable of the user's is kept; the stable bundle is replaced
 //! atomically while readers read it, and a failed refresh keeps it.
-#![cfg(unix)]
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -14,8 +13,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::common::*;
 
-// Setup against hostile neighbours, sudo, dotfiles repositories and closed pipes (issue 17).
+// Setup against hostile neighbours, sudo, dotfiles repositories and closed pipes.
 mod hardening;
+// What stays right after setup ran: profile variables, --python, paths, the config (issue 17).
+mod durable;
+// What setup says and offers (issue 20, items 4 and 9).
+mod guidance;
 
 const BEGIN: &str = "# >>> trustrun setup >>>";
 
@@ -327,11 +330,7 @@ fn a_failed_refresh_keeps_the_stable_bundle_and_says_why() {
     let text = output_text(&out);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains(root.to_str().unwrap()), "{text}");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr).lines().count(),
-        1,
-        "{text}"
-    );
+    one_line_stderr(&out);
     assert_eq!(fs::read(h.stable()).unwrap(), before);
 
     // An ordinary run (a shim's python) keeps it too, and still runs its program.

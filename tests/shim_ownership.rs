@@ -1,7 +1,6 @@
 //! Which files in a shim directory are ours: a directory shared with the user's other programs
 //! keeps them reachable, a user's own symlink at a shim name is theirs, and `remove` checks every
 //! name before touching anything.
-#![cfg(unix)]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

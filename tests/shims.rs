@@ -1,6 +1,5 @@
 //! Shims: a directory of links to trustrun first on PATH makes plain `python3`, `pip` and console
 //! scripts trusted, through other managers' shims, without loops.
-#![cfg(unix)]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -202,7 +201,7 @@ fn a_wrapper_that_calls_the_shim_again_ends_in_a_clear_loop_error() {
         start.elapsed()
     );
     assert_eq!(out.status.code(), Some(126), "{}", output_text(&out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = one_line_stderr(&out);
     assert!(
         stderr.contains("python3: trustrun started 16 times in a chain"),
         "{stderr}"
@@ -211,7 +210,6 @@ fn a_wrapper_that_calls_the_shim_again_ends_in_a_clear_loop_error() {
         stderr.contains(&format!("{}/python3", wrapper.display())),
         "names the wrapper: {stderr}"
     );
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
 }
 
 #[test]

@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 
 use crate::common::*;
 
-const PROJECT: &str = "trustrun-probe";
-const WHEEL: &str = "trustrun_probe-0.1-py3-none-any.whl";
+pub(crate) const PROJECT: &str = "trustrun-probe";
+pub(crate) const WHEEL: &str = "trustrun_probe-0.1-py3-none-any.whl";
 
 /// pip with none of this machine's index settings: no /etc/pip.conf, no find-links, no index
 /// but ours, no cache that could answer for the network, and no retries to wait through.
@@ -114,7 +114,7 @@ fn imports_probe(venv: &std::path::Path) -> bool {
 }
 
 /// A minimal pure-Python wheel: one module and its dist-info (METADATA, WHEEL, RECORD).
-fn probe_wheel() -> Vec<u8> {
+pub(crate) fn probe_wheel() -> Vec<u8> {
     let dist_info = "trustrun_probe-0.1.dist-info";
     let mut files: Vec<(String, Vec<u8>)> = vec![
         (
@@ -207,7 +207,7 @@ fn crc32(data: &[u8]) -> u32 {
     !crc
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -20,10 +20,11 @@ const BUDGET: &[(&str, usize)] = &[
     // config file 1; std's statx probe 1; the running binary 1; `true` on PATH 4 (shim marker
     // and name in each directory up to /usr/bin); cache root 2 (may we create it, is it
     // private); bundles/ and index/ 2; OS store file and directories 4; index entry 1 (fstat:
-    // size and age); bundle 1 (its stamp); python dir and __pycache__ 2; python marker 1
+    // size and age); bundle and its Java store 2 (their stamps); python dir and __pycache__ 2;
+    // python marker 1
     // (fstat); python files 2 (their stamps); PATH directories 3, found-set record 1 (fstat),
     // engine shim directory 1.
-    ("statx", 27),
+    ("statx", 28),
     // The running binary (/proc/self/exe), once.
     ("readlink", 1),
     // Index entry; python marker; found-set record; current.inputs (is setup in place?).

@@ -83,3 +83,49 @@ fn setup_writes_the_user_environment_a_new_process_trusts_and_undo_takes_it_back
     assert_eq!(w.user_env("REQUESTS_CA_BUNDLE"), None);
     assert_client(&client(&w, cache, &world.server.url), false);
 }
+
+/// Issue 20 item 9 and issue 17 item 12 on Windows: setup writes no variable no Windows program
+/// reads (`NIX_SSL_CERT_FILE`); `--python` names the stable python directory, which a later plain
+/// setup keeps (and says so) until `--no-python`; `--dry-run` shows each value it would set.
+#[test]
+fn setup_writes_only_what_windows_programs_read_and_keeps_python() {
+    let w = Wine::lock();
+    let world = World::new();
+    let cache = world.cache.path();
+    let _undo = UndoSetup(&w, cache);
+    let setup = |args: &[&str]| {
+        let out = w
+            .trustrun(cache, &[])
+            .arg("setup")
+            .args(args)
+            .arg("--ca")
+            .arg(windows_path(&world.pki.root_pem))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let dry = setup(&["--dry-run"]);
+    assert!(
+        dry.contains("HKCU\\Environment\\SSL_CERT_FILE = ") && dry.contains("current.pem"),
+        "{dry}"
+    );
+    assert!(!dry.contains("NIX_SSL_CERT_FILE"), "{dry}");
+
+    setup(&["--python"]);
+    assert!(w.user_env("SSL_CERT_FILE").is_some());
+    assert_eq!(w.user_env("NIX_SSL_CERT_FILE"), None);
+    let dir = w
+        .user_env("TRUSTRUN_PYTHON_DIR")
+        .expect("--python set its directory");
+    assert!(dir.ends_with("\\setup-python"), "{dir}");
+
+    let later = setup(&[]);
+    assert!(later.contains("--no-python"), "{later}");
+    assert_eq!(
+        w.user_env("TRUSTRUN_PYTHON_DIR").as_deref(),
+        Some(dir.as_str())
+    );
+    setup(&["--no-python"]);
+    assert_eq!(w.user_env("TRUSTRUN_PYTHON_DIR"), None);
+}

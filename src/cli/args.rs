@@ -191,21 +191,24 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
         /// Remove exactly what setup added, as its record says
-        #[arg(long, conflicts_with_all = ["refresh", "force", "python"])]
+        #[arg(long, conflicts_with_all = ["refresh", "force", "python", "no_python"])]
         undo: bool,
         /// Rebuild the stable bundle from setup's sources now (every trustrun run does it too)
-        #[arg(long, conflicts_with_all = ["force", "python", "dry_run"])]
+        #[arg(long, conflicts_with_all = ["force", "python", "no_python", "dry_run"])]
         refresh: bool,
         /// Also replace CA variables you set yourself (their files stay trusted)
         #[arg(long)]
         force: bool,
-        /// Also put trustrun's sitecustomize on PYTHONPATH, for code that pins certifi
-        #[arg(long)]
+        /// Also put trustrun's sitecustomize on PYTHONPATH, for code that pins certifi (kept by
+        /// later setups)
+        #[arg(long, conflicts_with = "no_python")]
         python: bool,
+        /// Drop --python given to an earlier setup
+        #[arg(long)]
+        no_python: bool,
+        // No RunFlags: setup runs no program, so --strict and --no-containers mean nothing here.
         #[command(flatten)]
         flags: Flags,
-        #[command(flatten)]
-        run: RunFlags,
     },
     /// Manage shims: links named like programs (python, pip, harbor...) to put first on PATH
     Shim {

@@ -26,7 +26,7 @@ const TEMPLATE: &str = r#"# trustrun config (see `trustrun config show` for what
 # when you need it).
 # relax_x509_strict = false
 
-# CA variables trustrun must not set.
+# CA variables trustrun must not set; JAVA_TOOL_OPTIONS too (Java's trust store).
 # leave_alone = ["NODE_EXTRA_CA_CERTS"]
 
 # More variables to point at the bundle, for tools trustrun does not know.

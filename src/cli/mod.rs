@@ -128,16 +128,20 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
             refresh,
             force,
             python,
+            no_python,
             flags,
-            run: run_after,
         }) => crate::setup::run(
-            &options(before.merge(flags), run_before.merge(run_after))?,
+            &tool_options("setup", before, flags, run_before)?,
             &crate::setup::Request {
                 dry_run,
                 undo,
                 refresh,
                 force,
-                python,
+                python: match (python, no_python) {
+                    (true, _) => Some(true),
+                    (_, true) => Some(false),
+                    _ => None,
+                },
             },
         ),
         Some(Command::Doctor {
@@ -190,7 +194,7 @@ fn options(flags: Flags, run_flags: RunFlags) -> Result<TrustOptions, Failure> {
     Ok(crate::settings::load(flags, run_flags)?.options)
 }
 
-/// The options of `bundle`, `env` and `doctor`, which run nothing: `--strict` before them is
+/// The options of `bundle`, `env`, `doctor` and `setup`, which run nothing: `--strict` before them is
 /// refused with why (it decides whether a program runs without trustrun's bundle); after them
 /// clap does not offer it. `--no-containers` before them changes nothing, as it never did.
 fn tool_options(

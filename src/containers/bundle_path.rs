@@ -7,12 +7,16 @@
 //! candidate is covered it mounts nothing. A user mount of exactly the first path is a bundle of
 //! the user's own given there: trustrun mounts nothing and points the variables at it.
 
+/// Where the bundle appears inside a container, unless a mount of the user's covers that path: the
+/// path the documentation names.
+pub const BUNDLE_TARGET: &str = "/etc/trustrun/ca-bundle.pem";
+
 /// The paths trustrun mounts the bundle at, in order of preference. The first is the one the
 /// documentation names; the others are for containers whose `/etc` (or `/etc/trustrun`, or
 /// `/run`) the user mounts. The engine refuses a mount at `/`, so a user mount covers the last
 /// one only when it is that very directory.
 pub const CANDIDATES: &[&str] = &[
-    super::inject::BUNDLE_TARGET,
+    BUNDLE_TARGET,
     "/run/trustrun/ca-bundle.pem",
     "/.trustrun/ca-bundle.pem",
 ];

@@ -269,12 +269,49 @@ pub struct Service {
     pub image: Option<String>,
     /// Compose builds its image (`build:`).
     pub build: bool,
+    /// What its `build:` says, as the resolved config spells it.
+    pub build_spec: Option<BuildSpec>,
     /// Its `profiles:` (empty: always active).
     pub profiles: Vec<String>,
     /// Its `network_mode:` as written (`service:vpn`, `host`...).
     pub network_mode: Option<String>,
     pub facts: Facts,
     pub windows_platform: bool,
+}
+
+/// A service's `build:` in the resolved config (compose v2 makes `context` absolute and fills in
+/// `dockerfile`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BuildSpec {
+    pub context: String,
+    pub dockerfile: Option<String>,
+    pub dockerfile_inline: Option<String>,
+    /// The names of its `additional_contexts`.
+    pub additional_contexts: BTreeSet<String>,
+}
+
+fn build_spec(build: &Value) -> BuildSpec {
+    let text = |key: &str| build.get(key).and_then(Value::as_str).map(str::to_owned);
+    match build {
+        Value::String(context) => BuildSpec {
+            context: context.clone(),
+            ..Default::default()
+        },
+        _ => BuildSpec {
+            context: text("context").unwrap_or_else(|| ".".to_owned()),
+            dockerfile: text("dockerfile"),
+            dockerfile_inline: text("dockerfile_inline"),
+            additional_contexts: match build.get("additional_contexts") {
+                Some(Value::Object(m)) => m.keys().cloned().collect(),
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|e| e.split('=').next().unwrap_or(e).to_owned())
+                    .collect(),
+                _ => BTreeSet::new(),
+            },
+        },
+    }
 }
 
 /// The resolved config as far as trustrun cares.
@@ -325,6 +362,7 @@ pub fn config(config_yaml: &str, v1_project: &dyn Fn() -> String) -> Result<Conf
                 name: name.clone(),
                 image: image.or_else(|| build.then(|| built_name(name))),
                 build,
+                build_spec: svc.get("build").map(build_spec),
                 profiles: strings(svc.get("profiles")),
                 network_mode: svc
                     .get("network_mode")
@@ -481,6 +519,17 @@ mod tests {
         .unwrap();
         assert!(v2.is_v2());
         assert_eq!(v2.services[0].image.as_deref(), Some("p1-app"));
+        assert_eq!(
+            v2.services[0].build_spec,
+            Some(BuildSpec {
+                context: "/x".to_owned(),
+                ..Default::default()
+            })
+        );
+        assert_eq!(
+            job.build_spec.as_ref().map(|b| b.context.as_str()),
+            Some(".")
+        );
     }
 
     #[test]

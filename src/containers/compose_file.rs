@@ -64,20 +64,30 @@ pub fn service_entry(
     (!entry.is_empty()).then_some(entry)
 }
 
-/// The whole file: the version of the user's (v1 wants them equal) and each service's entry.
-/// JSON is YAML, so compose reads it as it is.
+/// The whole file: the version of the user's (v1 wants them equal), each service's entry, and
+/// the `build:` part of each service compose builds (`build::compose`). JSON is YAML, so compose
+/// reads it as it is.
 pub fn document(
     version: Option<&str>,
     per_service: &[(&Service, Injection)],
-    bundle: &Path,
+    builds: &[(String, Map<String, Value>)],
+    bundle: Option<&Path>,
     dialect: Dialect,
 ) -> Value {
-    let services: BTreeMap<String, Value> = per_service
-        .iter()
-        .filter_map(|(svc, inj)| {
-            service_entry(inj, bundle, dialect).map(|e| (svc.name.clone(), Value::Object(e)))
-        })
-        .collect();
+    let mut services: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    if let Some(bundle) = bundle {
+        for (svc, inj) in per_service {
+            if let Some(e) = service_entry(inj, bundle, dialect) {
+                services.insert(svc.name.clone(), e);
+            }
+        }
+    }
+    for (name, build) in builds {
+        services
+            .entry(name.clone())
+            .or_default()
+            .extend(build.clone());
+    }
     let mut doc = Map::new();
     if let Some(v) = version {
         doc.insert("version".into(), Value::String(v.to_owned()));
@@ -101,8 +111,8 @@ pub fn write(root: &Path, doc: &Value) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::containers::bundle_path::BUNDLE_TARGET;
     use crate::containers::bundle_path::BundlePath;
-    use crate::containers::inject::BUNDLE_TARGET;
 
     #[test]
     fn the_extra_file_mounts_and_sets_per_service() {
@@ -118,10 +128,13 @@ mod tests {
             add_gateway_host: true,
             ..Default::default()
         };
+        let build = json!({"build": {"dockerfile": "/c/df/Dockerfile"}});
+        let build = build.as_object().unwrap().clone();
         let doc = document(
             Some("3.9"),
             &[(&svc, inj)],
-            Path::new("/c$HOME/ca.pem"),
+            &[("web".to_owned(), build)],
+            Some(Path::new("/c$HOME/ca.pem")),
             Dialect::V2,
         );
         assert_eq!(
@@ -132,7 +145,8 @@ mod tests {
                     "bind": {"create_host_path": false}}],
                 "environment": {"SSL_CERT_FILE": "/etc/trustrun/ca-bundle.pem",
                     "HTTPS_PROXY": "http://me:pa$$word@proxy:1"},
-                "extra_hosts": ["host.docker.internal:host-gateway"]}}})
+                "extra_hosts": ["host.docker.internal:host-gateway"],
+                "build": {"dockerfile": "/c/df/Dockerfile"}}}})
         );
     }
 

@@ -106,6 +106,13 @@ pub enum Action {
     Create(Create),
     /// `docker compose ...`: the compose arguments start at this index.
     Compose { at: usize },
+    /// `build`, `image build`, `builder build`, `buildx build` (`buildx b`): the subcommand
+    /// starts at `globals_end`, the build's options at `at`.
+    Build {
+        globals_end: usize,
+        at: usize,
+        request: super::build::support::Request,
+    },
     /// Anything else: passed on untouched.
     Other,
     /// An option trustrun does not know before the subcommand: passed on untouched.
@@ -195,6 +202,12 @@ pub fn parse(cli: EngineCli, args: &[String]) -> (Selection, Action) {
         }
         i += 1;
     }
+    use super::build::support::Request;
+    let build = |at: usize, words: usize, request| Action::Build {
+        globals_end: at,
+        at: at + words,
+        request,
+    };
     let command = match args.get(i).map(String::as_str) {
         Some("run" | "create") => Action::Create(parse_create(args, i, i + 1)),
         Some("container") => match args.get(i + 1).map(String::as_str) {
@@ -202,6 +215,13 @@ pub fn parse(cli: EngineCli, args: &[String]) -> (Selection, Action) {
             _ => Action::Other,
         },
         Some("compose") if cli == EngineCli::Docker => Action::Compose { at: i + 1 },
+        Some("build") => build(i, 1, Request::Build),
+        Some("image" | "builder") if args.get(i + 1).is_some_and(|a| a == "build") => {
+            build(i, 2, Request::Build)
+        }
+        Some("buildx") if args.get(i + 1).is_some_and(|a| a == "build" || a == "b") => {
+            build(i, 2, Request::Buildx)
+        }
         _ => Action::Other,
     };
     (sel, command)
@@ -353,5 +373,22 @@ mod tests {
             Action::Other
         );
         assert_eq!(parse(EngineCli::Docker, &args("image ls")).1, Action::Other);
+        use crate::containers::build::support::Request;
+        for (line, at, request) in [
+            ("build .", 1, Request::Build),
+            ("-H unix:///x image build -t a .", 4, Request::Build),
+            ("buildx build .", 2, Request::Buildx),
+            ("buildx b .", 2, Request::Buildx),
+        ] {
+            let (_, cmd) = parse(EngineCli::Docker, &args(line));
+            assert!(
+                matches!(cmd, Action::Build { at: a, request: r, .. } if a == at && r == request),
+                "{line}: {cmd:?}"
+            );
+        }
+        assert_eq!(
+            parse(EngineCli::Docker, &args("buildx ls")).1,
+            Action::Other
+        );
     }
 }

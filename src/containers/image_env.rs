@@ -15,7 +15,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use super::inject::same_variable;
+use super::variables::same_variable;
 
 /// The variables an image's own config sets, as far as trustrun can know them.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub enum OwnVariables {
 
 impl OwnVariables {
     /// The rule: whether the image keeps `name` to itself, so trustrun must not set it. A proxy
-    /// variable counts in either spelling (`inject::same_variable`).
+    /// variable counts in either spelling (`variables::same_variable`).
     pub fn keeps(&self, name: &str) -> bool {
         match self {
             OwnVariables::Read(names) => names.iter().any(|own| same_variable(own, name)),

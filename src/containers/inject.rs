@@ -2,42 +2,17 @@
 //! path inside the container no mount of the user's covers, the CA variables pointing at it, and
 //! the host's proxy variables (a proxy on host loopback rewritten to `host.docker.internal` on a
 //! bridge network). A variable the user gave, or the image's own config sets, is left to them
-//! (`same_variable` says which names count as one; `image_env` owns the image's side).
+//! (`variables::same_variable` says which names count as one; `image_env` owns the image's side).
 
 use std::collections::BTreeSet;
 
 use super::bundle_path::{self, BundlePath};
 use super::image_env::OwnVariables;
-
-/// Where the bundle appears inside a container, unless a mount of the user's covers that path
-/// (see `bundle_path`).
-pub const BUNDLE_TARGET: &str = "/etc/trustrun/ca-bundle.pem";
-
-/// The host's proxy settings, passed in as they are (both spellings: curl reads only lower-case
-/// `http_proxy`, Go only upper-case on some versions).
-pub const PROXY_VARIABLES: &[&str] = &[
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "NO_PROXY",
-    "no_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-];
+use super::variables::{PROXY_VARIABLES, same_variable};
 
 /// The name Docker Desktop provides, and Linux engines map with `host-gateway`.
 pub const GATEWAY_NAME: &str = "host.docker.internal";
 pub const GATEWAY_ADD_HOST: &str = "host.docker.internal:host-gateway";
-
-/// Whether two variable names are one setting for a client. A proxy variable counts in either
-/// spelling: clients disagree on which one they read first (curl and Python the lower-case one,
-/// Go the upper-case one), so a user's (or image's) `https_proxy` next to an injected
-/// `HTTPS_PROXY` would send some clients one way and some the other. Every other name is exact.
-pub fn same_variable(a: &str, b: &str) -> bool {
-    a == b
-        || (a.eq_ignore_ascii_case(b) && PROXY_VARIABLES.iter().any(|p| p.eq_ignore_ascii_case(a)))
-}
 
 /// The network a container joins, as far as a proxy on host loopback is concerned.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -225,6 +200,7 @@ pub fn loopback_proxy_rewritten(value: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::containers::bundle_path::BUNDLE_TARGET;
 
     fn names() -> Vec<String> {
         ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"]

@@ -5,10 +5,13 @@
 //! content-named copy of exactly this run's bundle, see `handoff`; another path when a mount of
 //! the user's covers that one, see `bundle_path`) and the CA variables pointing at it, so every
 //! later `docker exec` inherits them. What the user or the image sets stays theirs (`inject`,
-//! `image_env`). Everything else passes
+//! `image_env`). Image builds (`docker build` and its spellings, compose's builds) get a derived
+//! Dockerfile whose every `RUN` sees the bundle, with nothing of it in the image (`build`).
+//! Everything else passes
 //! through byte for byte, and so does every command trustrun cannot make better without making
 //! something worse: a remote engine, a Windows container, an option it does not know.
 
+pub mod build;
 pub mod bundle_path;
 pub mod compose;
 pub mod compose_file;
@@ -19,6 +22,7 @@ pub mod inject;
 pub mod mounts;
 pub mod shimdir;
 pub mod user_files;
+pub mod variables;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
@@ -158,6 +162,21 @@ fn rewrite(
                 docker::Action::Compose { at } => {
                     rewrite_compose(inv, cli, args, &text, at, &sel, env)
                 }
+                docker::Action::Build {
+                    globals_end,
+                    at,
+                    request,
+                } => build::rewrite_docker(
+                    inv,
+                    cli,
+                    &sel,
+                    args,
+                    &text,
+                    globals_end,
+                    at,
+                    request,
+                    env,
+                ),
                 docker::Action::Create(create) => {
                     if !local(cli, &sel, env) {
                         return Ok(None);
@@ -344,7 +363,9 @@ fn rewrite_compose(
     let Some(sub_at) = line.sub_at else {
         return Ok(None);
     };
-    if !compose::CREATING.contains(&text[sub_at].as_str()) || line.files.iter().any(|f| f == "-") {
+    let sub = text[sub_at].as_str();
+    let building = sub == "build";
+    if !(building || compose::CREATING.contains(&sub)) || line.files.iter().any(|f| f == "-") {
         return Ok(None);
     }
     let sel = engine::Selection {
@@ -420,6 +441,30 @@ fn rewrite_compose(
     }
     if let Some(c) = &sel.context {
         docker_globals.extend(["--context".into(), c.into()]);
+    }
+
+    // `build`, and `up|run|create`, which build a missing image (or every one with `--build`).
+    let builds = build::compose::entries(
+        inv,
+        &config,
+        docker.as_deref(),
+        &docker_globals,
+        engine::docker_pin(&sel, env),
+        building || text[sub_at + 1..].iter().any(|w| w == "--build"),
+        env,
+    )?;
+    if building {
+        if builds.is_empty() {
+            return Ok(None);
+        }
+        let doc = compose_file::document(
+            config.version.as_deref(),
+            &[],
+            &builds,
+            None,
+            compose_file::Dialect::V2,
+        );
+        return Ok(Some(with_file(inv, args, sub_at, file_options, &doc)?));
     }
 
     // What is said about a service only matters when the command starts it.
@@ -543,7 +588,7 @@ fn rewrite_compose(
         }
         per_service.push((svc, injection));
     }
-    if per_service.is_empty() {
+    if per_service.is_empty() && builds.is_empty() {
         return Ok(None);
     }
     // Compose has the docker engine create the containers.
@@ -557,10 +602,28 @@ fn rewrite_compose(
     } else {
         compose_file::Dialect::V1
     };
-    let doc = compose_file::document(config.version.as_deref(), &per_service, &copy, dialect);
-    let file = compose_file::write(&inv.prepared.root, &doc)?;
+    let doc = compose_file::document(
+        config.version.as_deref(),
+        &per_service,
+        &builds,
+        Some(&copy),
+        dialect,
+    );
+    Ok(Some(with_file(inv, args, sub_at, file_options, &doc)?))
+}
+
+/// The compose command line with the extra file `doc` (written to the cache) as its last `-f`,
+/// after the files compose would have read by itself (`implicit`, given as `-f` too).
+fn with_file(
+    inv: &Invocation,
+    args: &[OsString],
+    sub_at: usize,
+    implicit: Vec<OsString>,
+    doc: &serde_json::Value,
+) -> Result<Vec<OsString>> {
+    let file = compose_file::write(&inv.prepared.root, doc)?;
     let mut new = args[..sub_at].to_vec();
-    new.extend(file_options);
+    new.extend(implicit);
     new.extend(["-f".into(), file.clone().into_os_string()]);
     new.extend_from_slice(&args[sub_at..]);
     crate::verbose!(
@@ -568,5 +631,5 @@ fn rewrite_compose(
         "containers: compose gets {} as its last file",
         file.display()
     );
-    Ok(Some(new))
+    Ok(new)
 }

@@ -21,6 +21,9 @@ pub struct ContainersReport {
     /// For a local socket: whether it exists (the engine is probably running).
     pub socket_present: Option<bool>,
     pub would: String,
+    /// Whether image builds would be trusted, and by which builder, or why not (asked only of a
+    /// local docker whose socket is there).
+    pub builds: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -53,10 +56,24 @@ pub fn report(opts: &TrustOptions) -> ContainersReport {
         format!(
             "docker run/create and compose up/run/create through trustrun (or its docker shim) give each new container \
              the bundle at {} (read-only) and the CA variables; other commands pass through untouched",
-            containers::inject::BUNDLE_TARGET
+            containers::bundle_path::BUNDLE_TARGET
         )
     };
+    let docker = clis
+        .iter()
+        .find(|c| c.name == "docker")
+        .and_then(|c| c.path.clone());
+    let builds = docker
+        .filter(|_| opts.containers && endpoint.is_local() && socket_present != Some(false))
+        .map(|cli| {
+            use containers::build::support;
+            match support::check(&cli, &[], None, support::Request::Build, &env) {
+                Ok(builder) => format!("trusted: every RUN gets the bundle ({builder})"),
+                Err(why) => format!("run as written: {why}"),
+            }
+        });
     ContainersReport {
+        builds,
         enabled: opts.containers,
         clis,
         endpoint: endpoint.describe().to_owned(),
@@ -100,4 +117,7 @@ pub fn render(r: &ContainersReport, o: &mut String) {
     let _ = writeln!(o, "  engine: {} ({place}{socket})", r.endpoint);
     // Not "=>": that marks a host's verdict.
     let _ = writeln!(o, "  trustrun does: {}", r.would);
+    if let Some(builds) = &r.builds {
+        let _ = writeln!(o, "  image builds: {builds}");
+    }
 }

@@ -15,6 +15,7 @@ mod proxy;
 mod pythons;
 mod render;
 mod report;
+mod runtimes;
 mod strict;
 mod summary;
 mod target;
@@ -197,6 +198,7 @@ fn build(opts: &TrustOptions, targets: &[target::Target], timeout: Duration) -> 
         sources: sources_report,
         environment,
         pythons,
+        runtimes: runtimes::report(opts),
         containers: containers::report(opts),
         hosts,
         advice: advice.fixes,

@@ -33,8 +33,7 @@ fn unwrapped(r: &Report, verbose: bool) -> String {
     sources(r, verbose, &mut o);
     roots(r, verbose, &mut o);
     pythons(r, verbose, &mut o);
-    // A "Runtimes" part (other runtimes on PATH and the trust they ignore) goes here, between
-    // the Pythons and the containers.
+    super::runtimes::render(&r.runtimes, verbose, &mut o);
     super::containers::render(&r.containers, &mut o);
 
     if !r.notes.is_empty() {

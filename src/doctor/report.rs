@@ -20,8 +20,8 @@ pub struct Report {
     pub sources: trust::SourcesReport,
     pub environment: Vec<traps::VarCheck>,
     pub pythons: Vec<pythons::PythonInfo>,
-    // A "runtimes" part (other runtimes on PATH and the trust they ignore) goes here, between
-    // the Pythons and the containers, as in the text.
+    /// The runtimes on PATH that ignore the OS store, and trustrun's cover for each.
+    pub runtimes: Vec<super::runtimes::RuntimeInfo>,
     pub containers: containers::ContainersReport,
     pub hosts: Vec<HostReport>,
     pub advice: Vec<String>,

@@ -3,6 +3,7 @@
 //! and hand over (`launch`). Also the recursion guard against shims that loop.
 
 pub mod env_format;
+pub mod java;
 pub mod launch;
 pub mod plan;
 
@@ -37,6 +38,10 @@ pub fn run_program(opts: &TrustOptions, program: &OsString, args: &[OsString]) -
     match prepared {
         Ok((prepared, plan)) => {
             plan.apply(&mut cmd);
+            // An engine hands variables into containers: no host trust store may go with them.
+            if crate::containers::EngineCli::of(program).is_some() {
+                plan::engine_java_options(&mut cmd);
+            }
             // Container engines get the bundle handed into the containers they create, and the
             // program's own calls to them go through trustrun (see `containers`).
             let args =

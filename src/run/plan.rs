@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use super::java::{self, JavaOptions};
 use crate::settings::options::TrustOptions;
 use crate::settings::vars;
 use crate::store::Prepared;
@@ -43,6 +44,9 @@ pub fn child_env(prepared: &Prepared, opts: &TrustOptions) -> Result<EnvPlan> {
     // A set SSL_CERT_DIR was read into the bundle and adds nothing wrong; an empty one is a trap.
     if std::env::var_os(vars::SSL_CERT_DIR).is_some_and(|v| v.is_empty()) {
         vars.push((vars::SSL_CERT_DIR.to_owned(), None));
+    }
+    if opts.java_tool_options() {
+        java_options(prepared, opts, &mut vars);
     }
     vars.push((vars::PYTHONPATH.to_owned(), Some(python_path(python_dir)?)));
     vars.push((vars::TRUSTRUN_BUNDLE.to_owned(), Some(bundle.into())));
@@ -84,6 +88,50 @@ pub fn child_env(prepared: &Prepared, opts: &TrustOptions) -> Result<EnvPlan> {
         }
     }
     Ok(EnvPlan { vars })
+}
+
+/// A container engine CLI's `JAVA_TOOL_OPTIONS`: the caller's own, with no trust store of ours
+/// (an engine hands variables into containers, where the host's path names nothing).
+pub fn engine_java_options(cmd: &mut std::process::Command) {
+    let outer = outer_java_store();
+    let current = std::env::var_os(vars::JAVA_TOOL_OPTIONS);
+    let own = java::callers_own(current.as_deref(), outer.as_deref());
+    match current {
+        // Not touched (the plan may have set ours): the caller's bytes as they were.
+        Some(c) if c.to_string_lossy().trim() == own => cmd.env(vars::JAVA_TOOL_OPTIONS, c),
+        _ if own.is_empty() => cmd.env_remove(vars::JAVA_TOOL_OPTIONS),
+        _ => cmd.env(vars::JAVA_TOOL_OPTIONS, own),
+    };
+}
+
+/// The Java trust store an outer trustrun named: the one beside its `TRUSTRUN_BUNDLE`.
+fn outer_java_store() -> Option<PathBuf> {
+    std::env::var_os(vars::TRUSTRUN_BUNDLE)
+        .map(|b| crate::store::java_store::path_for(Path::new(&b)))
+}
+
+/// `JAVA_TOOL_OPTIONS` naming the bundle's Java trust store, after the caller's own options
+/// (the rule is `java::tool_options`).
+fn java_options(
+    prepared: &Prepared,
+    opts: &TrustOptions,
+    vars: &mut Vec<(String, Option<OsString>)>,
+) {
+    let store = crate::store::java_store::path_for(&prepared.bundle);
+    let outer = outer_java_store();
+    let current = std::env::var_os(vars::JAVA_TOOL_OPTIONS);
+    match java::tool_options(&store, current.as_deref(), outer.as_deref()) {
+        JavaOptions::Set(value) => vars.push((vars::JAVA_TOOL_OPTIONS.to_owned(), Some(value))),
+        JavaOptions::CallersStore => crate::verbose!(
+            opts.verbose,
+            "JAVA_TOOL_OPTIONS already chooses a javax.net.ssl.trustStore: Java keeps that one"
+        ),
+        JavaOptions::Unwritable => crate::verbose!(
+            opts.verbose,
+            "{} cannot be written in JAVA_TOOL_OPTIONS: Java keeps its own trust",
+            store.display()
+        ),
+    }
 }
 
 /// `PYTHONPATH` with our directory first and the caller's entries after it, less any python

@@ -42,12 +42,37 @@ struct File {
     containers: Option<bool>,
 }
 
-/// `ca = "~/corp.pem"` reads as naturally as a list of one.
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// `ca = "~/corp.pem"` reads as naturally as a list of one. Deserialized by hand: serde's
+/// untagged enums only say "did not match any variant", where the user needs the type expected.
 enum OneOrMany {
     One(String),
     Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a path or a list of paths")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany::One(v.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<OneOrMany, A::Error> {
+                let mut out = Vec::new();
+                while let Some(p) = seq.next_element::<String>()? {
+                    out.push(p);
+                }
+                Ok(OneOrMany::Many(out))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 impl Default for OneOrMany {
@@ -105,13 +130,17 @@ pub fn load_from(variable: Option<&OsStr>) -> Result<Config, Failure> {
 
 pub fn parse(path: &Path, text: &str) -> Result<Config, Failure> {
     let file: File = toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        let message = e.message().trim().replace('\n', " ");
+        let start = e.span().map(|s| s.start.min(text.len()));
+        let line = start.map(|s| text[..s].matches('\n').count() + 1);
+        let message = reworded(e.message().trim());
+        // A type error names the key it is about: serde's message alone does not.
+        let key = start
+            .and_then(|s| key_before(text, s))
+            .filter(|_| message.starts_with("expected "));
+        let key = key.map(|k| format!(" key `{k}`:")).unwrap_or_default();
         Failure::usage(match line {
-            Some(l) => format!("config {}:{l}: {message}", path.display()),
-            None => format!("config {}: {message}", path.display()),
+            Some(l) => format!("config {}:{l}:{key} {message}", path.display()),
+            None => format!("config {}:{key} {message}", path.display()),
         })
     })?;
     let at = |key: &str| {
@@ -131,7 +160,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Failure> {
         })?),
         None => None,
     };
-    let known: Vec<&str> = vars::CA_VARIABLES.iter().map(|(n, _)| *n).collect();
+    let mut known: Vec<&str> = vars::CA_VARIABLES.iter().map(|(n, _)| *n).collect();
+    known.push(vars::JAVA_TOOL_OPTIONS);
     for name in &file.leave_alone {
         if !known.contains(&name.as_str()) {
             return Err(Failure::usage(format!(
@@ -184,7 +214,11 @@ fn already_meaningful(name: &str) -> Option<&'static str> {
     let ours: Vec<&str> = vars::CA_VARIABLES
         .iter()
         .map(|(n, _)| *n)
-        .chain([vars::SSL_CERT_DIR, vars::PYTHONPATH])
+        .chain([
+            vars::SSL_CERT_DIR,
+            vars::PYTHONPATH,
+            vars::JAVA_TOOL_OPTIONS,
+        ])
         .collect();
     if upper.starts_with("TRUSTRUN_") || ours.contains(&upper.as_str()) {
         Some("is a variable trustrun sets or reads itself")
@@ -219,12 +253,48 @@ fn already_meaningful(name: &str) -> Option<&'static str> {
     }
 }
 
-/// `~/x` from the home directory, a relative path from the config file's directory.
+/// serde's "invalid type: string \"yes\", expected a boolean" as a person reads it: what was
+/// expected first (in the config's words), then what was found.
+fn reworded(message: &str) -> String {
+    let message = message.replace('\n', " ");
+    let Some((found, expected)) = message
+        .strip_prefix("invalid type: ")
+        .and_then(|m| m.split_once(", expected "))
+    else {
+        return message;
+    };
+    let expected = match expected {
+        "a boolean" => "true or false",
+        "a sequence" => "a list, as [\"...\"]",
+        other => other,
+    };
+    format!("expected {expected}, found {found}")
+}
+
+/// The key whose value holds byte `at` of `text`: the last `key =` line at or before it (an
+/// element of a list written over several lines belongs to the key that opened it).
+fn key_before(text: &str, at: usize) -> Option<String> {
+    text[..at].lines().rev().find_map(|line| {
+        let (key, _) = line.split_once('=')?;
+        let key = key.trim();
+        let bare = !key.is_empty()
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        bare.then(|| key.to_owned())
+    })
+}
+
+/// `~` and `~/x` from the home directory, as a shell reads them; a relative path from the config
+/// file's directory.
 fn resolve(base: &Path, p: &str) -> PathBuf {
-    if let Some(rest) = p.strip_prefix("~/").or_else(|| p.strip_prefix("~\\"))
-        && let Some(home) = dirs::home_dir()
-    {
-        return home.join(rest);
+    if let Some(home) = dirs::home_dir() {
+        if p == "~" {
+            return home;
+        }
+        if let Some(rest) = p.strip_prefix("~/").or_else(|| p.strip_prefix("~\\")) {
+            return home.join(rest);
+        }
     }
     let path = PathBuf::from(p);
     if path.is_absolute() {
@@ -286,6 +356,7 @@ mod tests {
             "PYTHONSTARTUP",
             "NODE_OPTIONS",
             "CLASSPATH",
+            "JAVA_TOOL_OPTIONS",
         ] {
             let e = err(&format!("extra_variables = [\"{name}\"]\n"));
             assert!(
@@ -315,10 +386,32 @@ mod tests {
             err("leave_alone = [\"PATH\"]\n"),
             "config /c/config.toml:1: key `leave_alone`: PATH is not a variable trustrun sets (see `trustrun env`)"
         );
+        assert_eq!(
+            err("strict = \"yes\"\n"),
+            "config /c/config.toml:1: key `strict`: expected true or false, found string \"yes\""
+        );
+        assert_eq!(
+            err("ca = 5\n"),
+            "config /c/config.toml:1: key `ca`: expected a path or a list of paths, found integer `5`"
+        );
         assert!(
-            err("strict = \"yes\"\n").contains(":1:"),
+            err("ca = [\n  \"a.pem\",\n  1,\n]\n").contains("key `ca`: expected a string"),
             "{}",
-            err("strict = \"yes\"\n")
+            err("ca = [\n  \"a.pem\",\n  1,\n]\n")
+        );
+    }
+
+    #[test]
+    fn tilde_alone_and_tilde_slash_are_the_home_directory() {
+        let home = dirs::home_dir().unwrap();
+        let c = parse(
+            Path::new("/c/config.toml"),
+            "ca = [\"~\", \"~/x.pem\", \"~x\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.ca,
+            vec![home.clone(), home.join("x.pem"), PathBuf::from("/c/~x")]
         );
     }
 }

@@ -30,8 +30,8 @@ pub struct Flags {
     pub verbose: bool,
 }
 
-/// What the command line said about running a program, taken before the subcommand and after
-/// `setup`: `bundle`, `env` and `doctor` run nothing, so they do not offer these.
+/// What the command line said about running a program, taken before the subcommand: `bundle`,
+/// `env`, `doctor` and `setup` run nothing, so they do not offer these.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct RunFlags {
     /// Fail (exit 125) instead of running the program untouched when trustrun itself fails
@@ -58,16 +58,6 @@ impl Flags {
     }
 }
 
-impl RunFlags {
-    /// As `Flags::merge`: a switch given before the subcommand or after it.
-    pub fn merge(self, after: RunFlags) -> RunFlags {
-        RunFlags {
-            strict: self.strict || after.strict,
-            no_containers: self.no_containers || after.no_containers,
-        }
-    }
-}
-
 #[derive(Clone, Debug)]
 pub struct TrustOptions {
     /// Extra CA files or directories: flags first, then `TRUSTRUN_CA`; absolute paths.
@@ -76,7 +66,7 @@ pub struct TrustOptions {
     pub strict: bool,
     pub relax_x509_strict: bool,
     pub verbose: bool,
-    /// CA variables not to set (config `leave_alone`).
+    /// CA variables (and `JAVA_TOOL_OPTIONS`) not to set (config `leave_alone`).
     pub leave_alone: Vec<String>,
     /// More variables to point at the bundle (config `extra_variables`).
     pub extra_variables: Vec<String>,
@@ -89,6 +79,14 @@ pub struct TrustOptions {
 }
 
 impl TrustOptions {
+    /// Whether the child's `JAVA_TOOL_OPTIONS` names the Java trust store (not in `leave_alone`).
+    pub fn java_tool_options(&self) -> bool {
+        !self
+            .leave_alone
+            .iter()
+            .any(|l| l == super::vars::JAVA_TOOL_OPTIONS)
+    }
+
     /// The CA variables a run points at the bundle: the table (`vars::CA_VARIABLES`) less
     /// `leave_alone`, then `extra_variables`, each once. The one list `trustrun PROGRAM`'s child,
     /// a container and `trustrun setup`'s profiles get.

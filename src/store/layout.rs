@@ -48,6 +48,13 @@ pub fn compose_file(root: &Path, digest: &str) -> PathBuf {
         .join(format!("trustrun-{digest}.yml"))
 }
 
+/// An image build's files, each named by its content (see `containers::build::files`):
+/// `containers/builds/ca-<bundle stem>/` holds only a bundle's public copy (the named build
+/// context), `containers/builds/df-<digest>/` a derived Dockerfile and its `.dockerignore`.
+pub fn build_dir(root: &Path, name: &str) -> PathBuf {
+    root.join(CONTAINERS).join("builds").join(name)
+}
+
 /// The engine shims for a set of engine CLIs (`docker+podman`, say) leading to one trustrun
 /// binary (`exe_hash`, a hash of its path); Unix only, as they are.
 #[cfg(unix)]

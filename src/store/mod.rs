@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod cache_dir;
 pub mod cleanup;
 pub mod handoff;
+pub mod java_store;
 pub mod layout;
 pub mod python_support;
 pub mod stable;
@@ -194,7 +195,7 @@ fn prepare_in(
     let python_dir = python_support::ensure(root)?;
     // Secondary: a program still runs with the bundle when setup's stable file cannot be
     // refreshed. Without setup in place this is one failed `open`, and nothing is written.
-    if let Err(why) = stable::refresh_if_set_up(root) {
+    if let Err(why) = stable::refresh_if_set_up(root, Some(&python_dir)) {
         crate::verbose!(
             opts.verbose,
             "the stable bundle file was not refreshed: {}",

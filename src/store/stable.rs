@@ -16,6 +16,9 @@
 //!   nor a run elsewhere narrow them. Checked on the warm path with one small read and one `stat`
 //!   (`current.source` records which bundle it copies and what it looked like).
 //!
+//! With `setup --python` the profiles also name `setup-python/` (see `python_dir`), kept here for
+//! the same reason: a name that outlives upgrades and the cleanup.
+//!
 //! Why 0644 inside a 0700 cache: no other user of this host reaches it (the cache root is 0700);
 //! the mode serves a file bound into a container, where only the file's own mode counts, and
 //! containers created by trustruns from before the content-named copies mount this file. It holds
@@ -27,8 +30,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::{PrepareError, layout};
-use crate::sources::Inputs;
-use crate::store::bundle;
+use crate::sources::{Gathered, Inputs};
+use crate::store::{bundle, python_support};
 use crate::util::file_id::Stamp;
 
 /// The stable file's mode: readable by every user and container.
@@ -96,12 +99,14 @@ pub enum Refreshed {
 /// Records `inputs` (`store::inputs` of setup's options) as setup's and brings the stable file
 /// up to date. Errors leave any
 /// existing stable file as it was.
-pub fn install(root: &Path, inputs: &Inputs) -> Result<Refreshed> {
-    let refreshed = refresh_with(root, inputs)?;
+/// With the bundle's sources as read, when it had to be built (setup says what they gave).
+pub fn install(root: &Path, inputs: &Inputs) -> Result<(Refreshed, Option<Gathered>)> {
+    let (bundle, built) = newest_bundle(root, inputs)?;
+    let refreshed = copy_if_changed(root, &bundle)?;
     let text = serde_json::to_vec_pretty(inputs).context("cannot record setup's inputs")?;
     crate::util::fs::write_atomic(&root.join(layout::CURRENT_INPUTS), &text)
         .context("cannot record setup's inputs")?;
-    Ok(refreshed)
+    Ok((refreshed, built))
 }
 
 /// Stops following setup's sources (setup was undone). The stable file itself stays: processes
@@ -131,23 +136,94 @@ pub fn recorded(root: &Path) -> Result<Option<Inputs>> {
     }
 }
 
-/// `trustrun setup --refresh`, and every run (`prepare`): the stable file from setup's sources,
-/// now; `None` when setup is not in place (then nothing is touched).
-pub fn refresh_if_set_up(root: &Path) -> Result<Option<Refreshed>> {
-    match recorded(root)? {
-        Some(inputs) => refresh_with(root, &inputs).map(Some),
-        None => Ok(None),
+/// `trustrun setup --refresh`, and every run (`prepare`, which passes the python support
+/// directory it has just ensured): the stable file from setup's sources, now, and the stable
+/// python directory when `setup --python` made one; `None` when setup is not in place (then
+/// nothing is touched).
+pub fn refresh_if_set_up(root: &Path, python_support: Option<&Path>) -> Result<Option<Refreshed>> {
+    let Some(inputs) = recorded(root)? else {
+        return Ok(None);
+    };
+    let refreshed = refresh_with(root, &inputs)?;
+    // One `stat` unless `--python` is in place.
+    if python_dir(root).join(python_support::MARKER).is_file() {
+        match python_support {
+            Some(support) => copy_python_support(root, support)?,
+            None => {
+                install_python(root)?;
+            }
+        }
     }
+    Ok(Some(refreshed))
+}
+
+/// The stable python directory `setup --python` names in the profiles: `<cache>/setup-python`, a
+/// copy of this trustrun's python support directory under a name that never changes. The
+/// support directory itself is named by its content (a new trustrun writes another, and cleanup
+/// removes the old one after a while); the profiles must survive both, so they name this one,
+/// which cleanup never touches (its name is not `python-...`) and every run keeps a copy of the
+/// current support directory (see `refresh_if_set_up`).
+pub fn python_dir(root: &Path) -> PathBuf {
+    root.join(PYTHON_DIR)
+}
+
+/// The stable python directory's name in the cache.
+pub const PYTHON_DIR: &str = "setup-python";
+
+/// Makes the stable python directory of the cache at `root` a copy of this trustrun's python
+/// support directory, and returns its path.
+pub fn install_python(root: &Path) -> Result<PathBuf> {
+    let support = python_support::ensure(root)?;
+    copy_python_support(root, &support)?;
+    Ok(python_dir(root))
+}
+
+/// Copies each file of `support` (the support directory, whatever files it holds) into the
+/// stable python directory where it differs: a few small reads when nothing changed. The marker
+/// first (the directory is ours: runs drop it from `PYTHONPATH`), `sitecustomize.py` last (its
+/// presence means the rest is there), each replaced atomically.
+fn copy_python_support(root: &Path, support: &Path) -> Result<()> {
+    let dir = crate::store::cache_dir::private_subdir(root, PYTHON_DIR)
+        .context("cannot write the stable python directory")?;
+    // Python would create __pycache__ with the umask's mode; made by us it is private.
+    crate::store::cache_dir::private_subdir(&dir, "__pycache__")
+        .context("cannot write the stable python directory")?;
+    let mut files: Vec<_> = fs::read_dir(support)
+        .with_context(|| format!("cannot read {}", support.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name())
+        .collect();
+    let rank = |n: &std::ffi::OsStr| match n.to_str() {
+        Some(python_support::MARKER) => 0,
+        Some("sitecustomize.py") => 2,
+        _ => 1,
+    };
+    files.sort_by_key(|n| rank(n));
+    for name in files {
+        let text = fs::read(support.join(&name))
+            .with_context(|| format!("cannot read {}", support.join(&name).display()))?;
+        let target = dir.join(&name);
+        if fs::read(&target).is_ok_and(|have| have == text) {
+            continue;
+        }
+        crate::util::fs::write_atomic(&target, &text)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+    }
+    Ok(())
 }
 
 /// Builds (or finds) the bundle of `inputs` and copies it to the stable path when it differs.
 pub fn refresh_with(root: &Path, inputs: &Inputs) -> Result<Refreshed> {
-    let bundle = newest_bundle(root, inputs)?;
+    copy_if_changed(root, &newest_bundle(root, inputs)?.0)
+}
+
+fn copy_if_changed(root: &Path, bundle: &Path) -> Result<Refreshed> {
     let name = bundle.file_name().unwrap_or_default().to_string_lossy();
     if up_to_date(&path(root), &root.join(layout::CURRENT_SOURCE), &name) {
         return Ok(Refreshed::Unchanged);
     }
-    refresh(root, &bundle)?;
+    refresh(root, bundle)?;
     Ok(Refreshed::Written)
 }
 
@@ -157,7 +233,7 @@ pub fn is_fresh(root: &Path) -> Result<bool> {
     let Some(inputs) = recorded(root)? else {
         return Ok(false);
     };
-    let bundle = newest_bundle(root, &inputs)?;
+    let (bundle, _) = newest_bundle(root, &inputs)?;
     let name = bundle.file_name().unwrap_or_default().to_string_lossy();
     Ok(up_to_date(
         &path(root),
@@ -166,9 +242,9 @@ pub fn is_fresh(root: &Path) -> Result<bool> {
     ))
 }
 
-fn newest_bundle(root: &Path, inputs: &Inputs) -> Result<PathBuf> {
+fn newest_bundle(root: &Path, inputs: &Inputs) -> Result<(PathBuf, Option<Gathered>)> {
     match bundle::ensure(root, inputs) {
-        Ok(b) => Ok(b.path),
+        Ok(b) => Ok((b.path, b.built)),
         Err(PrepareError::UserCa { error, .. }) => Err(crate::failure::Failure::usage(format!(
             "a CA file setup recorded is not usable: {error}"
         ))

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 fn override_or(variable: Option<&OsStr>, base: Option<PathBuf>, rest: &str) -> Option<PathBuf> {
     match variable.filter(|v| !v.is_empty()) {
         Some(v) => Some(PathBuf::from(v)),
-        None => base.map(|d| d.join("trustrun").join(rest)),
+        // Absolute, as `cache` is: a relative HOME must not make a relative shim directory on PATH.
+        None => base.and_then(|d| std::path::absolute(d.join("trustrun").join(rest)).ok()),
     }
 }
 
@@ -22,7 +23,9 @@ pub fn config_file(variable: Option<&OsStr>) -> Option<PathBuf> {
 /// The platform's cache directory for trustrun. `TRUSTRUN_CACHE_DIR` is `store::cache_dir`'s to weigh: it
 /// is checked and made absolute there, where the cache's safety rules live.
 pub fn cache() -> Option<PathBuf> {
-    dirs::cache_dir().map(|d| d.join("trustrun"))
+    // A relative HOME would make every path trustrun hands out relative (a `docker run` mount
+    // source, a variable read after a `cd`): taken from the directory trustrun started in.
+    dirs::cache_dir().and_then(|d| std::path::absolute(d.join("trustrun")).ok())
 }
 
 /// The shim directory: `TRUSTRUN_SHIM_DIR` (its value, as the caller read it), else

@@ -8,7 +8,6 @@
 //! it must start there (`Engine::enter`). Name the binaries: `Engine::docker` is the 26.1 CLI,
 //! not /usr/local/bin/docker (a 28 client) nor the host's 20.10 engine that tests/containers.rs
 //! uses.
-#![cfg(target_os = "linux")]
 
 use std::collections::HashMap;
 use std::fs::File;

@@ -1,5 +1,5 @@
 //! `trustrun setup` tried the way a hostile neighbour, a careless sudo, a dotfiles repository and
-//! a busy terminal would try it (issue 17, items 1-8): it never opens a door to another user,
+//! a busy terminal would try it: it never opens a door to another user,
 //! never writes another user's file, never loses a line of the user's, never replaces a link,
 //! never stops a change half-way because stdout went away, and leaves alone (with one warning and
 //! exit code 1) a file it cannot safely change, finishing the others.
@@ -104,7 +104,7 @@ impl Home {
     }
 }
 
-// ---- item 1: directory modes ----------------------------------------------------------------
+// ---- directory modes ----------------------------------------------------------------------------
 
 #[test]
 fn directories_setup_makes_are_never_writable_by_others_whatever_the_umask() {
@@ -154,7 +154,7 @@ fn directories_setup_makes_are_never_writable_by_others_whatever_the_umask() {
     ));
 }
 
-// ---- item 2: a stable path others could take over --------------------------------------------
+// ---- a stable path others could take over -------------------------------------------------------
 
 #[test]
 fn a_stable_path_below_a_directory_others_can_write_is_refused() {
@@ -177,8 +177,7 @@ fn a_stable_path_below_a_directory_others_can_write_is_refused() {
     let out = h.setup_with(&["--ca", &h.root_ca()], &[("TRUSTRUN_CACHE_DIR", &in_tmp)]);
     let text = output_text(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    let err = stderr(&out);
-    assert_eq!(err.lines().count(), 1, "{text}");
+    let err = one_line_stderr(&out);
     assert!(
         err.contains("/tmp can be written by other users (mode 1777)")
             && err.contains(&in_tmp.join("current.pem").display().to_string())
@@ -209,7 +208,7 @@ fn a_stable_path_below_a_directory_others_can_write_is_refused() {
     assert_eq!(fs::read_dir(h.path()).unwrap().count(), 0);
 }
 
-// ---- item 3: sudo -E, owners ------------------------------------------------------------------
+// ---- sudo -E, owners ----------------------------------------------------------------------------
 
 #[test]
 fn under_sudo_e_another_users_home_is_refused_and_nothing_written() {
@@ -236,10 +235,9 @@ fn under_sudo_e_another_users_home_is_refused_and_nothing_written() {
             .unwrap();
         let text = output_text(&out);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
-        let err = stderr(&out);
+        let err = one_line_stderr(&out);
         assert!(
-            err.lines().count() == 1
-                && err.contains(&alice.display().to_string())
+            err.contains(&alice.display().to_string())
                 && err.contains("belongs to uid 4242")
                 && err.contains("not with -E"),
             "{args:?}: {text}"
@@ -302,7 +300,7 @@ fn a_profile_keeps_its_group_and_mode_and_another_users_profile_is_left_alone() 
     );
 }
 
-// ---- item 4: markers that do not pair, lines that are not ours ---------------------------------
+// ---- markers that do not pair, lines that are not ours ------------------------------------------
 
 #[test]
 fn an_unpaired_marker_is_refused_with_its_line_and_no_user_line_is_lost() {
@@ -393,7 +391,7 @@ fn a_users_edit_inside_the_block_is_reported_never_overwritten() {
     assert_eq!(h.read(".profile"), edited);
 }
 
-// ---- item 5: setups at the same time, blocks without a record -----------------------------------
+// ---- setups at the same time, blocks without a record -------------------------------------------
 
 #[test]
 fn setups_at_the_same_time_keep_every_change_for_undo() {
@@ -485,7 +483,7 @@ fn undo_takes_back_a_block_the_record_never_saw() {
     assert_eq!(desktop.read(".bashrc"), mine);
 }
 
-// ---- item 6: symbolic links ------------------------------------------------------------------
+// ---- symbolic links -----------------------------------------------------------------------------
 
 #[test]
 fn a_symlinked_profile_is_written_through_and_a_dangling_one_left_alone() {
@@ -535,7 +533,7 @@ fn a_symlinked_profile_is_written_through_and_a_dangling_one_left_alone() {
     );
 }
 
-// ---- item 7: stdout gone -----------------------------------------------------------------------
+// ---- a stdout gone or full ---------------------------------------------------------------------
 
 #[test]
 fn a_closed_stdout_neither_panics_nor_stops_a_change_half_way() {
@@ -595,9 +593,8 @@ fn a_closed_stdout_neither_panics_nor_stops_a_change_half_way() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
     assert!(
-        stderr(&out).lines().count() == 1
-            && stderr(&out)
-                .starts_with("trustrun: cannot write to standard output: No space left on device"),
+        one_line_stderr(&out)
+            .starts_with("trustrun: cannot write to standard output: No space left on device"),
         "{}",
         output_text(&out)
     );
@@ -606,7 +603,7 @@ fn a_closed_stdout_neither_panics_nor_stops_a_change_half_way() {
     }
 }
 
-// ---- item 8: files setup must not write as it found them ----------------------------------------
+// ---- files setup must not write as it found them ------------------------------------------------
 
 #[test]
 fn a_read_only_profile_is_left_alone_and_said_so() {

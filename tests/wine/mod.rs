@@ -2,7 +2,6 @@
 //! (about 25 s) and reused by every test; `trustrun.exe` and the test client built with
 //! `cargo build --target x86_64-pc-windows-gnu`; the C helpers built with mingw. One wineserver
 //! serves a prefix, so the tests take `Wine::lock()` and run one at a time.
-#![allow(dead_code)]
 
 use std::ffi::OsStr;
 use std::fs;
@@ -26,16 +25,6 @@ pub struct Wine {
 
 fn wine_dir() -> PathBuf {
     common::repo().join("target/wine")
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}",
-        common::output_text(&out)
-    );
-    out
 }
 
 /// The environment every wine process gets: the test prefix, no debug chatter, no prompts to
@@ -66,10 +55,10 @@ fn prefix() -> PathBuf {
     let _ = kill.arg("-k").output();
     let mut boot = Command::new("wineboot");
     wine_env(&mut boot, &prefix);
-    run_ok(boot.arg("-i"));
+    common::run_ok(boot.arg("-i"));
     let mut wait = Command::new("wineserver");
     wine_env(&mut wait, &prefix);
-    run_ok(wait.arg("-w"));
+    common::run_ok(wait.arg("-w"));
     mingw(
         &common::repo().join("tests/wine/bcryptprimitives.c"),
         &dll,
@@ -80,7 +69,7 @@ fn prefix() -> PathBuf {
 }
 
 fn mingw(source: &Path, out: &Path, flags: &[&str]) {
-    run_ok(
+    common::run_ok(
         Command::new("x86_64-w64-mingw32-gcc")
             .args(["-O2", "-municode", "-o"])
             .arg(out)
@@ -100,7 +89,7 @@ fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        run_ok(
+        common::run_ok(
             Command::new(cargo)
                 .current_dir(common::repo())
                 .args(["build", "--quiet", "--target", TARGET])
@@ -184,7 +173,7 @@ impl Wine {
     pub fn add_group_policy_root(&self, der_file: &Path) {
         let mut cmd = Command::new("wine");
         wine_env(&mut cmd, &self.prefix);
-        run_ok(cmd.arg(&self.addroot).arg(windows_path(der_file)));
+        common::run_ok(cmd.arg(&self.addroot).arg(windows_path(der_file)));
     }
 
     /// Empties the Group Policy Root store (the prefix outlives the test run). Through the
