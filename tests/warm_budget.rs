@@ -181,3 +181,35 @@ fn engine_shims_follow_what_path_holds() {
         assert!(in_shims(&found("podman")));
     }
 }
+
+/// The bundle's companions are covered by its index entry's stamps: a Java store deleted or
+/// edited by hand is noticed on the next warm run and written again (a JVM must never be handed
+/// a missing or damaged store).
+#[test]
+fn a_java_store_deleted_or_edited_by_hand_is_written_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let run = || {
+        let mut cmd = Command::new(trustrun_bin());
+        clean(&mut cmd, &cache).arg("true");
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", output_text(&out));
+    };
+    run();
+    let store = fs::read_dir(cache.join("bundles"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "p12"))
+        .expect("a Java store beside the bundle");
+    let written = fs::read(&store).unwrap();
+    fs::remove_file(&store).unwrap();
+    run();
+    assert_eq!(
+        fs::read(&store).ok(),
+        Some(written.clone()),
+        "deleted: written again"
+    );
+    fs::write(&store, vec![0u8; written.len()]).unwrap();
+    run();
+    assert_eq!(fs::read(&store).unwrap(), written, "edited: written again");
+}
