@@ -5,11 +5,18 @@ drift on the machine (other load, frequency) and after-effects of one variant on
 variants alike. Reports the median and
 the ratio to plain.
 
-    python3 bench/startup.py [--rounds N] [--trustrun PATH] [--python PATH]
+    python3 bench/startup.py [--rounds N] [--trustrun PATH] [--python PATH] [--also LABEL=PATH ...]
 
 Defaults: 200 rounds, target/release/trustrun, the test venv's python (it has truststore, which
 the hand-fix variant needs). The CA presets of this machine are removed from every child, as a
-user behind a proxy does not have them.
+user behind a proxy does not have them. `--also LABEL=PATH` adds a warm variant with another
+trustrun binary (a static build, the wheel's), timed in the same rounds.
+
+The floor variants are the smallest Rust program that execs python with our sitecustomize and
+variables (std; built here by rustc from a few lines: dynamically linked, +crt-static, and musl
+where that target is installed):
+what any Rust launcher pays before its own work. trustrun's own cost is its distance from the
+floor of the same run.
 """
 
 import argparse
@@ -50,11 +57,12 @@ def main():
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--trustrun", default=os.path.join(REPO, "target/release/trustrun"))
     parser.add_argument("--python", default=os.path.join(REPO, "target/e2e-venv/bin/python"))
+    parser.add_argument("--also", action="append", default=[], metavar="LABEL=PATH")
     args = parser.parse_args()
 
-    trustrun = os.path.abspath(args.trustrun)
     python = args.python
     work = tempfile.mkdtemp(prefix="trustrun-bench-")
+    trustrun = same_footing(work, args.trustrun)
     base = clean_env()
     warm_cache = os.path.join(work, "warm-cache")
     base_warm = dict(base, TRUSTRUN_CACHE_DIR=warm_cache)
@@ -121,6 +129,15 @@ def main():
         ),
     ]
 
+    for i, also in enumerate(args.also):
+        label, _, path = also.partition("=")
+        path = same_footing(work, path)
+        # A cache of its own: an older trustrun may relink the engine shims of a shared one.
+        env = dict(base, TRUSTRUN_CACHE_DIR=os.path.join(work, "also-%d" % i))
+        variants.insert(
+            2, ("%s, warm" % label, lambda path=path, env=env: ([path, python, "-c", "pass"], env))
+        )
+
     # The environment trustrun gives python, taken from `trustrun env`, applied without trustrun.
     plan = json.loads(
         subprocess.run([trustrun, "env", "--format", "json"], env=base_warm, capture_output=True, check=True).stdout
@@ -132,6 +149,10 @@ def main():
         else:
             sitecustomize_only[name] = value
 
+    floors = build_floors(work, plan)
+    for i, (label, exe) in enumerate(floors):
+        variants.insert(1 + i, (label, lambda exe=exe: ([exe, python, "-c", "pass"], base_warm)))
+
     # Prime the warm cache and check every variant works before timing anything.
     for name, make in variants:
         cmd, env = make()
@@ -139,6 +160,7 @@ def main():
         if result.returncode != 0:
             sys.exit("%s failed: %s" % (name, result.stderr.strip()))
 
+    load_before = os.getloadavg()
     times = {name: [] for name, _ in variants}
     cpu = {name: [] for name, _ in variants}
     shuffle = random.Random(20261130).shuffle
@@ -162,18 +184,104 @@ def main():
 
     plain = statistics.median(times[variants[0][0]])
     plain_cpu = statistics.median(cpu[variants[0][0]])
+    floor = statistics.median(times[floors[0][0]]) if floors else None
+    floor_cpu = statistics.median(cpu[floors[0][0]]) if floors else None
     print("%d rounds, interleaved; trustrun: %s; python: %s" % (args.rounds, trustrun, python))
+    print("load average before/after: %s / %s" % (load_before, os.getloadavg()))
     print()
-    print("| variant | wall median ms | vs plain | extra ms | CPU median ms | vs plain |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| variant | wall median ms | vs plain | extra ms | vs floor | above floor ms "
+        "| CPU median ms | CPU vs plain | CPU vs floor |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, _ in variants:
         med = statistics.median(times[name])
         med_cpu = statistics.median(cpu[name])
+        vs_floor = "%.3fx | %+.2f" % (med / floor, (med - floor) * 1000) if floor else "| "
+        cpu_floor = "%.3fx" % (med_cpu / floor_cpu) if floor_cpu else ""
         print(
-            "| %s | %.2f | %.3fx | %+.2f | %.2f | %.3fx |"
-            % (name, med * 1000, med / plain, (med - plain) * 1000, med_cpu * 1000, med_cpu / plain_cpu)
+            "| %s | %.2f | %.3fx | %+.2f | %s | %.2f | %.3fx | %s |"
+            % (
+                name,
+                med * 1000,
+                med / plain,
+                (med - plain) * 1000,
+                vs_floor,
+                med_cpu * 1000,
+                med_cpu / plain_cpu,
+                cpu_floor,
+            )
         )
     shutil.rmtree(work, ignore_errors=True)
+
+
+FLOOR_SOURCE = """\
+// The floor: exec argv[1..] with trustrun's variables set on the Command, as trustrun does.
+use std::os::unix::process::CommandExt;
+const VARS: &[(&str, Option<&str>)] = &%s;
+fn main() {
+    let mut args = std::env::args_os().skip(1);
+    let program = args.next().expect("a program");
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args);
+    for (name, value) in VARS {
+        match value {
+            Some(v) => cmd.env(name, v),
+            None => cmd.env_remove(name),
+        };
+    }
+    let err = cmd.exec();
+    eprintln!("floor: {err}");
+    std::process::exit(126);
+}
+"""
+
+
+def same_footing(work, binary):
+    """A copy of `binary` in `work`, named as it is (trustrun dispatches on its name): every
+    binary timed is then a file written the same way. A file as the linker left it faults in
+    slower than a copy of it (0.13 ms for trustrun in front of /usr/bin/true on this machine
+    kind), and an installed binary is a copy."""
+    n = len([d for d in os.listdir(work) if d.startswith("bin-")])
+    target = os.path.join(work, "bin-%d" % n)
+    os.makedirs(target)
+    copy = os.path.join(target, os.path.basename(binary))
+    shutil.copy2(os.path.abspath(binary), copy)
+    return copy
+
+
+def build_floors(work, plan):
+    """The floor program, dynamically linked and with +crt-static; none when rustc is missing."""
+    rustc = shutil.which("rustc")
+    if rustc is None:
+        print("no rustc: no floor variants", file=sys.stderr)
+        return []
+    pairs = ", ".join(
+        "(%s, %s)" % (json.dumps(k), "None" if v is None else "Some(%s)" % json.dumps(v)) for k, v in sorted(plan.items())
+    )
+    src = os.path.join(work, "floor.rs")
+    with open(src, "w") as f:
+        f.write(FLOOR_SOURCE % ("[" + pairs + "]"))
+    floors = []
+    # trustrun's release profile: opt-level 3, one codegen unit, abort, and cargo's default strip
+    # of debug info (without it std's debug info makes the floor a 4 MB file).
+    common = [
+        "-C", "opt-level=3", "-C", "codegen-units=1", "-C", "panic=abort", "-C", "strip=debuginfo",
+        "--edition", "2021",
+    ]
+    for label, extra in [
+        ("floor: smallest Rust exec of python, our variables (dynamic)", []),
+        ("floor: the same, static (+crt-static)", ["-C", "target-feature=+crt-static"]),
+        # Only where the target is installed (rustup target add x86_64-unknown-linux-musl).
+        ("floor: the same, musl (static)", ["--target", "x86_64-unknown-linux-musl"]),
+    ]:
+        out = os.path.join(work, "floor-%d" % len(floors))
+        result = subprocess.run([rustc, *common, *extra, "-o", out, src], capture_output=True, text=True)
+        if result.returncode != 0:
+            print("floor build failed (%s): %s" % (label, result.stderr.strip()[-300:]), file=sys.stderr)
+            continue
+        floors.append((label, same_footing(work, out)))
+    return floors
 
 
 if __name__ == "__main__":

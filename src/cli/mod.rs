@@ -49,6 +49,13 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
         let opts = TrustOptions::from_env()?;
         return run::run_program(&opts, &OsString::from(name), &argv[1..]);
     }
+    // `trustrun PROGRAM ARGS...` with nothing before PROGRAM: clap would make exactly this of it,
+    // and building its parser was a fifth of a warm run's instructions.
+    if let Some(program) = argv.get(1).filter(|p| is_bare_program(p)) {
+        let opts = TrustOptions::from_env()?;
+        return run::run_program(&opts, program, &argv[2..])
+            .map_err(|e| suggest_subcommand(e, program));
+    }
     let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e)
@@ -161,6 +168,27 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
     }
 }
 
+/// trustrun's own subcommands (and clap's `help`): a first argument named like one goes to clap.
+/// A unit test keeps the list equal to clap's.
+const SUBCOMMANDS: &[&str] = &[
+    "bundle",
+    "env",
+    "config",
+    "doctor",
+    "setup",
+    "shim",
+    "completions",
+    "help",
+];
+
+/// Whether `arg`, the first argument, is a program to run with nothing for clap to parse: not an
+/// option, not a subcommand.
+fn is_bare_program(arg: &OsString) -> bool {
+    !arg.is_empty()
+        && !arg.as_encoded_bytes().starts_with(b"-")
+        && !SUBCOMMANDS.iter().any(|s| arg == *s)
+}
+
 /// The options in effect: the flags resolved against the environment and the config.
 fn options(flags: Flags, run_flags: RunFlags) -> Result<TrustOptions, Failure> {
     Ok(crate::settings::load(flags, run_flags)?.options)
@@ -187,4 +215,28 @@ fn tool_options(
 /// What `prepare` makes, for commands that have no program to run untouched when it fails.
 pub(crate) fn prepare_or_fail(opts: &TrustOptions) -> Result<crate::store::Prepared> {
     crate::store::prepare(opts).map_err(crate::store::PrepareError::into_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fast_path_knows_every_subcommand_clap_knows() {
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        let mut clap_names: Vec<&str> = cli
+            .get_subcommands()
+            .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
+            .collect();
+        clap_names.push("help");
+        clap_names.sort_unstable();
+        let mut ours = SUBCOMMANDS.to_vec();
+        ours.sort_unstable();
+        assert_eq!(ours, clap_names);
+        assert!(is_bare_program(&OsString::from("python")));
+        assert!(!is_bare_program(&OsString::from("--ca")));
+        assert!(!is_bare_program(&OsString::from("doctor")));
+        assert!(!is_bare_program(&OsString::from("")));
+    }
 }

@@ -45,13 +45,20 @@ pub fn candidates(program: &OsStr, all: bool) -> Vec<(PathBuf, PathVerdict)> {
     // Hardlinks share an identity; copies are caught by the shim directory marker.
     let me = crate::util::file_id::FileId::current_exe();
     let mut out = Vec::new();
-    for dir in search_path() {
+    let dirs = search_path();
+    for (i, dir) in dirs.iter().enumerate() {
+        // A directory on PATH twice gives the same answer twice: look once (compared as bytes:
+        // `Path`'s own equality parses components).
+        if dirs[..i].iter().any(|d| d.as_os_str() == dir.as_os_str()) {
+            continue;
+        }
+        let dir = dir.as_path();
         // Read only where the marker is: most PATH directories cost one failed stat here.
         let shims = dir
             .join(SHIM_MARKER)
             .exists()
-            .then(|| crate::shim::manifest::listed_names(&dir));
-        for file in names_in(&dir, program) {
+            .then(|| crate::shim::manifest::listed_names(dir));
+        for file in names_in(dir, program) {
             let Ok(meta) = fs::metadata(&file) else {
                 continue;
             };
@@ -154,7 +161,8 @@ fn has_separator(program: &OsStr) -> bool {
 }
 
 /// PATH's directories, with the shell's reading of empty and relative entries.
-fn search_path() -> Vec<PathBuf> {
+/// The directories a bare name is looked for in, in order (PATH, or execvp's default).
+pub fn search_path() -> Vec<PathBuf> {
     let path = std::env::var_os(vars::PATH).unwrap_or_else(default_path);
     std::env::split_paths(&path)
         .map(|p| {

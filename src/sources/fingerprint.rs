@@ -4,9 +4,9 @@
 //! `SSL_CERT_DIR`), and for the OS store only its bundle file and its directories (see
 //! `os_store::freshness`).
 
-use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
@@ -20,20 +20,20 @@ impl Inputs {
         h.update(b"trustrun-fingerprint-1\0");
         h.update(env!("CARGO_PKG_VERSION").as_bytes());
         // A rebuilt binary may carry other Mozilla roots or bundle logic under the same version.
-        if let Ok(exe) = std::env::current_exe() {
-            stat_into(&mut h, &exe);
+        if let Some(exe) = crate::util::exe::path() {
+            meta_into(&mut h, exe, crate::util::exe::metadata());
         }
         h.update(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len().to_le_bytes());
-        let os_paths = match os_store::freshness() {
+        let os_paths = match os_freshness() {
             os_store::Freshness::Paths(paths) => {
-                for p in &paths {
-                    stat_into(&mut h, p);
+                for (p, meta) in paths {
+                    meta_into(&mut h, p, meta.as_ref());
                 }
-                paths
+                paths.as_slice()
             }
             os_store::Freshness::Epoch(n) => {
                 h.update(n.to_le_bytes());
-                Vec::new()
+                &[]
             }
         };
         h.update(b"\0extra\0");
@@ -51,16 +51,22 @@ impl Inputs {
             }
         }
         h.update(b"\0vars\0");
-        let mut seen = HashSet::new();
+        // A few entries: a list, where a HashSet would also cost a `getrandom` for its keys.
+        let mut seen: Vec<&PathBuf> = Vec::new();
         for (name, p) in &self.variables {
-            if seen.insert(p) {
-                stat_into(&mut h, p);
+            if !seen.contains(&p) {
+                seen.push(p);
+                // The OS store's own path (SSL_CERT_DIR=/etc/ssl/certs) was stat'd just above.
+                match os_paths.iter().find(|(os, _)| os == p) {
+                    Some((_, meta)) => meta_into(&mut h, p, meta.as_ref()),
+                    None => stat_into(&mut h, p),
+                }
                 // SSL_CERT_DIR: the entries OpenSSL would look up, each (size, mtime, ctime, inode
                 // through its link), so an edit in place is seen as well as a rehash. Not when it
                 // names the OS store's own directory (a common preset): that is read as the OS
                 // store, and watched like it, since a stat per entry there costs about 1.5 ms.
                 if name == vars::SSL_CERT_DIR
-                    && !os_paths.contains(p)
+                    && !os_paths.iter().any(|(os, _)| os == p)
                     && let Ok(entries) = certs::hashed_entries(p)
                 {
                     for n in entries {
@@ -73,11 +79,23 @@ impl Inputs {
     }
 }
 
+/// The OS store's freshness, looked at once per process: with setup in place a run fingerprints
+/// setup's inputs too, and the store's stats serve both.
+fn os_freshness() -> &'static os_store::Freshness {
+    static FRESHNESS: OnceLock<os_store::Freshness> = OnceLock::new();
+    FRESHNESS.get_or_init(os_store::freshness)
+}
+
 fn stat_into(h: &mut Sha256, path: &Path) {
+    meta_into(h, path, fs::metadata(path).ok().as_ref());
+}
+
+/// `stat_into` with the metadata already read (`None`: the path is not there).
+fn meta_into(h: &mut Sha256, path: &Path, meta: Option<&fs::Metadata>) {
     h.update(path.as_os_str().as_encoded_bytes());
     h.update([0]);
-    match fs::metadata(path) {
-        Ok(m) => {
+    match meta {
+        Some(m) => {
             h.update(m.len().to_le_bytes());
             if let Ok(t) = m.modified()
                 && let Ok(d) = t.duration_since(std::time::UNIX_EPOCH)
@@ -92,7 +110,7 @@ fn stat_into(h: &mut Sha256, path: &Path) {
                 h.update(m.ctime_nsec().to_le_bytes());
             }
         }
-        Err(_) => h.update(b"missing"),
+        None => h.update(b"missing"),
     }
     h.update([0]);
 }

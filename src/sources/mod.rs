@@ -134,7 +134,7 @@ pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {
 
     // The OS store's own files (SSL_CERT_DIR=/etc/ssl/certs, say) are read already.
     let mut read_paths: HashSet<PathBuf> = match os_store::freshness() {
-        os_store::Freshness::Paths(paths) => paths.into_iter().collect(),
+        os_store::Freshness::Paths(paths) => paths.into_iter().map(|(p, _)| p).collect(),
         os_store::Freshness::Epoch(_) => HashSet::new(),
     };
     for (name, path) in &inputs.variables {

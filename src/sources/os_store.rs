@@ -18,9 +18,11 @@ pub struct OsStore {
 
 /// What the warm path looks at to tell whether the store may have changed.
 pub enum Freshness {
-    /// Files and directories whose size and mtime change when the store does. Linux and BSDs.
+    /// Files and directories whose size and mtime change when the store does, each with its
+    /// metadata as the search for them read it (`None`: not there), so that the warm path stats
+    /// each of them once. Linux and BSDs.
     #[cfg_attr(any(windows, target_os = "macos"), allow(dead_code))]
-    Paths(Vec<PathBuf>),
+    Paths(Vec<(PathBuf, Option<std::fs::Metadata>)>),
     /// No file to stat: the store is re-read when this number changes (hours since the epoch;
     /// on Windows mixed with the root stores' registry write times).
     #[cfg_attr(all(unix, not(target_os = "macos")), allow(dead_code))]
@@ -83,9 +85,29 @@ pub fn load() -> OsStore {
 /// `<hash>.0` link without running those tools; `trustrun doctor` notices it (`sources::stale_note`).
 #[cfg(all(unix, not(target_os = "macos")))]
 pub fn freshness() -> Freshness {
-    let (file, dirs) = store_paths();
+    // The first bundle file that exists, stat'd once; then every directory OpenSSL may read,
+    // there or not (one that appears changes the store as much as one that changes).
+    let file = CERT_FILES.iter().find_map(|p| {
+        let meta = std::fs::metadata(p).ok().filter(|m| m.is_file())?;
+        Some((PathBuf::from(p), Some(meta)))
+    });
+    let dirs = CERT_DIRS
+        .iter()
+        .map(|d| (PathBuf::from(d), std::fs::metadata(d).ok()));
     Freshness::Paths(file.into_iter().chain(dirs).collect())
 }
+
+/// openssl-probe's certificate directories (`candidate_cert_dirs` before its existence check,
+/// which would cost a second `stat` of each on the warm path); a unit test keeps the two lists
+/// in step.
+#[cfg(all(unix, not(target_os = "macos"), not(target_os = "freebsd")))]
+const CERT_DIRS: &[&str] = &[
+    "/etc/ssl/certs",
+    "/etc/pki/tls/certs",
+    "/etc/security/certificates",
+];
+#[cfg(target_os = "freebsd")]
+const CERT_DIRS: &[&str] = &["/etc/ssl/certs", "/usr/local/share/certs"];
 
 #[cfg(windows)]
 pub fn load() -> OsStore {
@@ -235,6 +257,20 @@ fn stable_order(certs: &mut [Der]) {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    #[test]
+    fn every_directory_openssl_probe_knows_is_watched() {
+        for dir in openssl_probe::candidate_cert_dirs() {
+            assert!(
+                super::CERT_DIRS
+                    .iter()
+                    .any(|d| std::path::Path::new(d) == dir),
+                "{} is read but not watched",
+                dir.display()
+            );
+        }
+    }
+
     #[test]
     fn the_same_certificates_come_out_in_the_same_order() {
         let der = |b: &[u8]| super::Der::from(b.to_vec());

@@ -20,6 +20,23 @@ use crate::store::cache_dir;
 use crate::store::layout;
 use crate::util::file_id::Stamp;
 
+/// A file made from the bundle and written beside it in `bundles/` on the cold path (a Java
+/// trust store, say): named from the bundle's stem, written before the index entry, whose stamps
+/// then cover it as they cover the bundle. The warm path stats each (one `stat`); one that
+/// changed or went missing makes the run rebuild, which writes it again.
+pub struct Companion {
+    /// Its file name for the bundle `<stem>.pem`: `<stem>.<extension>`.
+    pub extension: &'static str,
+    /// Writes it (atomically, mode 0600 or as its consumer needs) at the path given.
+    pub write: fn(&Gathered, &Path) -> Result<()>,
+}
+
+/// The companions every bundle gets: its Java trust store (`java_store`).
+const COMPANIONS: &[Companion] = &[Companion {
+    extension: crate::store::java_store::EXTENSION,
+    write: crate::store::java_store::write,
+}];
+
 pub struct Bundle {
     pub path: PathBuf,
     /// Present when this run built the bundle (the cold path).
@@ -50,15 +67,27 @@ pub fn ensure(root: &Path, inputs: &Inputs) -> Result<Bundle, PrepareError> {
 
 /// The bundle the index entry names, if it is still what was written.
 fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
-    let mut file = fs::File::open(index).ok()?;
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut file, &mut text).ok()?;
+    let (text, index_meta) = crate::util::fs::read_small(index, 64 * 1024).ok()?;
+    let text = String::from_utf8(text).ok()?;
     let layout::IndexEntry {
         name,
         stamp: recorded,
+        companions,
     } = layout::IndexEntry::parse(&text);
     let stem = name.strip_suffix(".pem")?;
     if !layout::is_bundle_stem(stem) {
+        return None;
+    }
+    // Every companion there and as written; else the cold path writes them again.
+    let companions_hold = COMPANIONS.iter().all(|c| {
+        let file = format!("{stem}.{}", c.extension);
+        companions.iter().any(|(n, stamp)| {
+            *n == file
+                && stamp.is_some()
+                && fs::metadata(bundles.join(n)).is_ok_and(|m| Some(Stamp::of(&m)) == *stamp)
+        })
+    });
+    if !companions_hold {
         return None;
     }
     let path = bundles.join(name);
@@ -69,9 +98,8 @@ fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
     let stamp = Stamp::of(&meta);
     if recorded == Some(stamp) {
         // In use: keep cleanup's hands off it.
-        if file
-            .metadata()
-            .and_then(|m| m.modified())
+        if index_meta
+            .modified()
             .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > TOUCH_AFTER))
         {
             let _ = fs::File::options()
@@ -86,20 +114,26 @@ fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
     if bytes.is_empty() || layout::bundle_stem(&bytes) != stem {
         return None;
     }
-    // Its Java store must be there too, or the cold path writes it.
-    if !crate::store::java_store::path_for(&path).is_file() {
-        return None;
-    }
     let _ = crate::util::fs::write_atomic(index, entry(name, &path).as_bytes());
     Some(path)
 }
 
-/// An index entry: the bundle's file name and its stamp as it is now.
+/// An index entry: the bundle's file name and its companions', with their stamps as they are
+/// now.
 fn entry(name: &str, path: &Path) -> String {
-    match fs::metadata(path) {
-        Ok(meta) => layout::IndexEntry::text(name, &meta),
-        Err(_) => format!("{name}\n"),
-    }
+    let Ok(meta) = fs::metadata(path) else {
+        return format!("{name}\n");
+    };
+    let stem = name.strip_suffix(".pem").unwrap_or(name);
+    let companions: Vec<(String, fs::Metadata)> = COMPANIONS
+        .iter()
+        .filter_map(|c| {
+            let file = format!("{stem}.{}", c.extension);
+            let meta = fs::metadata(path.with_file_name(&file)).ok()?;
+            Some((file, meta))
+        })
+        .collect();
+    layout::IndexEntry::text_with(name, &meta, &companions)
 }
 
 fn write(bundles: &Path, gathered: &Gathered, index: &Path) -> Result<PathBuf> {
@@ -113,8 +147,13 @@ fn write(bundles: &Path, gathered: &Gathered, index: &Path) -> Result<PathBuf> {
         crate::util::fs::write_atomic(&path, text.as_bytes())
             .context("cannot write the CA bundle")?;
     }
-    // Before the index entry: whatever finds the bundle through it finds its Java store too.
-    crate::store::java_store::write(gathered, &crate::store::java_store::path_for(&path))?;
+    // Companions (the Java store) before the entry: its stamps then cover them, and whatever
+    // finds the bundle through it finds them too.
+    for c in COMPANIONS {
+        let file =
+            path.with_file_name(format!("{}.{}", name.trim_end_matches(".pem"), c.extension));
+        (c.write)(gathered, &file)?;
+    }
     crate::util::fs::write_atomic(index, entry(&name, &path).as_bytes())
         .context("cannot write the bundle index")?;
     Ok(path)

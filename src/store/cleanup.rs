@@ -9,6 +9,8 @@
 //!   `KEEP_NEWEST` newest bundles whatever their age;
 //! - this trustrun's python support directory, and any other one written within `GRACE` (a
 //!   trustrun of that version that still runs writes its directory again when it is gone);
+//! - a bundle's companions while their bundle stays, each PATH's record of the engine CLIs on
+//!   it while it was written within `GRACE`, and the engine shims of every binary still there;
 //! - the stable bundle file (`current.pem`), the public copies handed to container engines
 //!   (`public/`: `handoff` cleans those, asking the engines what their containers
 //!   mount), and anything this module does not know.
@@ -108,6 +110,51 @@ pub fn bounded(root: &Path, keep: &Path) {
         }
     }
 
+    // A bundle's companions (`<stem>.<extension>`, see `bundle::Companion`) go with it: they
+    // are written after it, so one without its bundle is left from a removal.
+    for (path, _) in entries(&root.join(layout::BUNDLES)) {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let Some((stem, extension)) = name.as_deref().and_then(|n| n.split_once('.')) else {
+            continue;
+        };
+        if extension != "pem"
+            && layout::is_bundle_stem(stem)
+            && !path.with_file_name(format!("{stem}.pem")).exists()
+        {
+            remove(&path, &mut budget);
+        }
+    }
+
+    // The engine CLIs found on a PATH: a record not rewritten within GRACE goes (a PATH still in
+    // use costs its next run one search).
+    for (path, meta) in entries(&layout::engines_found_dir(root)) {
+        let is_record = path.file_name().is_some_and(|n| {
+            n.to_string_lossy()
+                .starts_with(layout::ENGINES_FOUND_PREFIX)
+        });
+        if is_record && older_than(&meta, GRACE) {
+            remove(&path, &mut budget);
+        }
+    }
+
+    // Engine shim directories of trustrun binaries that are gone (one directory per binary):
+    // their links lead nowhere.
+    for (path, meta) in entries(&layout::engines_found_dir(root)) {
+        let is_shims = meta.is_dir()
+            && path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(layout::ENGINE_SHIMS_PREFIX));
+        let dangling = || {
+            entries(&path)
+                .iter()
+                .find(|(_, m)| m.file_type().is_symlink())
+                .is_some_and(|(link, _)| fs::metadata(link).is_err())
+        };
+        if is_shims && budget > 0 && dangling() && fs::remove_dir_all(&path).is_ok() {
+            budget -= 1;
+        }
+    }
+
     // Python support directories of other trustrun versions, dated by their sitecustomize.py.
     let current = crate::store::python_support::dir_name();
     for (path, meta) in entries(root) {
@@ -147,4 +194,31 @@ fn remove(path: &Path, budget: &mut usize) -> bool {
         *budget -= 1;
     }
     removed
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shims_of_a_binary_that_is_gone_go_and_a_companion_goes_with_its_bundle() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        let gone = layout::engine_shims_dir(root, "docker", 1);
+        let here = layout::engine_shims_dir(root, "docker", 2);
+        let exe = root.join("trustrun");
+        fs::write(&exe, "").unwrap();
+        for (dir, target) in [(&gone, root.join("uninstalled")), (&here, exe)] {
+            fs::create_dir_all(dir).unwrap();
+            std::os::unix::fs::symlink(target, dir.join("docker")).unwrap();
+        }
+        let bundles = root.join(layout::BUNDLES);
+        fs::create_dir_all(&bundles).unwrap();
+        let stem = "0123456789abcdef0123456789abcdef";
+        let orphan = bundles.join(format!("{stem}.p12"));
+        fs::write(&orphan, "").unwrap();
+        bounded(root, &bundles.join("none.pem"));
+        assert!(!gone.exists() && here.exists());
+        assert!(!orphan.exists());
+    }
 }

@@ -5,13 +5,12 @@
 //!
 //! Its name is its bundle's: `bundles/<bundle stem>.p12` next to `bundles/<bundle stem>.pem`.
 //! The store is a pure function of the bundle's certificates, so the bundle's content-addressed
-//! name names it too. It is written before the bundle's index entry (see `bundle::write`), so an
-//! index entry that leads to a bundle also leads to its store: the warm path names the store
-//! without looking at it (a JVM given a missing or damaged trust store trusts nothing, or falls
-//! back to `cacerts` silently, depending on its version; it must never be given one). Cleanup
-//! removes a store with its bundle. (`write` has the shape of a bundle companion's writer, so
-//! that the stamped companions of the warm-path work can take it over: then the warm path also
-//! notices a store deleted by hand, for one `stat`.)
+//! name names it too. It is one of the bundle's companions (`bundle::COMPANIONS`): written before
+//! the bundle's index entry, which records its stamp, so an index entry that leads to a bundle
+//! also leads to its store, and the warm path notices a store deleted or changed by hand (one
+//! `stat`) and writes it again (a JVM given a missing or damaged trust store trusts nothing, or
+//! falls back to `cacerts` silently, depending on its version; it must never be given one).
+//! Cleanup removes a store with its bundle.
 //!
 //! The format, written by hand because the one crate for it (`p12-keystore`) always encrypts and
 //! adds a MAC, which a JVM can only read with a password: an unencrypted PFX (RFC 7292) holding
@@ -36,7 +35,7 @@ pub fn path_for(bundle: &Path) -> PathBuf {
 
 /// Writes the store for the bundle made from `gathered` at `file` (`path_for` the bundle) on the
 /// cold path, unless it already holds exactly those bytes; atomically and private, as the
-/// bundle. (The shape of a bundle companion's writer, for the warm work's `bundle::COMPANIONS`.)
+/// bundle: a bundle companion's writer (`bundle::COMPANIONS`).
 pub fn write(gathered: &Gathered, file: &Path) -> Result<()> {
     let bytes = pkcs12_trust_store(gathered.certs.iter().map(|(der, _)| der.as_ref()));
     if fs::read(file).is_ok_and(|existing| existing == bytes) {

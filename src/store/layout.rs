@@ -1,8 +1,8 @@
 //! The cache's layout and the formats of its small files (bundle stage): every name in the
 //! cache (`bundles/`, `index/`, `public/`, `current.pem` and its two records, the python support
-//! directories, the containers' files), a bundle's content-addressed name and the one check of
-//! its shape, the index entry (`<name> <stamp>`), the bundle's header and text, and whether a path
-//! is a bundle of a trustrun cache. The one module that knows these: the rest of `store` writes,
+//! directories, the containers' files and records), a bundle's content-addressed name and the
+//! one check of its shape, the index entry (`<name> <stamp>`, then its companions'), the
+//! bundle's header and text, and whether a path is a bundle of a trustrun cache. The one module that knows these: the rest of `store` writes,
 //! finds and removes by it, and `setup` and doctor recognise a bundle of ours by it.
 
 use std::ffi::OsStr;
@@ -55,11 +55,33 @@ pub fn build_dir(root: &Path, name: &str) -> PathBuf {
     root.join(CONTAINERS).join("builds").join(name)
 }
 
-/// The engine shims for a set of engine CLIs (`docker+podman`, say); Unix only, as they are.
+/// The engine shims for a set of engine CLIs (`docker+podman`, say) leading to one trustrun
+/// binary (`exe_hash`, a hash of its path); Unix only, as they are.
 #[cfg(unix)]
-pub fn engine_shims_dir(root: &Path, clis: &str) -> PathBuf {
-    root.join(CONTAINERS).join(format!("shims-{clis}"))
+pub fn engine_shims_dir(root: &Path, clis: &str, exe_hash: u64) -> PathBuf {
+    root.join(CONTAINERS).join(format!(
+        "{ENGINE_SHIMS_PREFIX}{clis}-{:08x}",
+        exe_hash & 0xffff_ffff
+    ))
 }
+
+/// How an engine shim directory is named, for cleanup.
+pub const ENGINE_SHIMS_PREFIX: &str = "shims-";
+
+/// Which engine CLIs a PATH holds, as found when the PATH's directories looked as recorded
+/// (see `containers::shimdir`): `containers/found-<hash of PATH and binary>`.
+#[cfg(unix)]
+pub fn engines_found_record(root: &Path, path_hash: u64) -> PathBuf {
+    engines_found_dir(root).join(format!("{ENGINES_FOUND_PREFIX}{path_hash:016x}"))
+}
+
+/// Where the records of `engines_found_record` are, for cleanup.
+pub fn engines_found_dir(root: &Path) -> PathBuf {
+    root.join(CONTAINERS)
+}
+
+/// How a record of `engines_found_record` is named.
+pub const ENGINES_FOUND_PREFIX: &str = "found-";
 
 /// Whether `stem` has the shape of a content-addressed name: 32 hex digits (we write lower
 /// case; a name another tool or a case-insensitive file system spelt otherwise is still ours).
@@ -105,30 +127,50 @@ pub fn is_cache_bundle(path: &Path) -> bool {
 }
 
 /// An index entry (or the stable file's `current.source`): a file's name, and its stamp when
-/// it was written. An entry from an older trustrun has the name alone.
+/// it was written. An entry from an older trustrun has the name alone. Further lines, one a
+/// file, name the bundle's companions (files made from it and written beside it, before the
+/// entry) with their stamps: one entry vouches for all of them.
 #[derive(Debug, PartialEq, Eq)]
 pub struct IndexEntry<'a> {
     pub name: &'a str,
     pub stamp: Option<Stamp>,
+    pub companions: Vec<(&'a str, Option<Stamp>)>,
 }
 
 impl<'a> IndexEntry<'a> {
     pub fn parse(text: &'a str) -> IndexEntry<'a> {
-        match text.trim().split_once(' ') {
-            Some((name, stamp)) => IndexEntry {
-                name,
-                stamp: Stamp::parse(stamp),
-            },
-            None => IndexEntry {
-                name: text.trim(),
-                stamp: None,
-            },
+        let mut lines = text.trim().lines();
+        let (name, stamp) = name_and_stamp(lines.next().unwrap_or(""));
+        IndexEntry {
+            name,
+            stamp,
+            companions: lines.map(name_and_stamp).collect(),
         }
     }
 
     /// The entry for the file `name` as `meta` shows it now.
     pub fn text(name: &str, meta: &std::fs::Metadata) -> String {
-        format!("{name} {}\n", Stamp::of(meta).to_text())
+        Self::text_with(name, meta, &[])
+    }
+
+    /// The entry for the file `name` and its companions, each as its metadata shows it now.
+    pub fn text_with(
+        name: &str,
+        meta: &std::fs::Metadata,
+        companions: &[(String, std::fs::Metadata)],
+    ) -> String {
+        let mut text = format!("{name} {}\n", Stamp::of(meta).to_text());
+        for (name, meta) in companions {
+            text.push_str(&format!("{name} {}\n", Stamp::of(meta).to_text()));
+        }
+        text
+    }
+}
+
+fn name_and_stamp(line: &str) -> (&str, Option<Stamp>) {
+    match line.trim().split_once(' ') {
+        Some((name, stamp)) => (name, Stamp::parse(stamp)),
+        None => (line.trim(), None),
     }
 }
 
@@ -196,14 +238,25 @@ mod tests {
             IndexEntry::parse(&text),
             IndexEntry {
                 name: "a.pem",
-                stamp: Some(Stamp::of(&meta))
+                stamp: Some(Stamp::of(&meta)),
+                companions: Vec::new(),
             }
         );
         assert_eq!(
             IndexEntry::parse("a.pem\n"),
             IndexEntry {
                 name: "a.pem",
-                stamp: None
+                stamp: None,
+                companions: Vec::new(),
+            }
+        );
+        let with = IndexEntry::text_with("a.pem", &meta, &[("a.p12".to_owned(), meta.clone())]);
+        assert_eq!(
+            IndexEntry::parse(&with),
+            IndexEntry {
+                name: "a.pem",
+                stamp: Some(Stamp::of(&meta)),
+                companions: vec![("a.p12", Some(Stamp::of(&meta)))],
             }
         );
     }

@@ -208,7 +208,7 @@ mod tests {
     #[test]
     fn a_marker_inside_a_line_is_not_a_block() {
         let text = format!("echo '{BEGIN}'\necho '{END}'\n");
-        assert_eq!(blocks(&text), vec![]);
+        assert_eq!(blocks(&text), Vec::<std::ops::Range<usize>>::new());
     }
 
     #[test]

@@ -40,8 +40,14 @@ impl FileId {
     }
 
     /// The running trustrun binary.
+    #[cfg(unix)]
     pub fn current_exe() -> Option<FileId> {
-        FileId::of(&std::env::current_exe().ok()?)
+        Some(FileId::of_metadata(crate::util::exe::metadata()?))
+    }
+
+    #[cfg(windows)]
+    pub fn current_exe() -> Option<FileId> {
+        FileId::of(crate::util::exe::path()?)
     }
 
     /// Whether `path`, whose metadata (links followed) is `meta`, is this file.
@@ -100,6 +106,16 @@ impl Stamp {
             ctime_ns,
             ino,
         }
+    }
+
+    /// `state` (FNV-1a, `util::digest`) continued with the stamp's numbers, for a key that
+    /// must change when the file does.
+    #[cfg(unix)]
+    pub fn mix_into(self, state: u64) -> u64 {
+        let mut h = crate::util::digest::fnv1a64(state, &self.len.to_le_bytes());
+        h = crate::util::digest::fnv1a64(h, &self.mtime_ns.to_le_bytes());
+        h = crate::util::digest::fnv1a64(h, &self.ctime_ns.to_le_bytes());
+        crate::util::digest::fnv1a64(h, &self.ino.to_le_bytes())
     }
 
     /// Four numbers separated by spaces, for an index entry.

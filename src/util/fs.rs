@@ -52,6 +52,25 @@ pub fn write_atomic_mode(path: &Path, contents: &[u8], mode: u32) -> Result<()> 
     }
 }
 
+/// A small file of ours read whole in four calls (open, fstat, one read, close) with its
+/// metadata, for the warm path: `fs::read` adds a seek and a read to find the end. Our files are
+/// replaced by rename, never written in place, so the size the open file shows is what one read
+/// returns; anything past `limit` bytes is not a file of ours and is refused.
+pub fn read_small(path: &Path, limit: u64) -> std::io::Result<(Vec<u8>, fs::Metadata)> {
+    use std::io::Read;
+    let mut file = fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.len() > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{} is larger than {limit} bytes", path.display()),
+        ));
+    }
+    let mut bytes = vec![0; meta.len() as usize];
+    file.read_exact(&mut bytes)?;
+    Ok((bytes, meta))
+}
+
 /// Sets `path`'s permission bits outright, whatever the umask.
 #[cfg(unix)]
 pub fn set_mode(path: &Path, mode: u32) -> Result<()> {

@@ -4,9 +4,11 @@
 use std::path::PathBuf;
 
 /// The effective user id: who owns what we create, and whom we compare owners with.
+/// Asked once: trustrun never changes its ids, and the warm path asked about seven times.
 pub fn euid() -> u32 {
+    static EUID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    *EUID.get_or_init(|| unsafe { libc::geteuid() })
 }
 
 /// The home directory of `uid` in the passwd database (getpwuid_r: not the environment).
