@@ -96,6 +96,16 @@ pub fn only_ours(value: &OsStr) -> Option<PathBuf> {
     (addition(&path).as_deref() == Some(value)).then_some(path)
 }
 
+/// The store of a `JAVA_TOOL_OPTIONS` value that is trustrun's alone: `setup --java`'s stable
+/// store, or (a setup or doctor run inside `trustrun PROGRAM`) a bundle's store of a cache.
+/// Such a value is trustrun's, not the user's.
+pub fn trustruns_store(value: &OsStr) -> Option<PathBuf> {
+    only_ours(value).filter(|p| {
+        crate::store::layout::is_stable_java_store(p)
+            || crate::store::layout::is_cache_bundle(&p.with_extension("pem"))
+    })
+}
+
 /// Whether a `JAVA_TOOL_OPTIONS` value chooses a trust store (which then wins over ours): a
 /// `javax.net.ssl.trustStore`, or a `trustStoreType` alone, as `Windows-ROOT` or `KeychainStore`
 /// (the OS's own store) is chosen.

@@ -31,11 +31,10 @@ pub enum Java {
     Unwritable(PathBuf),
 }
 
-/// Whether `value` is the one `setup --java` writes (naming a cache's stable store): not the
-/// user's own.
+/// Whether `value` is one trustrun wrote (`setup --java`'s, or a run's when setup runs inside
+/// `trustrun PROGRAM`): not the user's own.
 pub fn is_setups(value: &str) -> bool {
-    java::only_ours(std::ffi::OsStr::new(value))
-        .is_some_and(|p| crate::store::layout::is_stable_java_store(&p))
+    java::trustruns_store(std::ffi::OsStr::new(value)).is_some()
 }
 
 /// What `--java` writes, given whether it is on and the user's own value in this environment

@@ -174,3 +174,30 @@ fn a_java_tool_options_of_the_users_own_is_kept_and_reported() {
         output_text(&out)
     );
 }
+
+#[test]
+fn doctor_in_a_set_up_shell_counts_setups_java_store_as_trustruns() {
+    let h = Home::new();
+    h.setup_ok(&["--ca", h.world.pki.root_pem.to_str().unwrap(), "--java"]);
+    let setups = format!(
+        "-Djavax.net.ssl.trustStore={} -Djavax.net.ssl.trustStoreType=PKCS12",
+        h.cache.join("current.p12").display()
+    );
+    let doctor = |value: &str| {
+        let mut cmd = h.world.trustrun();
+        h.user(&mut cmd);
+        let out = cmd
+            .env("JAVA_TOOL_OPTIONS", value)
+            .args(["doctor", "-v", "--timeout", "1", "127.0.0.1"])
+            .output()
+            .unwrap();
+        output_text(&out)
+    };
+    let yours = "NOT covered: your JAVA_TOOL_OPTIONS";
+    // Control: a store of the user's own is theirs, and doctor says Java keeps it.
+    let control = doctor("-Djavax.net.ssl.trustStore=/etc/corp.jks");
+    assert!(control.contains(yours), "the control:\n{control}");
+    let text = doctor(&setups);
+    assert!(!text.contains(yours), "{text}");
+    assert!(text.contains("java ("), "java is on PATH here:\n{text}");
+}
