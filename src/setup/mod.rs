@@ -2,7 +2,8 @@
 //! user starts from now on trusts what `trustrun PROGRAM` trusts, through static values pointing at
 //! the stable bundle: marked blocks in the shell profiles and `environment.d` (Unix),
 //! `HKCU\Environment` (Windows). `--undo` takes back exactly what the record says was added;
-//! `--refresh` rebuilds the stable bundle.
+//! `--refresh` rebuilds the stable bundle. `--java` (opt-in, `java`) also names the stable Java
+//! trust store in `JAVA_TOOL_OPTIONS`.
 //!
 //! Never worse than before: a CA variable the user set already, in this environment or in their
 //! own startup files (`profile_vars`), is kept (and its file read into the stable bundle) unless
