@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use crate::common::*;
 
 /// Java's certificate error, the same with and without a trust store that lacks the root.
-const PKIX: &str = "PKIX path building failed";
+pub(crate) const PKIX: &str = "PKIX path building failed";
 
 /// The client: prints `OK <status>`, or `FAIL <exception>` and exits 1; then the trust store
 /// it was given and a marker property, so a test sees which options reached the JVM.
@@ -37,7 +37,7 @@ public class Get {
 "#;
 
 /// The compiled client's class directory, compiled once per test run.
-fn client_classes() -> &'static Path {
+pub(crate) fn client_classes() -> &'static Path {
     static CLASSES: OnceLock<PathBuf> = OnceLock::new();
     CLASSES.get_or_init(|| {
         let found = Command::new("javac").arg("-version").output();
@@ -94,7 +94,7 @@ fn assert_pkix_failure(out: &Output) {
 }
 
 /// The trust store the JVM was given, from the client's own report.
-fn store_named(out: &Output) -> Option<PathBuf> {
+pub(crate) fn store_named(out: &Output) -> Option<PathBuf> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .find_map(|l| l.strip_prefix("store="))

@@ -19,6 +19,8 @@ mod hardening;
 mod durable;
 // What setup says and offers (issue 20, items 4 and 9).
 mod guidance;
+// `setup --java`: JVMs of new shells trust the stable bundle, opt-in (issue 22).
+mod java;
 
 const BEGIN: &str = "# >>> trustrun setup >>>";
 

@@ -129,3 +129,51 @@ fn setup_writes_only_what_windows_programs_read_and_keeps_python() {
     setup(&["--no-python"]);
     assert_eq!(w.user_env("TRUSTRUN_PYTHON_DIR"), None);
 }
+
+/// Issue 22 on Windows: `--java` sets `JAVA_TOOL_OPTIONS` in `HKCU\Environment` to the stable
+/// Java store beside `current.pem` (which exists when it is named); plain setup does not set it,
+/// a later plain setup keeps it, `--no-java` removes it.
+#[test]
+fn setup_java_sets_java_tool_options_in_the_user_environment() {
+    let w = Wine::lock();
+    let world = World::new();
+    let cache = world.cache.path();
+    let _undo = UndoSetup(&w, cache);
+    let setup = |args: &[&str]| {
+        let out = w
+            .trustrun(cache, &[])
+            .arg("setup")
+            .args(args)
+            .arg("--ca")
+            .arg(windows_path(&world.pki.root_pem))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    setup(&[]);
+    assert_eq!(
+        w.user_env("JAVA_TOOL_OPTIONS"),
+        None,
+        "plain setup leaves Java alone"
+    );
+    setup(&["--java"]);
+    let value = w
+        .user_env("JAVA_TOOL_OPTIONS")
+        .expect("--java set JAVA_TOOL_OPTIONS");
+    assert!(
+        value.starts_with("-Djavax.net.ssl.trustStore=")
+            && value.contains("\\current.p12")
+            && value.ends_with(" -Djavax.net.ssl.trustStoreType=PKCS12"),
+        "{value}"
+    );
+    assert!(cache.join("current.p12").is_file());
+    let later = setup(&[]);
+    assert!(later.contains("--no-java"), "{later}");
+    assert_eq!(
+        w.user_env("JAVA_TOOL_OPTIONS").as_deref(),
+        Some(value.as_str())
+    );
+    setup(&["--no-java"]);
+    assert_eq!(w.user_env("JAVA_TOOL_OPTIONS"), None);
+}

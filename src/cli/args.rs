@@ -191,10 +191,10 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
         /// Remove exactly what setup added, as its record says
-        #[arg(long, conflicts_with_all = ["refresh", "force", "python", "no_python"])]
+        #[arg(long, conflicts_with_all = ["refresh", "force", "python", "no_python", "java", "no_java"])]
         undo: bool,
         /// Rebuild the stable bundle from setup's sources now (every trustrun run does it too)
-        #[arg(long, conflicts_with_all = ["force", "python", "no_python", "dry_run"])]
+        #[arg(long, conflicts_with_all = ["force", "python", "no_python", "java", "no_java", "dry_run"])]
         refresh: bool,
         /// Also replace CA variables you set yourself (their files stay trusted)
         #[arg(long)]
@@ -206,6 +206,13 @@ pub enum Command {
         /// Drop --python given to an earlier setup
         #[arg(long)]
         no_python: bool,
+        /// Also set JAVA_TOOL_OPTIONS to a Java trust store of the stable bundle, for every JVM
+        /// (each prints "Picked up JAVA_TOOL_OPTIONS" on stderr; kept by later setups)
+        #[arg(long, conflicts_with = "no_java")]
+        java: bool,
+        /// Drop --java given to an earlier setup
+        #[arg(long)]
+        no_java: bool,
         // No RunFlags: setup runs no program, so --strict and --no-containers mean nothing here.
         #[command(flatten)]
         flags: Flags,

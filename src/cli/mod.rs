@@ -129,6 +129,8 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
             force,
             python,
             no_python,
+            java,
+            no_java,
             flags,
         }) => crate::setup::run(
             &tool_options("setup", before, flags, run_before)?,
@@ -138,6 +140,11 @@ pub fn dispatch(argv: Vec<OsString>) -> Result<()> {
                 refresh,
                 force,
                 python: match (python, no_python) {
+                    (true, _) => Some(true),
+                    (_, true) => Some(false),
+                    _ => None,
+                },
+                java: match (java, no_java) {
                     (true, _) => Some(true),
                     (_, true) => Some(false),
                     _ => None,

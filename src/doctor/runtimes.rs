@@ -96,9 +96,13 @@ fn java_cover(opts: &TrustOptions, rt: &Runtime) -> (bool, String) {
         );
     }
     let current = std::env::var_os(vars::JAVA_TOOL_OPTIONS);
+    // `setup --java`'s value (or an outer run's) is trustrun's: a run replaces it with its own.
     if current
         .as_deref()
-        .is_some_and(crate::run::java::names_trust_store)
+        .is_some_and(|v| crate::run::java::trustruns_store(v).is_none())
+        && current
+            .as_deref()
+            .is_some_and(crate::run::java::names_trust_store)
     {
         return (
             false,

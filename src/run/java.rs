@@ -20,11 +20,12 @@
 //!
 //! Every JVM prints "Picked up JAVA_TOOL_OPTIONS: ..." on stderr when the variable is set. That
 //! is why it is set for `trustrun PROGRAM` (asked for, one program and what it starts) and not by
-//! `trustrun env`, `setup` or in containers (every JVM of a shell, a CI job or an image, whose
-//! scripts may parse `java -version`); `leave_alone = ["JAVA_TOOL_OPTIONS"]` turns it off.
+//! `trustrun env`, nor by `setup` or in containers unless asked (every JVM of a shell, a CI job or
+//! an image, whose scripts may parse `java -version`): `setup --java` writes `tool_options` of
+//! the stable store into the profiles; `leave_alone = ["JAVA_TOOL_OPTIONS"]` turns it off.
 
 use std::ffi::{OsStr, OsString};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The property that names a JVM's trust store.
 const TRUST_STORE: &str = "-Djavax.net.ssl.trustStore=";
@@ -78,6 +79,31 @@ pub fn callers_own(current: Option<&OsStr>, outer_store: Option<&Path>) -> Strin
             .to_owned(),
         None => kept.to_owned(),
     }
+}
+
+/// The store a `JAVA_TOOL_OPTIONS` value names when it is exactly trustrun's addition and
+/// nothing else (what `setup --java` writes), else `None`.
+pub fn only_ours(value: &OsStr) -> Option<PathBuf> {
+    let value = value.to_str()?.trim();
+    let quoted = value
+        .strip_prefix(TRUST_STORE)?
+        .strip_suffix(&format!(" {TRUST_STORE_TYPE}PKCS12"))?;
+    let path = ['\'', '"']
+        .iter()
+        .find_map(|q| quoted.strip_prefix(*q)?.strip_suffix(*q))
+        .unwrap_or(quoted);
+    let path = PathBuf::from(path);
+    (addition(&path).as_deref() == Some(value)).then_some(path)
+}
+
+/// The store of a `JAVA_TOOL_OPTIONS` value that is trustrun's alone: `setup --java`'s stable
+/// store, or (a setup or doctor run inside `trustrun PROGRAM`) a bundle's store of a cache.
+/// Such a value is trustrun's, not the user's.
+pub fn trustruns_store(value: &OsStr) -> Option<PathBuf> {
+    only_ours(value).filter(|p| {
+        crate::store::layout::is_stable_java_store(p)
+            || crate::store::layout::is_cache_bundle(&p.with_extension("pem"))
+    })
 }
 
 /// Whether a `JAVA_TOOL_OPTIONS` value chooses a trust store (which then wins over ours): a
@@ -136,6 +162,14 @@ mod tests {
                 "-Djavax.net.ssl.trustStore=\"/home/o'brien/b.p12\" -Djavax.net.ssl.trustStoreType=PKCS12"
             )
         );
+        for path in ["/c/b.p12", "/home/J Smith/b.p12", "/home/o'brien/b.p12"] {
+            let JavaOptions::Set(v) = tool_options(Path::new(path), None, None) else {
+                panic!()
+            };
+            assert_eq!(only_ours(&v), Some(PathBuf::from(path)));
+            let more = format!("-Xmx1g {}", v.to_string_lossy());
+            assert_eq!(only_ours(OsStr::new(&more)), None, "not ours alone");
+        }
         assert_eq!(
             tool_options(Path::new("/a'\"/b.p12"), None, None),
             JavaOptions::Unwritable
@@ -176,6 +210,7 @@ mod tests {
         let JavaOptions::Set(alone) = tool_options(outer, None, None) else {
             panic!()
         };
+        assert_eq!(only_ours(&alone).as_deref(), Some(outer));
         assert_eq!(
             tool_options(store, Some(&alone), Some(outer)),
             set("-Djavax.net.ssl.trustStore=/c/inner.p12 -Djavax.net.ssl.trustStoreType=PKCS12")

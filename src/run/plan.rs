@@ -104,10 +104,16 @@ pub fn engine_java_options(cmd: &mut std::process::Command) {
     };
 }
 
-/// The Java trust store an outer trustrun named: the one beside its `TRUSTRUN_BUNDLE`.
+/// The Java trust store an outer trustrun named: a store of a cache when that is all
+/// `JAVA_TOOL_OPTIONS` holds (`setup --java`'s: a run from a set-up shell gets its own bundle's,
+/// and an engine none), else the one beside its `TRUSTRUN_BUNDLE`.
 fn outer_java_store() -> Option<PathBuf> {
-    std::env::var_os(vars::TRUSTRUN_BUNDLE)
-        .map(|b| crate::store::java_store::path_for(Path::new(&b)))
+    std::env::var_os(vars::JAVA_TOOL_OPTIONS)
+        .and_then(|v| java::trustruns_store(&v))
+        .or_else(|| {
+            std::env::var_os(vars::TRUSTRUN_BUNDLE)
+                .map(|b| crate::store::java_store::path_for(Path::new(&b)))
+        })
 }
 
 /// `JAVA_TOOL_OPTIONS` naming the bundle's Java trust store, after the caller's own options

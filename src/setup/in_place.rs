@@ -1,5 +1,5 @@
 //! What the setup in place has, which a later setup keeps unless told otherwise (beside the
-//! pipeline, for setup): `--python` with its `--truststore` and `--relax-x509-strict` values,
+//! pipeline, for setup): `--python` with its `--truststore` and `--relax-x509-strict` values, `--java`,
 //! read from what the profiles (Unix) or the record (Windows) hold; and the CA files it was given,
 //! from the sources it recorded. `trustrun setup --python` after `trustrun setup --ca corp.pem`
 //! must neither drop the corporate root nor, run again plainly, drop `--python`.
@@ -13,10 +13,11 @@ use crate::sources::Inputs;
 use crate::store::stable;
 use crate::user_env::UserEnv;
 
-/// The `--python` variables the setup in place sets.
+/// The `--python` variables the setup in place sets, and `--java`'s.
 #[derive(Debug, Default)]
 pub struct InPlace {
     pub python: bool,
+    pub java: bool,
     relax: bool,
     truststore: bool,
 }
@@ -26,6 +27,7 @@ impl InPlace {
         let has = |n: &str| names.iter().any(|x| x == n);
         InPlace {
             python: has(vars::TRUSTRUN_PYTHON_DIR),
+            java: has(vars::JAVA_TOOL_OPTIONS),
             relax: has(vars::TRUSTRUN_RELAX_X509_STRICT),
             truststore: has(vars::TRUSTRUN_TRUSTSTORE),
         }
@@ -54,6 +56,7 @@ pub fn read(home: &Path, _record: &UserEnv, opts: &TrustOptions) -> InPlace {
             vars::TRUSTRUN_PYTHON_DIR,
             vars::TRUSTRUN_RELAX_X509_STRICT,
             vars::TRUSTRUN_TRUSTSTORE,
+            vars::JAVA_TOOL_OPTIONS,
         ] {
             if blocks.iter().any(|r| text[r.clone()].contains(name)) {
                 found.push(name.to_owned());
@@ -152,6 +155,7 @@ mod tests {
     fn python_and_its_options_are_kept_unless_asked_otherwise() {
         let before = InPlace {
             python: true,
+            java: false,
             relax: true,
             truststore: true,
         };

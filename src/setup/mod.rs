@@ -2,7 +2,8 @@
 //! user starts from now on trusts what `trustrun PROGRAM` trusts, through static values pointing at
 //! the stable bundle: marked blocks in the shell profiles and `environment.d` (Unix),
 //! `HKCU\Environment` (Windows). `--undo` takes back exactly what the record says was added;
-//! `--refresh` rebuilds the stable bundle.
+//! `--refresh` rebuilds the stable bundle. `--java` (opt-in, `java`) also names the stable Java
+//! trust store in `JAVA_TOOL_OPTIONS`.
 //!
 //! Never worse than before: a CA variable the user set already, in this environment or in their
 //! own startup files (`profile_vars`), is kept (and its file read into the stable bundle) unless
@@ -11,6 +12,7 @@
 
 mod guard;
 mod in_place;
+mod java;
 #[cfg_attr(windows, allow(dead_code))]
 mod profile_vars;
 mod profiles;
@@ -41,6 +43,8 @@ pub struct Request {
     /// `--python` (`Some(true)`), `--no-python` (`Some(false)`), or neither: then what the
     /// setup in place has.
     pub python: Option<bool>,
+    /// `--java`, `--no-java`, or neither: as `python`.
+    pub java: Option<bool>,
 }
 
 pub fn run(opts: &TrustOptions, req: &Request) -> Result<()> {
@@ -79,7 +83,7 @@ fn users_own(name: &str) -> Option<String> {
             .map(|v| v.text)
             .filter(|v| !v.is_empty())
     });
-    here.filter(|v| !crate::store::layout::is_cache_bundle(Path::new(v)))
+    here.filter(|v| !crate::store::layout::is_cache_bundle(Path::new(v)) && !java::is_setups(v))
 }
 
 fn home() -> Result<PathBuf> {
@@ -156,6 +160,13 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     };
     let before = in_place::read(&home, &record, opts);
     let python = in_place::python_options(req.python, opts, &before);
+    let java_asked = req.java.unwrap_or(before.java);
+    let java = java::plan(
+        java_asked && opts.java_tool_options(),
+        &home,
+        &root,
+        users_own(vars::JAVA_TOOL_OPTIONS),
+    );
     let kept: Vec<(String, String)> = if req.force {
         Vec::new()
     } else {
@@ -224,6 +235,11 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
         }
         values.python_dir = Some(dir);
     }
+    if let java::Java::Set(value) = &java {
+        values
+            .vars
+            .push((vars::JAVA_TOOL_OPTIONS.to_owned(), PathBuf::from(value)));
+    }
 
     if let Some(dir) = &values.python_dir {
         let verb = if req.dry_run { "would write" } else { "wrote" };
@@ -234,6 +250,9 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
             crate::sources::certs::read_ca_path(ca).map_err(|e| Failure::usage(e.to_string()))?;
         }
         outln!(out => "would write  {} (the stable bundle)", stable.display());
+        if matches!(java, java::Java::Set(_)) {
+            outln!(out => "would write  {} (the Java trust store --java names)", stable::java_path(&root).display());
+        }
     } else {
         // First the file, then what points at it.
         let (done, built) = stable::install(&root, &inputs)?;
@@ -260,6 +279,14 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
             Refreshed::Unchanged => "unchanged",
         };
         outln!(out => "{verb:<12} {} (the stable bundle)", stable.display());
+        if matches!(java, java::Java::Set(_)) {
+            let store = stable::java_path(&root);
+            // Never named unless it is there (`install` wrote it, complete, before its record).
+            if !store.is_file() {
+                anyhow::bail!("{} was not written", store.display());
+            }
+            outln!(out => "{verb:<12} {} (the Java trust store --java names)", store.display());
+        }
     }
     for (names, value) in by_value(&kept) {
         outln!(out =>
@@ -305,6 +332,21 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
         (Some(false), true) => outln!(out => "dropped      --python, as asked"),
         _ => {}
     }
+    for line in java::report(&java) {
+        outln!(out => "{line}");
+    }
+    match (req.java, before.java) {
+        (None, true) => outln!(out =>
+            "kept         --java from the setup in place (`trustrun setup --no-java` drops it)"
+        ),
+        (Some(false), true) => outln!(out => "dropped      --java, as asked"),
+        _ => {}
+    }
+    if java_asked && !opts.java_tool_options() {
+        outln!(out =>
+            "note         --java: JAVA_TOOL_OPTIONS is in leave_alone (the config), so it is not set"
+        );
+    }
     if opts.relax_x509_strict && !python.on {
         outln!(out =>
             "note         --relax-x509-strict reaches new shells only with --python (our sitecustomize does it)"
@@ -328,6 +370,11 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
     } else {
         outln!(out =>
             "Python code that pins certifi (verify=certifi.where()) is not covered: `trustrun setup --python` adds that."
+        );
+    }
+    if matches!(java, java::Java::Set(_)) {
+        outln!(out =>
+            "With --java, every JVM started from them trusts it too, through JAVA_TOOL_OPTIONS (each prints \"Picked up JAVA_TOOL_OPTIONS\" on stderr)."
         );
     }
     outln!(out => "`trustrun setup --undo` takes this back.");

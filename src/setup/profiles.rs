@@ -177,7 +177,7 @@ pub fn is_setup_line(syntax: Syntax, names: &[String], line: &str) -> bool {
 }
 
 /// The names a block may set: every CA variable (an earlier setup may have had other
-/// `leave_alone`), `extra_variables`, and the `--python` ones.
+/// `leave_alone`), `extra_variables`, the `--python` ones and `--java`'s.
 pub fn block_names(extra: &[String]) -> Vec<String> {
     let mut names: Vec<String> = vars::CA_VARIABLES
         .iter()
@@ -190,6 +190,7 @@ pub fn block_names(extra: &[String]) -> Vec<String> {
             vars::TRUSTRUN_PYTHON_DIR,
             vars::TRUSTRUN_TRUSTSTORE,
             vars::TRUSTRUN_RELAX_X509_STRICT,
+            vars::JAVA_TOOL_OPTIONS,
         ]
         .map(str::to_owned),
     );
@@ -210,8 +211,14 @@ fn one_value(name: &str, value: PathBuf) -> Values {
     }
 }
 
-/// The values setup writes: the stable bundle, our python directory, `always`.
+/// The values setup writes: the stable bundle, our python directory, `always`, the options
+/// naming the stable Java store.
 fn setup_writes(name: &str, value: &Path) -> bool {
+    if name == vars::JAVA_TOOL_OPTIONS {
+        return crate::run::java::only_ours(value.as_os_str()).is_some_and(|store| {
+            store.file_name() == Some(std::ffi::OsStr::new(crate::store::layout::CURRENT_JAVA))
+        });
+    }
     let file_name = value
         .file_name()
         .and_then(|n| n.to_str())

@@ -20,6 +20,8 @@ pub const BUNDLES: &str = "bundles";
 pub const INDEX: &str = "index";
 /// The stable file `trustrun setup` points the profiles at (see `store::stable`).
 pub const CURRENT: &str = "current.pem";
+/// The stable file's Java trust store (`store::java_store`'s format), which `setup --java` names.
+pub const CURRENT_JAVA: &str = "current.p12";
 /// Which bundle the stable file copies, and its stamp when written: an `IndexEntry`.
 pub const CURRENT_SOURCE: &str = "current.source";
 /// The sources setup recorded (`sources::Inputs` as JSON), read by every run.
@@ -102,6 +104,11 @@ fn is_cache_root(dir: &Path) -> bool {
 /// Whether `path` is the stable file of a trustrun cache (`<cache>/current.pem`).
 pub fn is_stable_file(path: &Path) -> bool {
     path.file_name() == Some(OsStr::new(CURRENT)) && path.parent().is_some_and(is_cache_root)
+}
+
+/// Whether `path` is the stable Java trust store of a trustrun cache (`<cache>/current.p12`).
+pub fn is_stable_java_store(path: &Path) -> bool {
+    path.file_name() == Some(OsStr::new(CURRENT_JAVA)) && path.parent().is_some_and(is_cache_root)
 }
 
 /// Whether `path` is a bundle in a trustrun cache, whichever cache: `<cache>/bundles/<stem>.pem`,

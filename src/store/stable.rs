@@ -16,6 +16,14 @@
 //!   nor a run elsewhere narrow them. Checked on the warm path with one small read and one `stat`
 //!   (`current.source` records which bundle it copies and what it looked like).
 //!
+//! Beside it, `<cache>/current.p12`: the same certificates as a Java trust store
+//! (`store::java_store`'s format), which `setup --java` names in `JAVA_TOOL_OPTIONS`. Written with
+//! every copy, by the same rules (atomic, 0644, never removed), after `current.pem` and before
+//! `current.source`: the stable file counts as up to date only while its store is there and no
+//! older than it, so a store deleted by hand, or left behind by a trustrun from before stores (which
+//! rewrites `current.pem` alone), is written again by the next run, and a JVM is never named a
+//! missing one.
+//!
 //! With `setup --python` the profiles also name `setup-python/` (see `python_dir`), kept here for
 //! the same reason: a name that outlives upgrades and the cleanup.
 //!
@@ -42,6 +50,11 @@ pub fn path(root: &Path) -> PathBuf {
     root.join(layout::CURRENT)
 }
 
+/// The stable Java trust store of the cache at `root` (which may not exist yet).
+pub fn java_path(root: &Path) -> PathBuf {
+    root.join(layout::CURRENT_JAVA)
+}
+
 /// Makes the stable file of the cache at `root` a copy of `bundle` (a bundle of that cache) and
 /// returns its path. Cheap when it already is.
 fn refresh(root: &Path, bundle: &Path) -> Result<PathBuf> {
@@ -65,6 +78,12 @@ fn refresh(root: &Path, bundle: &Path) -> Result<PathBuf> {
     }
     crate::util::fs::write_atomic_mode(&stable, &text, MODE)
         .with_context(|| format!("cannot write {}", stable.display()))?;
+    // After the bundle (a store no older than it belongs to it), before the record.
+    let java = java_path(root);
+    let certs = crate::sources::certs::parse(&text);
+    let store = crate::store::java_store::pkcs12_trust_store(certs.iter().map(|c| c.as_ref()));
+    crate::util::fs::write_atomic_mode(&java, &store, MODE)
+        .with_context(|| format!("cannot write {}", java.display()))?;
     let meta =
         fs::metadata(&stable).with_context(|| format!("cannot read {}", stable.display()))?;
     crate::util::fs::write_atomic(&source, layout::IndexEntry::text(&name, &meta).as_bytes())
@@ -72,7 +91,8 @@ fn refresh(root: &Path, bundle: &Path) -> Result<PathBuf> {
     Ok(stable)
 }
 
-/// Whether the stable file copies the bundle `name` and is as it was written (mode included).
+/// Whether the stable file copies the bundle `name` and is as it was written (mode included),
+/// with its Java store beside it, written after it.
 fn up_to_date(stable: &Path, source: &Path, name: &str) -> bool {
     let Ok(text) = fs::read_to_string(source) else {
         return false;
@@ -81,10 +101,21 @@ fn up_to_date(stable: &Path, source: &Path, name: &str) -> bool {
     let Ok(meta) = fs::metadata(stable) else {
         return false;
     };
+    let Ok(java) = fs::metadata(stable.with_file_name(layout::CURRENT_JAVA)) else {
+        return false;
+    };
+    let written_after = match (java.modified(), meta.modified()) {
+        (Ok(j), Ok(m)) => j >= m,
+        _ => false,
+    };
     recorded.name == name
         && recorded.stamp == Some(Stamp::of(&meta))
         && meta.len() > 0
         && crate::util::fs::has_mode(&meta, MODE)
+        && java.is_file()
+        && java.len() > 0
+        && crate::util::fs::has_mode(&java, MODE)
+        && written_after
 }
 
 /// What a refresh for setup did.
