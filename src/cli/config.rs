@@ -126,6 +126,11 @@ pub fn show() -> Result<()> {
         opts.containers,
         origins.containers
     )?;
+    crate::outln!(
+        "containers_java  {} ({})",
+        opts.containers_java,
+        origins.containers_java
+    )?;
     if let Ok(cache) = crate::store::cache_dir::preferred_dir() {
         crate::outln!("cache            {}", cache.display())?;
     }
