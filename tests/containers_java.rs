@@ -288,3 +288,87 @@ fn the_users_and_the_images_java_tool_options_are_kept_in_a_container() {
         output_text(&mounted)
     );
 }
+
+#[test]
+fn standalone_docker_compose_mounts_and_names_the_store_when_asked() {
+    let lab = Lab::new();
+    lab.configure("containers_java = true\n");
+    // `docker logs` does not carry binary output intact: the container reads the store, and
+    // the engine says which file it binds there.
+    let compose_report = REPORT.replace(
+        r#"cat "${o#*=}" || exit 3"#,
+        r#"cat "${o#*=}" >/dev/null && echo readable >&2 || exit 3"#,
+    );
+    assert_ne!(compose_report, REPORT);
+    let dir = lab.config.path().join("project");
+    fs::create_dir_all(&dir).unwrap();
+    let service = |name: &str, extra: &str| {
+        format!(
+            "  {name}:\n    image: {}\n    network_mode: none\n    user: \"65534:65534\"\n{extra}    command: [\"/bin/sh\", \"-c\", {}]\n",
+            image(false),
+            serde_json::to_string(&compose_report.replace('$', "$$")).unwrap()
+        )
+    };
+    fs::write(
+        dir.join("docker-compose.yml"),
+        format!(
+            "version: \"3.7\"\nservices:\n{}{}",
+            service("plain", ""),
+            service(
+                "own",
+                "    environment:\n      JAVA_TOOL_OPTIONS: -Xmx64m\n"
+            )
+        ),
+    )
+    .unwrap();
+    let project = format!("trustrunjava{}", std::process::id());
+    struct Down<'a>(&'a Path, &'a str);
+    impl Drop for Down<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("docker-compose")
+                .current_dir(self.0)
+                .args(["-p", self.1, "down", "--remove-orphans"])
+                .output();
+        }
+    }
+    let _down = Down(&dir, &project);
+    let mut up = lab.trustrun();
+    up.current_dir(&dir)
+        .args(["docker-compose", "-p", &project, "up", "--no-color"]);
+    let out = up.output().unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let logs = |svc: &str| {
+        let id = run_ok_stdout(
+            Command::new("docker-compose")
+                .current_dir(&dir)
+                .args(["-p", &project, "ps", "-q", svc]),
+        );
+        let id = id.trim().to_owned();
+        (docker().args(["logs", &id]).output().unwrap(), id)
+    };
+    let (plain, id) = logs("plain");
+    assert_eq!(
+        said(&plain),
+        [
+            format!(
+                "-Djavax.net.ssl.trustStore={STORE_TARGET} -Djavax.net.ssl.trustStoreType=PKCS12"
+            ),
+            "present".to_owned(),
+            "readable".to_owned()
+        ],
+        "{}\n{}",
+        output_text(&plain),
+        output_text(&out)
+    );
+    let (private, public) = lab.stores();
+    assert_eq!(fs::read(&public).unwrap(), fs::read(&private).unwrap());
+    let source = run_ok_stdout(docker().args([
+        "inspect",
+        "--format",
+        &format!("{{{{range .Mounts}}}}{{{{if eq .Destination \"{STORE_TARGET}\"}}}}{{{{.Source}}}} {{{{.RW}}}}{{{{end}}}}{{{{end}}}}"),
+        &id,
+    ]));
+    assert_eq!(source.trim(), format!("{} false", public.display()));
+    let (own, _) = logs("own");
+    assert_eq!(said(&own), ["-Xmx64m", "present"], "{}", output_text(&own));
+}
