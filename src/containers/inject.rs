@@ -537,4 +537,19 @@ mod tests {
         assert_eq!((inj.java_store, java_of(&inj)), (None, None));
         assert_eq!(inj.warnings.len(), 1, "{inj:?}");
     }
+
+    #[test]
+    fn a_store_taken_back_out_takes_its_variable_and_nothing_else() {
+        let mut inj = plan(&names(), ON, &Facts::default(), &|_| None);
+        inj.without_java();
+        assert_eq!((inj.java_store, java_of(&inj)), (None, None));
+        assert_eq!(inj.env.len(), names().len());
+        // The user's own JAVA_TOOL_OPTIONS is not trustrun's to take out (it is never in `env`).
+        let mut users = plan(&names(), Java::Off, &Facts::default(), &|_| None);
+        users
+            .env
+            .push((JAVA_TOOL_OPTIONS.to_owned(), "-Xmx1g".to_owned()));
+        users.without_java();
+        assert_eq!(java_of(&users), Some("-Xmx1g"));
+    }
 }
