@@ -4,8 +4,9 @@
 //! `create`) get the bundle as a read-only bind mount at `/etc/trustrun/ca-bundle.pem` (a public,
 //! content-named copy of exactly this run's bundle, see `handoff`; another path when a mount of
 //! the user's covers that one, see `bundle_path`) and the CA variables pointing at it, so every
-//! later `docker exec` inherits them. What the user or the image sets stays theirs (`inject`,
-//! `image_env`). Image builds (`docker build` and its spellings, compose's builds) get a derived
+//! later `docker exec` inherits them. With `containers_java` (opt-in) the run's Java trust store
+//! goes beside the bundle the same way, named by `JAVA_TOOL_OPTIONS`. What the user or the image
+//! sets stays theirs (`inject`, `image_env`). Image builds (`docker build` and its spellings, compose's builds) get a derived
 //! Dockerfile whose every `RUN` sees the bundle, with nothing of it in the image (`build`).
 //! Everything else passes
 //! through byte for byte, and so does every command trustrun cannot make better without making
