@@ -112,6 +112,9 @@ mod builds;
 // Containers created through trustrun trust the root (`docker run`, compose, the docker shim).
 #[cfg(target_os = "linux")]
 mod containers;
+// Java's trust store in containers, opt-in: mounted and named only when asked; theirs kept.
+#[cfg(target_os = "linux")]
+mod containers_java;
 // The private engine (.ci/engine) the build tests use: version, builds on host networking.
 #[cfg(target_os = "linux")]
 mod engine_smoke;

@@ -31,6 +31,13 @@ const TEMPLATE: &str = r#"# trustrun config (see `trustrun config show` for what
 
 # More variables to point at the bundle, for tools trustrun does not know.
 # extra_variables = ["MY_TOOL_CA_BUNDLE"]
+
+# Hand the bundle into containers created through docker, podman and compose.
+# containers = true
+
+# Containers also get Java's trust store and a JAVA_TOOL_OPTIONS naming it (off: every JVM
+# then prints "Picked up JAVA_TOOL_OPTIONS", which an image's scripts may not expect).
+# containers_java = false
 "#;
 
 pub fn init() -> Result<()> {
@@ -126,6 +133,11 @@ pub fn show() -> Result<()> {
         opts.containers,
         origins.containers
     )?;
+    crate::outln!(
+        "containers_java  {} ({})",
+        opts.containers_java,
+        origins.containers_java
+    )?;
     if let Ok(cache) = crate::store::cache_dir::preferred_dir() {
         crate::outln!("cache            {}", cache.display())?;
     }
@@ -153,6 +165,8 @@ mod tests {
             "relax_x509_strict",
             "leave_alone",
             "extra_variables",
+            "containers",
+            "containers_java",
         ] {
             assert!(table.contains_key(key), "{key} in the template");
         }

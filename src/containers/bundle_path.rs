@@ -21,6 +21,30 @@ pub const CANDIDATES: &[&str] = &[
     "/.trustrun/ca-bundle.pem",
 ];
 
+/// Where the Java trust store goes (`containers_java`), for the bundle at `CANDIDATES[i]`: the
+/// same directory, so that whatever kept the bundle's path clear of the user's mounts keeps the
+/// store's clear too.
+pub const JAVA_STORE_CANDIDATES: &[&str] = &[
+    "/etc/trustrun/java-truststore.p12",
+    "/run/trustrun/java-truststore.p12",
+    "/.trustrun/java-truststore.p12",
+];
+
+/// Where trustrun mounts the Java trust store beside the bundle at `bundle`, given where the
+/// user's mounts land: `None` when trustrun mounts no bundle (a bundle of the user's own at the
+/// path is not the one the store was made from; no path left), or when a mount of the user's is
+/// the store's very path (theirs, whatever it holds). The bundle's rule: the user's mount wins.
+pub fn java_store(bundle: &BundlePath, user_targets: &[String]) -> Option<&'static str> {
+    let i = CANDIDATES.iter().position(|c| Some(*c) == bundle.mount())?;
+    let store = JAVA_STORE_CANDIDATES[i];
+    let c = components(store);
+    let covered = user_targets.iter().any(|t| {
+        let t = components(t);
+        !t.is_empty() && c.starts_with(&t)
+    });
+    (!covered).then_some(store)
+}
+
 /// The bundle's place in one container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BundlePath {
@@ -185,6 +209,30 @@ mod tests {
             choose(&targets(&["/etc/trustrun/other.pem"])),
             BundlePath::default()
         );
+    }
+
+    #[test]
+    fn the_java_store_goes_beside_the_bundle_unless_the_user_mounts_there() {
+        let at = |list: &[&str]| {
+            let t = targets(list);
+            java_store(&choose(&t), &t)
+        };
+        assert_eq!(at(&[]), Some("/etc/trustrun/java-truststore.p12"));
+        assert_eq!(at(&["/etc"]), Some("/run/trustrun/java-truststore.p12"));
+        assert_eq!(
+            at(&["/etc", "/run"]),
+            Some("/.trustrun/java-truststore.p12")
+        );
+        assert_eq!(at(&["/etc", "/run/trustrun", "/.trustrun"]), None);
+        // The user's file at the store's path, or the user's bundle at the bundle's: theirs.
+        assert_eq!(at(&["/etc/trustrun/java-truststore.p12"]), None);
+        assert_eq!(at(&["/etc/trustrun/ca-bundle.pem"]), None);
+        for (bundle, store) in CANDIDATES.iter().zip(JAVA_STORE_CANDIDATES) {
+            assert_eq!(
+                std::path::Path::new(bundle).parent(),
+                std::path::Path::new(store).parent()
+            );
+        }
     }
 
     #[test]

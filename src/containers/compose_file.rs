@@ -1,6 +1,6 @@
 //! The extra compose file (launch stage): its shape, its name in the cache, and writing it. For
-//! each service, what trustrun adds: the bundle mounted read-only, the variables, the gateway's
-//! name. `service_entry` is the one place that builds a service's part; whatever else trustrun
+//! each service, what trustrun adds: the bundle mounted read-only (and the Java trust store
+//! beside it, with `containers_java`), the variables, the gateway's name. `service_entry` is the one place that builds a service's part; whatever else trustrun
 //! adds to a service (a build's keys, say) goes there.
 //!
 //! Two rules make the file mean exactly what it says:
@@ -31,24 +31,45 @@ pub fn escaped(text: &str) -> String {
     text.replace('$', "$$")
 }
 
+/// The public copies the services' mounts bind (`store::handoff`).
+#[derive(Debug, Clone, Copy)]
+pub struct Handed<'a> {
+    pub bundle: &'a Path,
+    /// The Java trust store's, when some service gets it (`containers_java`).
+    pub java_store: Option<&'a Path>,
+}
+
+/// A read-only bind of `source` at `target`, in the long form (see above).
+fn bind(source: &Path, target: &str, dialect: Dialect) -> Value {
+    let mut volume = json!({
+        "type": "bind",
+        "source": escaped(&source.to_string_lossy()),
+        "target": target,
+        "read_only": true,
+    });
+    if dialect == Dialect::V2 {
+        volume["bind"] = json!({"create_host_path": false});
+    }
+    volume
+}
+
 /// One service's part of the extra file, or `None` when trustrun adds nothing to it.
 pub fn service_entry(
     inj: &Injection,
-    bundle: &Path,
+    handed: Handed,
     dialect: Dialect,
 ) -> Option<Map<String, Value>> {
     let mut entry = Map::new();
+    let mut volumes = Vec::new();
     if let Some(target) = inj.bundle.mount() {
-        let mut volume = json!({
-            "type": "bind",
-            "source": escaped(&bundle.to_string_lossy()),
-            "target": target,
-            "read_only": true,
-        });
-        if dialect == Dialect::V2 {
-            volume["bind"] = json!({"create_host_path": false});
-        }
-        entry.insert("volumes".into(), json!([volume]));
+        volumes.push(bind(handed.bundle, target, dialect));
+    }
+    // The caller takes the store out of an injection whose copy could not be made.
+    if let (Some(target), Some(store)) = (inj.java_store, handed.java_store) {
+        volumes.push(bind(store, target, dialect));
+    }
+    if !volumes.is_empty() {
+        entry.insert("volumes".into(), Value::Array(volumes));
     }
     if !inj.env.is_empty() {
         let env: Map<String, Value> = inj
@@ -71,13 +92,13 @@ pub fn document(
     version: Option<&str>,
     per_service: &[(&Service, Injection)],
     builds: &[(String, Map<String, Value>)],
-    bundle: Option<&Path>,
+    handed: Option<Handed>,
     dialect: Dialect,
 ) -> Value {
     let mut services: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
-    if let Some(bundle) = bundle {
+    if let Some(handed) = handed {
         for (svc, inj) in per_service {
-            if let Some(e) = service_entry(inj, bundle, dialect) {
+            if let Some(e) = service_entry(inj, handed, dialect) {
                 services.insert(svc.name.clone(), e);
             }
         }
@@ -134,7 +155,10 @@ mod tests {
             Some("3.9"),
             &[(&svc, inj)],
             &[("web".to_owned(), build)],
-            Some(Path::new("/c$HOME/ca.pem")),
+            Some(Handed {
+                bundle: Path::new("/c$HOME/ca.pem"),
+                java_store: None,
+            }),
             Dialect::V2,
         );
         assert_eq!(
@@ -150,10 +174,44 @@ mod tests {
         );
     }
 
+    fn handed(store: Option<&'static str>) -> Handed<'static> {
+        Handed {
+            bundle: Path::new("/c/ca.pem"),
+            java_store: store.map(Path::new),
+        }
+    }
+
+    #[test]
+    fn the_java_store_is_a_second_read_only_bind_beside_the_bundle() {
+        let inj = Injection {
+            java_store: Some("/etc/trustrun/java-truststore.p12"),
+            env: vec![("JAVA_TOOL_OPTIONS".into(), "-Dx=1".into())],
+            ..Default::default()
+        };
+        let entry = service_entry(&inj, handed(Some("/c/ca.p12")), Dialect::V2).unwrap();
+        assert_eq!(
+            entry["volumes"],
+            json!([
+                {"type": "bind", "source": "/c/ca.pem", "target": "/etc/trustrun/ca-bundle.pem",
+                    "read_only": true, "bind": {"create_host_path": false}},
+                {"type": "bind", "source": "/c/ca.p12",
+                    "target": "/etc/trustrun/java-truststore.p12",
+                    "read_only": true, "bind": {"create_host_path": false}}
+            ])
+        );
+        // Java off: the injection names no store, so the file gets none.
+        let entry = service_entry(
+            &Injection::default(),
+            handed(Some("/c/ca.p12")),
+            Dialect::V2,
+        );
+        assert_eq!(entry.unwrap()["volumes"].as_array().unwrap().len(), 1);
+    }
+
     #[test]
     fn v1_gets_the_long_form_without_the_key_its_schema_lacks() {
         let inj = Injection::default();
-        let entry = service_entry(&inj, Path::new("/c/ca.pem"), Dialect::V1).unwrap();
+        let entry = service_entry(&inj, handed(None), Dialect::V1).unwrap();
         assert_eq!(
             entry["volumes"],
             json!([{"type": "bind", "source": "/c/ca.pem",
@@ -165,7 +223,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            service_entry(&users, Path::new("/c/ca.pem"), Dialect::V1),
+            service_entry(&users, handed(Some("/c/ca.p12")), Dialect::V1),
             None
         );
     }

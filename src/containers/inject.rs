@@ -3,12 +3,15 @@
 //! the host's proxy variables (a proxy on host loopback rewritten to `host.docker.internal` on a
 //! bridge network). A variable the user gave, or the image's own config sets, is left to them
 //! (`variables::same_variable` says which names count as one; `image_env` owns the image's side).
+//! With `containers_java` on, also the Java trust store beside the bundle and a
+//! `JAVA_TOOL_OPTIONS` naming it, by the same rules (the user's or the image's own value is kept).
 
 use std::collections::BTreeSet;
 
 use super::bundle_path::{self, BundlePath};
 use super::image_env::OwnVariables;
 use super::variables::{PROXY_VARIABLES, same_variable};
+use crate::settings::vars::JAVA_TOOL_OPTIONS;
 
 /// The name Docker Desktop provides, and Linux engines map with `host-gateway`.
 pub const GATEWAY_NAME: &str = "host.docker.internal";
@@ -76,12 +79,24 @@ pub struct Facts {
 pub struct Injection {
     /// Where the bundle goes inside the container, and whether trustrun mounts it there.
     pub bundle: BundlePath,
+    /// Where trustrun mounts the Java trust store (`containers_java`), if it does.
+    pub java_store: Option<&'static str>,
     /// Variables to set in the container, in a stable order.
     pub env: Vec<(String, String)>,
     /// `--add-host host.docker.internal:host-gateway` is needed for a rewritten proxy.
     pub add_gateway_host: bool,
     /// Said once on stderr.
     pub warnings: Vec<String>,
+}
+
+impl Injection {
+    /// Takes the Java trust store back out (its copy could not be made): no mount, and no
+    /// `JAVA_TOOL_OPTIONS` naming a file that is not there (a JVM would then trust nothing).
+    pub fn without_java(&mut self) {
+        if self.java_store.take().is_some() {
+            self.env.retain(|(n, _)| n != JAVA_TOOL_OPTIONS);
+        }
+    }
 }
 
 /// Whether the host sets a proxy on its loopback (only then does a shared network's peer
@@ -93,9 +108,28 @@ pub fn host_has_loopback_proxy(host_env: &dyn Fn(&str) -> Option<String>) -> boo
         .any(|v| loopback_proxy_rewritten(&v).is_some())
 }
 
-/// The injection for one container: `ca_names` point at the bundle, proxies are passed on.
+/// What a container gets of Java's trust (`containers_java`): nothing, or the store and, unless
+/// `JAVA_TOOL_OPTIONS` is the user's or the image's (or in `leave_alone`), the variable naming it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Java {
+    Off,
+    /// The store, and `JAVA_TOOL_OPTIONS` when `variable` (not in `leave_alone`).
+    On {
+        variable: bool,
+    },
+}
+
+/// The `JAVA_TOOL_OPTIONS` a container gets for the store at `path` (a path of ours: no space,
+/// no quoting needed).
+pub fn java_tool_options(path: &str) -> String {
+    format!("-Djavax.net.ssl.trustStore={path} -Djavax.net.ssl.trustStoreType=PKCS12")
+}
+
+/// The injection for one container: `ca_names` point at the bundle, proxies are passed on, and
+/// with `java` on the Java trust store is mounted beside the bundle.
 pub fn plan(
     ca_names: &[String],
+    java: Java,
     facts: &Facts,
     host_env: &dyn Fn(&str) -> Option<String>,
 ) -> Injection {
@@ -106,6 +140,28 @@ pub fn plan(
     let taken = |name: &str| {
         facts.user_set.iter().any(|u| same_variable(u, name)) || facts.image.keeps(name)
     };
+    if let Java::On { variable } = java {
+        // Mounted even when the variable is theirs: their own options can name it.
+        out.java_store = bundle_path::java_store(&out.bundle, &facts.mount_targets);
+        match out.java_store {
+            Some(store) if variable && !taken(JAVA_TOOL_OPTIONS) => out
+                .env
+                .push((JAVA_TOOL_OPTIONS.to_owned(), java_tool_options(store))),
+            Some(_) => {}
+            None => match &out.bundle {
+                BundlePath::Users(path) => out.warnings.push(format!(
+                    "{path} is a mount of yours, so the container gets no Java trust store from \
+                     trustrun (it holds trustrun's bundle, not yours) and no {JAVA_TOOL_OPTIONS}"
+                )),
+                BundlePath::Mount(path) => out.warnings.push(format!(
+                    "a mount of yours is where trustrun would put the Java trust store (beside \
+                     {path}): the container gets no trust store and no {JAVA_TOOL_OPTIONS}"
+                )),
+                // No bundle at all: said below.
+                BundlePath::Out => {}
+            },
+        }
+    }
     match out.bundle.path() {
         Some(path) => {
             for name in ca_names {
@@ -239,9 +295,9 @@ mod tests {
             image: OwnVariables::Read(["REQUESTS_CA_BUNDLE".to_owned()].into()),
             ..Default::default()
         };
-        let plan = plan(&names(), &facts, &|_| None);
+        let plan = plan(&names(), Java::Off, &facts, &|_| None);
         assert!(plan.env.is_empty(), "{plan:?}");
-        let plan = super::plan(&names(), &Facts::default(), &|_| None);
+        let plan = super::plan(&names(), Java::Off, &Facts::default(), &|_| None);
         assert_eq!(
             plan.env,
             vec![
@@ -258,7 +314,7 @@ mod tests {
             "NO_PROXY" => Some("localhost,.corp".to_owned()),
             _ => None,
         };
-        let bridge = plan(&[], &Facts::default(), &env);
+        let bridge = plan(&[], Java::Off, &Facts::default(), &env);
         assert_eq!(
             bridge.env,
             vec![
@@ -273,6 +329,7 @@ mod tests {
         assert_eq!(bridge.warnings.len(), 1);
         let host = plan(
             &[],
+            Java::Off,
             &Facts {
                 network: Network::Host,
                 ..Default::default()
@@ -283,6 +340,7 @@ mod tests {
         assert!(!host.add_gateway_host && host.warnings.is_empty());
         let mapped = plan(
             &[],
+            Java::Off,
             &Facts {
                 user_maps_gateway: true,
                 ..Default::default()
@@ -298,6 +356,7 @@ mod tests {
         let on = |network: Network| {
             plan(
                 &[],
+                Java::Off,
                 &Facts {
                     network,
                     ..Default::default()
@@ -356,7 +415,7 @@ mod tests {
             user_set: ["https_proxy".to_owned(), "no_proxy".to_owned()].into(),
             ..Default::default()
         };
-        let inj = plan(&[], &facts, &env);
+        let inj = plan(&[], Java::Off, &facts, &env);
         assert!(inj.env.is_empty(), "{inj:?}");
         assert!(same_variable("no_proxy", "NO_PROXY"));
         assert!(!same_variable("ssl_cert_file", "SSL_CERT_FILE"));
@@ -368,7 +427,7 @@ mod tests {
             mount_targets: vec!["/etc".to_owned()],
             ..Default::default()
         };
-        let inj = plan(&names(), &facts, &|_| None);
+        let inj = plan(&names(), Java::Off, &facts, &|_| None);
         assert_eq!(inj.bundle.mount(), Some("/run/trustrun/ca-bundle.pem"));
         assert!(
             inj.env
@@ -383,8 +442,114 @@ mod tests {
             ],
             ..Default::default()
         };
-        let inj = plan(&names(), &facts, &|_| None);
+        let inj = plan(&names(), Java::Off, &facts, &|_| None);
         assert_eq!(inj.bundle, BundlePath::Out);
         assert!(inj.env.is_empty() && inj.warnings.len() == 1, "{inj:?}");
+    }
+
+    fn java_of(inj: &Injection) -> Option<&str> {
+        inj.env
+            .iter()
+            .find(|(n, _)| n == JAVA_TOOL_OPTIONS)
+            .map(|(_, v)| v.as_str())
+    }
+
+    const ON: Java = Java::On { variable: true };
+
+    #[test]
+    fn java_is_off_unless_asked_and_then_names_the_store_beside_the_bundle() {
+        let off = plan(&names(), Java::Off, &Facts::default(), &|_| None);
+        assert_eq!((off.java_store, java_of(&off)), (None, None));
+        let on = plan(&names(), ON, &Facts::default(), &|_| None);
+        assert_eq!(on.java_store, Some("/etc/trustrun/java-truststore.p12"));
+        assert_eq!(
+            java_of(&on),
+            Some(
+                "-Djavax.net.ssl.trustStore=/etc/trustrun/java-truststore.p12 \
+                 -Djavax.net.ssl.trustStoreType=PKCS12"
+            )
+        );
+        assert!(on.warnings.is_empty());
+        // Under a mount of the user's /etc, both move together.
+        let facts = Facts {
+            mount_targets: vec!["/etc".to_owned()],
+            ..Default::default()
+        };
+        let moved = plan(&names(), ON, &facts, &|_| None);
+        assert_eq!(moved.bundle.mount(), Some("/run/trustrun/ca-bundle.pem"));
+        assert_eq!(moved.java_store, Some("/run/trustrun/java-truststore.p12"));
+        assert!(
+            java_of(&moved)
+                .unwrap()
+                .contains("=/run/trustrun/java-truststore.p12 ")
+        );
+    }
+
+    #[test]
+    fn the_users_and_the_images_java_tool_options_are_kept_the_store_still_mounted() {
+        let users = Facts {
+            user_set: [JAVA_TOOL_OPTIONS.to_owned()].into(),
+            ..Default::default()
+        };
+        let image = Facts {
+            image: OwnVariables::Read([JAVA_TOOL_OPTIONS.to_owned(), "PATH".to_owned()].into()),
+            ..Default::default()
+        };
+        for facts in [users, image] {
+            let inj = plan(&names(), ON, &facts, &|_| None);
+            assert_eq!(java_of(&inj), None, "{facts:?}");
+            assert_eq!(inj.java_store, Some("/etc/trustrun/java-truststore.p12"));
+            // The CA variables are unaffected.
+            assert_eq!(inj.env.len(), names().len());
+        }
+        // `leave_alone = ["JAVA_TOOL_OPTIONS"]`: the store, no variable.
+        let inj = plan(
+            &names(),
+            Java::On { variable: false },
+            &Facts::default(),
+            &|_| None,
+        );
+        assert_eq!(java_of(&inj), None);
+        assert!(inj.java_store.is_some());
+    }
+
+    #[test]
+    fn a_users_mount_at_the_stores_path_or_the_bundles_keeps_trustrun_out() {
+        for (target, warned) in [
+            ("/etc/trustrun/java-truststore.p12", 1),
+            // The user's own bundle at the bundle's path: the store would not match it.
+            ("/etc/trustrun/ca-bundle.pem", 1),
+        ] {
+            let facts = Facts {
+                mount_targets: vec![target.to_owned()],
+                ..Default::default()
+            };
+            let inj = plan(&names(), ON, &facts, &|_| None);
+            assert_eq!((inj.java_store, java_of(&inj)), (None, None), "{target}");
+            assert_eq!(inj.warnings.len(), warned, "{target}: {inj:?}");
+        }
+        // No path left for the bundle: one warning, which says the CA variables are gone too.
+        let facts = Facts {
+            mount_targets: vec!["/etc".into(), "/run".into(), "/.trustrun".into()],
+            ..Default::default()
+        };
+        let inj = plan(&names(), ON, &facts, &|_| None);
+        assert_eq!((inj.java_store, java_of(&inj)), (None, None));
+        assert_eq!(inj.warnings.len(), 1, "{inj:?}");
+    }
+
+    #[test]
+    fn a_store_taken_back_out_takes_its_variable_and_nothing_else() {
+        let mut inj = plan(&names(), ON, &Facts::default(), &|_| None);
+        inj.without_java();
+        assert_eq!((inj.java_store, java_of(&inj)), (None, None));
+        assert_eq!(inj.env.len(), names().len());
+        // The user's own JAVA_TOOL_OPTIONS is not trustrun's to take out (it is never in `env`).
+        let mut users = plan(&names(), Java::Off, &Facts::default(), &|_| None);
+        users
+            .env
+            .push((JAVA_TOOL_OPTIONS.to_owned(), "-Xmx1g".to_owned()));
+        users.without_java();
+        assert_eq!(java_of(&users), Some("-Xmx1g"));
     }
 }

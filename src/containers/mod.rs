@@ -4,8 +4,9 @@
 //! `create`) get the bundle as a read-only bind mount at `/etc/trustrun/ca-bundle.pem` (a public,
 //! content-named copy of exactly this run's bundle, see `handoff`; another path when a mount of
 //! the user's covers that one, see `bundle_path`) and the CA variables pointing at it, so every
-//! later `docker exec` inherits them. What the user or the image sets stays theirs (`inject`,
-//! `image_env`). Image builds (`docker build` and its spellings, compose's builds) get a derived
+//! later `docker exec` inherits them. With `containers_java` (opt-in) the run's Java trust store
+//! goes beside the bundle the same way, named by `JAVA_TOOL_OPTIONS`. What the user or the image
+//! sets stays theirs (`inject`, `image_env`). Image builds (`docker build` and its spellings, compose's builds) get a derived
 //! Dockerfile whose every `RUN` sees the bundle, with nothing of it in the image (`build`).
 //! Everything else passes
 //! through byte for byte, and so does every command trustrun cannot make better without making
@@ -242,24 +243,30 @@ fn rewrite_create(
         user_maps_gateway: create.maps_gateway,
         mount_targets: create.mount_targets.clone(),
     };
-    let injection = inject::plan(&inv.opts.ca_variables(), &facts, env);
+    let mut injection = inject::plan(&inv.opts.ca_variables(), java(inv.opts), &facts, env);
     for w in &injection.warnings {
         crate::note!("containers: {w}");
     }
+    let engine = match cli {
+        EngineCli::Podman => crate::store::handoff::Engine {
+            cli: "podman".to_owned(),
+            options: engine::podman_pin(env),
+        },
+        _ => crate::store::handoff::Engine {
+            cli: "docker".to_owned(),
+            options: engine::docker_pin(sel, env),
+        },
+    };
     let mut ours: Vec<OsString> = Vec::new();
     if let Some(target) = injection.bundle.mount() {
-        let engine = match cli {
-            EngineCli::Podman => crate::store::handoff::Engine {
-                cli: "podman".to_owned(),
-                options: engine::podman_pin(env),
-            },
-            _ => crate::store::handoff::Engine {
-                cli: "docker".to_owned(),
-                options: engine::docker_pin(sel, env),
-            },
-        };
         let copy = inv.prepared.public_copy(&engine, &mounts::of)?;
         ours.extend(mount_option(cli, &copy, target)?);
+    }
+    if let Some(target) = injection.java_store {
+        match java_store_copy(inv, &engine) {
+            Some(copy) => ours.extend(mount_option(cli, &copy, target)?),
+            None => injection.without_java(),
+        }
     }
     for (k, v) in &injection.env {
         ours.push("-e".into());
@@ -313,6 +320,33 @@ fn container_peer(cli: &Path, globals: &[OsString], name: &str) -> Option<Peer> 
                 .is_some_and(|r| r.starts_with([':', '=']))
         }),
     })
+}
+
+/// What containers get of Java's trust (docs/java.md: opt-in, `containers_java`).
+fn java(opts: &TrustOptions) -> inject::Java {
+    if opts.containers_java {
+        inject::Java::On {
+            variable: opts.java_tool_options(),
+        }
+    } else {
+        inject::Java::Off
+    }
+}
+
+/// The public copy of this run's Java trust store, or `None` (said once) when it cannot be made:
+/// then the container gets the bundle without Java, never a `JAVA_TOOL_OPTIONS` naming a missing
+/// store.
+fn java_store_copy(inv: &Invocation, engine: &crate::store::handoff::Engine) -> Option<PathBuf> {
+    match inv.prepared.public_java_store(engine, &mounts::of) {
+        Ok(copy) => Some(copy),
+        Err(e) => {
+            crate::note!(
+                "containers: {}; the container gets no Java trust store",
+                crate::failure::one_line(&e)
+            );
+            None
+        }
+    }
 }
 
 /// Whether the engine is this machine's; says once why not.
@@ -506,6 +540,7 @@ fn rewrite_compose(
     }
 
     let names = inv.opts.ca_variables();
+    let java = java(inv.opts);
     let services = &mut config.services;
     let mut plans: Vec<Option<Injection>> = services.iter().map(|_| None).collect();
     // A service on another's network (`network_mode: service:S`) follows S: planned after it.
@@ -542,7 +577,7 @@ fn rewrite_compose(
                 services[i].facts.network = Network::Shared(peer);
             }
             let svc = &services[i];
-            let injection = inject::plan(&names, &svc.facts, env);
+            let injection = inject::plan(&names, java, &svc.facts, env);
             let peer = match &svc.facts.network {
                 Network::Shared(p) => p.unwrap_or(Peer {
                     host: false,
@@ -564,7 +599,7 @@ fn rewrite_compose(
             // A cycle of services on each other's networks: compose refuses it; say nothing.
             for (i, svc) in services.iter().enumerate() {
                 if plans[i].is_none() && !svc.windows_platform {
-                    plans[i] = Some(inject::plan(&names, &svc.facts, env));
+                    plans[i] = Some(inject::plan(&names, java, &svc.facts, env));
                 }
             }
             break;
@@ -597,6 +632,15 @@ fn rewrite_compose(
         options: engine::docker_pin(&sel, env),
     };
     let copy = inv.prepared.public_copy(&engine, &mounts::of)?;
+    let mut store = None;
+    if per_service.iter().any(|(_, inj)| inj.java_store.is_some()) {
+        store = java_store_copy(inv, &engine);
+        if store.is_none() {
+            for (_, inj) in &mut per_service {
+                inj.without_java();
+            }
+        }
+    }
     let dialect = if config.is_v2() {
         compose_file::Dialect::V2
     } else {
@@ -606,7 +650,10 @@ fn rewrite_compose(
         config.version.as_deref(),
         &per_service,
         &builds,
-        Some(&copy),
+        Some(compose_file::Handed {
+            bundle: &copy,
+            java_store: store.as_deref(),
+        }),
         dialect,
     );
     Ok(Some(with_file(inv, args, sub_at, file_options, &doc)?))

@@ -3,7 +3,8 @@
 //! unset or empty is unset; any other spelling is a usage error naming the variable, never a
 //! silent false (`TRUSTRUN_RELAX_X509_STRICT=false` once relaxed the checks because another
 //! reader took any value as true). Every boolean of ours is read here: `TRUSTRUN_STRICT`,
-//! `TRUSTRUN_VERBOSE`, `TRUSTRUN_RELAX_X509_STRICT`, `TRUSTRUN_DEBUG`, `TRUSTRUN_CONTAINERS`.
+//! `TRUSTRUN_VERBOSE`, `TRUSTRUN_RELAX_X509_STRICT`, `TRUSTRUN_DEBUG`, `TRUSTRUN_CONTAINERS`,
+//! `TRUSTRUN_CONTAINERS_JAVA`.
 
 use std::ffi::OsStr;
 

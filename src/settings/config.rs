@@ -25,6 +25,7 @@ pub struct Config {
     pub leave_alone: Vec<String>,
     pub extra_variables: Vec<String>,
     pub containers: Option<bool>,
+    pub containers_java: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -40,6 +41,7 @@ struct File {
     #[serde(default)]
     extra_variables: Vec<String>,
     containers: Option<bool>,
+    containers_java: Option<bool>,
 }
 
 /// `ca = "~/corp.pem"` reads as naturally as a list of one. Deserialized by hand: serde's
@@ -203,6 +205,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Failure> {
         leave_alone: file.leave_alone,
         extra_variables: file.extra_variables,
         containers: file.containers,
+        containers_java: file.containers_java,
     })
 }
 
@@ -371,7 +374,7 @@ mod tests {
     fn errors_name_the_file_the_line_and_the_key() {
         assert_eq!(
             err("truststore = \"auto\"\ncafile = \"x.pem\"\n"),
-            "config /c/config.toml:2: unknown field `cafile`, expected one of `ca`, `truststore`, `strict`, `relax_x509_strict`, `leave_alone`, `extra_variables`, `containers`"
+            "config /c/config.toml:2: unknown field `cafile`, expected one of `ca`, `truststore`, `strict`, `relax_x509_strict`, `leave_alone`, `extra_variables`, `containers`, `containers_java`"
         );
         assert!(
             err("ca = [\"a.pem\"\n").starts_with("config /c/config.toml:"),

@@ -16,6 +16,7 @@ pub struct EnvironmentOptions {
     pub relax_x509_strict: Option<OsString>,
     pub debug: Option<OsString>,
     pub containers: Option<OsString>,
+    pub containers_java: Option<OsString>,
     pub config: Option<OsString>,
 }
 
@@ -31,6 +32,7 @@ impl EnvironmentOptions {
             relax_x509_strict: var(vars::TRUSTRUN_RELAX_X509_STRICT),
             debug: var(vars::TRUSTRUN_DEBUG),
             containers: var(vars::TRUSTRUN_CONTAINERS),
+            containers_java: var(vars::TRUSTRUN_CONTAINERS_JAVA),
             config: var(vars::TRUSTRUN_CONFIG),
         }
     }

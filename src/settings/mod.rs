@@ -48,6 +48,7 @@ pub struct Origins {
     pub strict: SetBy,
     pub relax_x509_strict: SetBy,
     pub containers: SetBy,
+    pub containers_java: SetBy,
 }
 
 /// The options in effect and where each came from.
@@ -182,6 +183,17 @@ pub fn resolve(
     } else {
         (true, SetBy::Default)
     };
+    // Java in containers is opt-in (docs/java.md says why); there is no flag: it is a habit of a
+    // machine or a project, not of one run.
+    let env_containers_java = boolish::parse(
+        vars::TRUSTRUN_CONTAINERS_JAVA,
+        env.containers_java.as_deref(),
+    )?;
+    let (containers_java, containers_java_from) = switch(
+        (false, ""),
+        (env_containers_java, vars::TRUSTRUN_CONTAINERS_JAVA),
+        config.containers_java,
+    );
 
     Ok(Resolved {
         options: TrustOptions {
@@ -194,6 +206,7 @@ pub fn resolve(
             extra_variables: config.extra_variables.clone(),
             ca_origins,
             containers,
+            containers_java,
         },
         origins: Origins {
             ca: ca_from,
@@ -201,6 +214,7 @@ pub fn resolve(
             strict: strict_from,
             relax_x509_strict: relax_from,
             containers: containers_from,
+            containers_java: containers_java_from,
         },
         config,
     })
@@ -345,6 +359,40 @@ mod tests {
         let r = unflagged(&env, config("strict = true\n")).unwrap();
         assert!(r.options.strict);
         assert_eq!(r.origins.strict, SetBy::Config);
+    }
+
+    #[test]
+    fn java_in_containers_is_opt_in_by_variable_or_config() {
+        let r = unflagged(&EnvironmentOptions::default(), Config::default()).unwrap();
+        assert!(!r.options.containers_java);
+        assert_eq!(r.origins.containers_java, SetBy::Default);
+        let r = unflagged(
+            &EnvironmentOptions::default(),
+            config("containers_java = true\n"),
+        )
+        .unwrap();
+        assert!(r.options.containers_java);
+        assert_eq!(r.origins.containers_java, SetBy::Config);
+        let off = EnvironmentOptions {
+            containers_java: os("no"),
+            ..Default::default()
+        };
+        let r = unflagged(&off, config("containers_java = true\n")).unwrap();
+        assert!(!r.options.containers_java);
+        assert_eq!(
+            r.origins.containers_java,
+            SetBy::Env(vars::TRUSTRUN_CONTAINERS_JAVA)
+        );
+        let bad = EnvironmentOptions {
+            containers_java: os("java"),
+            ..Default::default()
+        };
+        let e = unflagged(&bad, Config::default()).unwrap_err();
+        assert!(
+            e.message.starts_with("TRUSTRUN_CONTAINERS_JAVA="),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

@@ -76,6 +76,9 @@ pub struct TrustOptions {
     /// Hand the bundle into containers created through docker, podman and compose (off with
     /// `--no-containers`, `TRUSTRUN_CONTAINERS=0` or config `containers = false`).
     pub containers: bool,
+    /// Containers also get the Java trust store and `JAVA_TOOL_OPTIONS` naming it (on with
+    /// `TRUSTRUN_CONTAINERS_JAVA=1` or config `containers_java = true`; off by default).
+    pub containers_java: bool,
 }
 
 impl TrustOptions {

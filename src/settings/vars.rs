@@ -58,6 +58,10 @@ pub const TRUSTRUN_DEBUG: &str = "TRUSTRUN_DEBUG";
 /// `0` (or any false spelling `boolish` reads): leave container engines alone (no bundle handed into containers, no
 /// engine shims on the child's PATH). Set for the child by `--no-containers`.
 pub const TRUSTRUN_CONTAINERS: &str = "TRUSTRUN_CONTAINERS";
+/// `1` (any true spelling `boolish` reads): containers also get the Java trust store and a
+/// `JAVA_TOOL_OPTIONS` naming it (off by default, see docs/java.md). Reaches the engine shims as
+/// every setting without a flag does: the child inherits the variable, the shim reads the config.
+pub const TRUSTRUN_CONTAINERS_JAVA: &str = "TRUSTRUN_CONTAINERS_JAVA";
 
 /// Every JVM reads it: the child's names the bundle's Java trust store (`run::java`), after the
 /// caller's own options. The one variable besides the CA variables `leave_alone` takes.

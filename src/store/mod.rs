@@ -46,6 +46,18 @@ impl Prepared {
         handoff::handoff_copy(&self.root, &self.bundle, engine, mounts_of)
     }
 
+    /// A world-readable copy of this run's Java trust store (`java_store`, the bundle's companion)
+    /// for `engine`, by the same rule as the bundle's (`handoff`): for containers with
+    /// `containers_java` on.
+    pub fn public_java_store(
+        &self,
+        engine: &handoff::Engine,
+        mounts_of: handoff::MountsOf,
+    ) -> Result<PathBuf> {
+        let store = java_store::path_for(&self.bundle);
+        handoff::handoff_copy(&self.root, &store, engine, mounts_of)
+    }
+
     /// Whether `path` is this run's bundle, or its stable or public copy (links followed): a
     /// file that copying the bundle onto would empty.
     pub fn is_the_bundle(&self, path: &Path) -> bool {
