@@ -258,20 +258,7 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
         let (done, built) = stable::install(&root, &inputs)?;
         // What reading the sources found: a kept variable's file gone, say; with -v, counts.
         if let Some(built) = built {
-            for w in &built.warnings {
-                crate::warn!("{w}");
-            }
-            if opts.verbose {
-                for note in &built.verbose_notes {
-                    crate::note!("{note}");
-                }
-                for (origin, n) in &built.counts {
-                    crate::note!(
-                        "{} from {origin}",
-                        crate::util::text::count(*n, "certificate")
-                    );
-                }
-            }
+            built.report(opts.verbose);
         }
         record.note_stable_bundle(OWNER, &root)?;
         let verb = match done {

@@ -178,19 +178,8 @@ fn prepare_in(
         internal => internal,
     })?;
     if let Some(built) = &bundle.built {
-        for w in &built.warnings {
-            crate::warn!("{w}");
-        }
+        built.report(opts.verbose);
         if opts.verbose {
-            for note in &built.verbose_notes {
-                crate::note!("{note}");
-            }
-            for (origin, n) in &built.counts {
-                crate::note!(
-                    "{} from {origin}",
-                    crate::util::text::count(*n, "certificate")
-                );
-            }
             crate::note!(
                 "wrote {} ({})",
                 bundle.path.display(),
