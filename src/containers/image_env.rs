@@ -13,7 +13,6 @@
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use super::variables::same_variable;
 
@@ -41,24 +40,19 @@ impl OwnVariables {
 /// What `image`'s config sets, asked of the engine the command uses: `cli` is the real docker
 /// (or podman) CLI, `globals` the options that select the engine (`-H`, `--context`...).
 pub fn own_variables(cli: &Path, globals: &[OsString], image: &str) -> OwnVariables {
-    let out = Command::new(cli)
-        .args(globals)
-        .args([
-            "image",
-            "inspect",
-            "--format",
-            "{{json .Config.Env}}",
-            "--",
-            image,
-        ])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output();
-    let Some(out) = out.ok().filter(|o| o.status.success()) else {
+    let question = [
+        "image",
+        "inspect",
+        "--format",
+        "{{json .Config.Env}}",
+        "--",
+        image,
+    ];
+    let Some(out) = super::ask::ask(cli, globals, &question) else {
         return OwnVariables::Unknown;
     };
     // `null` when the config sets nothing at all.
-    let list: Option<Vec<String>> = match serde_json::from_slice(&out.stdout) {
+    let list: Option<Vec<String>> = match serde_json::from_slice(&out) {
         Ok(list) => list,
         Err(_) => return OwnVariables::Unknown,
     };

@@ -12,6 +12,7 @@
 //! through byte for byte, and so does every command trustrun cannot make better without making
 //! something worse: a remote engine, a Windows container, an option it does not know.
 
+pub mod ask;
 pub mod build;
 pub mod bundle_path;
 pub mod compose;
@@ -294,9 +295,10 @@ fn rewrite_create(
 /// joins (`--network container:NAME`): whether it is on the host's network, and whether it
 /// maps `host.docker.internal`. `None` when the engine cannot say (no such container yet).
 fn container_peer(cli: &Path, globals: &[OsString], name: &str) -> Option<Peer> {
-    let out = Command::new(cli)
-        .args(globals)
-        .args([
+    let out = ask::ask(
+        cli,
+        globals,
+        &[
             "inspect",
             "--type",
             "container",
@@ -304,13 +306,9 @@ fn container_peer(cli: &Path, globals: &[OsString], name: &str) -> Option<Peer> 
             "{{.HostConfig.NetworkMode}}\t{{json .HostConfig.ExtraHosts}}",
             "--",
             name,
-        ])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())?;
-    let text = String::from_utf8_lossy(&out.stdout);
+        ],
+    )?;
+    let text = String::from_utf8_lossy(&out);
     let (mode, hosts) = text.trim().split_once('\t')?;
     let hosts: Option<Vec<String>> = serde_json::from_str(hosts).ok()?;
     Some(Peer {

@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use crate::store::handoff::Engine;
 
@@ -17,22 +16,14 @@ const INSPECT_BATCH: usize = 100;
 pub fn of(engine: &Engine) -> Option<BTreeSet<OsString>> {
     // The real CLI, never our shim.
     let cli = crate::shim::locate::find(OsStr::new(&engine.cli)).ok()?;
+    // The engine the record names, whatever this process's variables select.
     let ask = |args: &[&str], ids: &[&str]| -> Option<String> {
-        let mut cmd = Command::new(&cli);
+        let mut cmd = super::ask::question(&cli, &engine.options, args);
         for v in super::engine::SELECTING_VARIABLES {
             cmd.env_remove(v);
         }
-        let out = cmd
-            .args(&engine.options)
-            .args(args)
-            .args(ids)
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        let out = super::ask::answer(cmd.args(ids).spawn())?;
+        Some(String::from_utf8_lossy(&out).into_owned())
     };
     let ids = ask(&["ps", "-a", "-q", "--no-trunc"], &[])?;
     let ids: Vec<&str> = ids.split_whitespace().collect();

@@ -8,7 +8,6 @@
 
 use std::ffi::OsString;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// buildx learnt `--build-context` in 0.8.
 const BUILDX_MIN: (u32, u32) = (0, 8);
@@ -75,22 +74,10 @@ pub fn check(
         );
     }
     // The three questions at once: each is a Go program's start-up (buildx's ~0.2 s here).
-    let ask = |args: &[&str]| {
-        Command::new(cli)
-            .args(globals)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()
-    };
-    let answer = |child: Option<std::process::Child>| -> Option<String> {
-        let out = child?
-            .wait_with_output()
-            .ok()
-            .filter(|o| o.status.success())?;
-        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    let ask = |args: &[&str]| crate::containers::ask::question(cli, globals, args).spawn();
+    let answer = |started| {
+        crate::containers::ask::answer(started)
+            .map(|out| String::from_utf8_lossy(&out).into_owned())
     };
     let mut inspect = vec!["buildx", "inspect"];
     if let Some(b) = builder {
