@@ -78,13 +78,7 @@ pub fn parse(args: &[String], start: usize) -> Line {
             line.sub_at = Some(i);
             break;
         }
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if arg.starts_with("--") => (n, Some(v.to_owned())),
-            _ if !arg.starts_with("--") && arg.len() > 2 && arg.is_char_boundary(2) => {
-                (&arg[..2], Some(arg[2..].to_owned()))
-            }
-            _ => (arg, None),
-        };
+        let (name, inline) = super::options::split(arg);
         if GLOBAL_BOOL.contains(&arg) {
             i += 1;
             continue;
@@ -94,7 +88,7 @@ pub fn parse(args: &[String], start: usize) -> Line {
             return line;
         }
         let value = match inline {
-            Some(v) => v,
+            Some(v) => v.to_owned(),
             None => {
                 i += 1;
                 args.get(i).cloned().unwrap_or_default()

@@ -8,6 +8,7 @@ use super::EngineCli;
 use super::bundle_path;
 use super::engine::Selection;
 use super::inject::GATEWAY_NAME;
+use super::options::{self, Short};
 
 /// docker's global options that take a value.
 const DOCKER_GLOBAL_VALUE: &[&str] = &[
@@ -139,20 +140,6 @@ pub struct Create {
     pub windows_platform: bool,
 }
 
-/// Splits `--name=value` / `--name value` / `-Xvalue`; returns (name, inline value).
-fn split_option(arg: &str) -> (&str, Option<&str>) {
-    if arg.starts_with("--") {
-        match arg.split_once('=') {
-            Some((n, v)) => (n, Some(v)),
-            None => (arg, None),
-        }
-    } else if arg.len() > 2 && arg.is_char_boundary(2) {
-        (&arg[..2], Some(&arg[2..]))
-    } else {
-        (arg, None)
-    }
-}
-
 pub fn parse(cli: EngineCli, args: &[String]) -> (Selection, Action) {
     let (value_opts, bool_opts) = match cli {
         EngineCli::Podman => (PODMAN_GLOBAL_VALUE, PODMAN_GLOBAL_BOOL),
@@ -169,7 +156,7 @@ pub fn parse(cli: EngineCli, args: &[String]) -> (Selection, Action) {
             i += 1;
             break;
         }
-        let (name, inline) = split_option(arg);
+        let (name, inline) = options::split(arg);
         if bool_opts.contains(&arg) || (inline.is_some() && bool_opts.contains(&name)) {
             if matches!(arg, "-r" | "--remote") || name == "--remote" {
                 sel.podman_remote = Some("--remote".to_owned());
@@ -244,46 +231,28 @@ fn parse_create(args: &[String], globals_end: usize, start: usize) -> Create {
             c.image = Some(arg.to_owned());
             break;
         }
-        let (name, value) = if let Some(long) = arg.strip_prefix("--") {
-            let (name, inline) = match long.split_once('=') {
-                Some((n, v)) => (format!("--{n}"), Some(v.to_owned())),
-                None => (arg.to_owned(), None),
-            };
-            if RUN_BOOL.contains(&name.as_str()) {
+        let (name, inline) = if arg.starts_with("--") {
+            let (name, inline) = options::split(arg);
+            if RUN_BOOL.contains(&name) {
                 i += 1;
                 continue;
             }
-            match inline {
-                Some(v) => (name, v),
-                None => {
-                    i += 1;
-                    (name, args.get(i).cloned().unwrap_or_default())
-                }
-            }
+            (name.to_owned(), inline)
         } else {
-            // A cluster of short options: `-it`, `-eFOO=1`, `-dp 80:80`.
-            let letters: Vec<(usize, char)> = arg.char_indices().skip(1).collect();
-            let mut found = None;
-            for (at, ch) in letters {
-                if RUN_BOOL_SHORT.contains(&ch) {
+            // Every letter that is not a flag takes a value: an unknown one too.
+            match options::short_cluster(arg, RUN_BOOL_SHORT, None) {
+                Short::Value(name, inline) => (name, inline),
+                Short::Flags | Short::Unknown => {
+                    i += 1;
                     continue;
                 }
-                let rest = &arg[at + ch.len_utf8()..];
-                let value = if rest.is_empty() {
-                    i += 1;
-                    args.get(i).cloned().unwrap_or_default()
-                } else {
-                    rest.to_owned()
-                };
-                found = Some((format!("-{ch}"), value));
-                break;
             }
-            match found {
-                Some(f) => f,
-                None => {
-                    i += 1;
-                    continue;
-                }
+        };
+        let value = match inline {
+            Some(v) => v.to_owned(),
+            None => {
+                i += 1;
+                args.get(i).cloned().unwrap_or_default()
             }
         };
         note_option(&mut c, &name, &value);

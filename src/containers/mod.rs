@@ -22,6 +22,7 @@ pub mod engine;
 pub mod image_env;
 pub mod inject;
 pub mod mounts;
+pub mod options;
 pub mod shimdir;
 pub mod user_files;
 pub mod variables;

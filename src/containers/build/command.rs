@@ -6,6 +6,8 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
+use crate::containers::options::{self, Short};
+
 /// Options that take a value (docker 26 and buildx 0.13); every other known one takes none.
 const VALUE: &[&str] = &[
     "--add-host",
@@ -107,59 +109,38 @@ pub fn parse(args: &[String], start: usize) -> Line {
             continue;
         }
         let at = i;
-        let (name, value) = if let Some(long) = arg.strip_prefix("--") {
-            let (name, inline) = match long.split_once('=') {
-                Some((n, v)) => (format!("--{n}"), Some(v.to_owned())),
-                None => (arg.to_owned(), None),
-            };
-            if BOOL.contains(&name.as_str()) {
+        let (name, inline) = if arg.starts_with("--") {
+            let (name, inline) = options::split(arg);
+            if BOOL.contains(&name) {
                 i += 1;
                 continue;
             }
-            if !VALUE.contains(&name.as_str()) {
+            if !VALUE.contains(&name) {
                 line.unclear = Some(arg.to_owned());
                 return line;
             }
-            let value = match inline {
-                Some(v) => v,
-                None => {
-                    i += 1;
-                    match args.get(i) {
-                        Some(v) => v.clone(),
-                        None => return line,
-                    }
-                }
-            };
-            (name, value)
+            (name.to_owned(), inline)
         } else {
-            let mut chars = arg[1..].chars();
-            let mut found = None;
-            while let Some(c) = chars.next() {
-                if SHORT_BOOL.contains(&c) {
+            match options::short_cluster(arg, SHORT_BOOL, Some(SHORT_VALUE)) {
+                Short::Value(name, inline) => (name, inline),
+                Short::Flags => {
+                    i += 1;
                     continue;
                 }
-                if !SHORT_VALUE.contains(&c) {
+                Short::Unknown => {
                     line.unclear = Some(arg.to_owned());
                     return line;
                 }
-                let rest: String = chars.collect();
-                let value = if rest.is_empty() {
-                    i += 1;
-                    match args.get(i) {
-                        Some(v) => v.clone(),
-                        None => return line,
-                    }
-                } else {
-                    rest
-                };
-                found = Some((format!("-{c}"), value));
-                break;
             }
-            match found {
-                Some(f) => f,
-                None => {
-                    i += 1;
-                    continue;
+        };
+        // A value missing at the end of the line is docker's error to report.
+        let value = match inline {
+            Some(v) => v.to_owned(),
+            None => {
+                i += 1;
+                match args.get(i) {
+                    Some(v) => v.clone(),
+                    None => return line,
                 }
             }
         };
