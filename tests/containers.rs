@@ -17,57 +17,18 @@ use crate::common::*;
 const PUBLIC_NAME: &str = "api.openai.com";
 const BUNDLE_TARGET: &str = "/etc/trustrun/ca-bundle.pem";
 
-fn docker() -> Command {
-    let mut cmd = Command::new("docker");
-    cmd.env_remove("DOCKER_HOST").env_remove("DOCKER_CONTEXT");
-    cmd
-}
-
 /// The test image: curl, sleep, their libraries and Debian's public CA store. Built once per
 /// host curl, named by its content so reruns reuse it.
 fn image() -> &'static str {
     static IMAGE: OnceLock<String> = OnceLock::new();
     IMAGE.get_or_init(|| {
-        let info = docker().arg("info").output().expect("docker CLI");
-        assert!(
-            info.status.success(),
-            "no Docker engine answers (start dockerd; .ci/run does):\n{}",
-            output_text(&info)
+        let digest = imported_image(
+            "trustrun-test-curl",
+            &["/usr/bin/curl", "/usr/bin/sleep"],
+            &["/etc/ssl/certs/ca-certificates.crt"],
+            &[],
         );
-        let files = ["/usr/bin/curl", "/usr/bin/sleep"];
-        let ldd = run_ok_stdout(Command::new("ldd").args(files));
-        let mut list: Vec<String> = files.iter().map(|f| f.to_string()).collect();
-        for word in ldd.split_whitespace() {
-            if word.starts_with('/') && !word.ends_with(':') && !list.contains(&word.to_owned()) {
-                list.push(word.to_owned());
-            }
-        }
-        list.push("/etc/ssl/certs/ca-certificates.crt".to_owned());
-        let mut stamp = String::new();
-        for f in &list {
-            let m = fs::metadata(f).unwrap();
-            stamp.push_str(&format!("{f} {} {:?}\n", m.len(), m.modified().unwrap()));
-        }
-        let tag = format!(
-            "trustrun-test-curl:{}",
-            &trustrun::digest::sha256_hex(stamp.as_bytes())[..12]
-        );
-        if docker()
-            .args(["image", "inspect", &tag])
-            .output()
-            .unwrap()
-            .status
-            .success()
-        {
-            return tag;
-        }
-        let relative: Vec<&str> = list.iter().map(|f| f.trim_start_matches('/')).collect();
-        let script = format!(
-            "tar -chf - -C / {} | docker import - {tag}",
-            relative.join(" ")
-        );
-        run_ok_stdout(Command::new("sh").args(["-c", &script]));
-        tag
+        format!("trustrun-test-curl:{digest}")
     })
 }
 

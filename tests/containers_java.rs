@@ -21,61 +21,20 @@ use crate::common::*;
 const STORE_TARGET: &str = "/etc/trustrun/java-truststore.p12";
 const IMAGE_OPTIONS: &str = "-Dfrom.the.image=1";
 
-fn docker() -> Command {
-    let mut cmd = Command::new("docker");
-    cmd.env_remove("DOCKER_HOST").env_remove("DOCKER_CONTEXT");
-    cmd
-}
-
 /// `dash` as `/bin/sh`, `cat`, their libraries; `with_env` adds an image config `ENV`. Named by
 /// content, so reruns reuse it.
 fn image(with_env: bool) -> String {
     static BASE: OnceLock<String> = OnceLock::new();
     let base = BASE.get_or_init(|| {
-        let info = docker().arg("info").output().expect("docker CLI");
-        assert!(
-            info.status.success(),
-            "no Docker engine answers (start dockerd; .ci/run does):\n{}",
-            output_text(&info)
-        );
-        let files = ["/bin/sh", "/bin/cat"];
-        let ldd = run_ok_stdout(Command::new("ldd").args(files));
-        let mut list: Vec<String> = files.iter().map(|f| f.to_string()).collect();
-        for word in ldd.split_whitespace() {
-            if word.starts_with('/') && !word.ends_with(':') && !list.contains(&word.to_owned()) {
-                list.push(word.to_owned());
-            }
-        }
-        let mut stamp = String::new();
-        for f in &list {
-            let m = fs::metadata(f).unwrap();
-            stamp.push_str(&format!("{f} {} {:?}\n", m.len(), m.modified().unwrap()));
-        }
-        let digest = &trustrun::digest::sha256_hex(stamp.as_bytes())[..12];
-        let relative: Vec<&str> = list.iter().map(|f| f.trim_start_matches('/')).collect();
-        for (tag, change) in [
-            (format!("trustrun-test-sh:{digest}"), String::new()),
-            (
-                format!("trustrun-test-sh-java-env:{digest}"),
-                format!("--change 'ENV JAVA_TOOL_OPTIONS={IMAGE_OPTIONS}'"),
-            ),
-        ] {
-            if docker()
-                .args(["image", "inspect", &tag])
-                .output()
-                .unwrap()
-                .status
-                .success()
-            {
-                continue;
-            }
-            let script = format!(
-                "tar -chf - -C / {} | docker import {change} - {tag}",
-                relative.join(" ")
-            );
-            run_ok_stdout(Command::new("sh").args(["-c", &script]));
-        }
-        digest.to_owned()
+        imported_image(
+            "trustrun-test-sh",
+            &["/bin/sh", "/bin/cat"],
+            &[],
+            &[(
+                "trustrun-test-sh-java-env",
+                &format!("--change 'ENV JAVA_TOOL_OPTIONS={IMAGE_OPTIONS}'"),
+            )],
+        )
     });
     if with_env {
         format!("trustrun-test-sh-java-env:{base}")

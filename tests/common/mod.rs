@@ -6,6 +6,9 @@
 // The private Debian 13 engine for the tests that build images (.ci/engine).
 #[cfg(target_os = "linux")]
 pub mod engine;
+// The host's Docker engine: `docker()`, `imported_image` (test images from this machine's files).
+#[cfg(target_os = "linux")]
+mod host_docker;
 // The test corporate PKI: `Pki`, `ROOT_CN`.
 mod pki;
 // Child processes: `repo`, `trustrun_bin`, `clean`, `is_trust_variable`, `run_ok`, `output_text`.
@@ -17,6 +20,8 @@ mod venv;
 // One end-to-end case: `World`, `ClientRun`, `assert_ok`, `assert_certificate_failure`.
 mod world;
 
+#[cfg(target_os = "linux")]
+pub use host_docker::*;
 pub use pki::*;
 pub use process::*;
 pub use server::*;
