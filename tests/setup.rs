@@ -90,6 +90,11 @@ impl Home {
             client_script().display(),
             self.world.server.url
         );
+        self.login_shell_running(shell, &line)
+    }
+
+    /// A fresh login shell, as `login_shell` starts it, running the command line `line`.
+    fn login_shell_running(&self, shell: &str, line: &str) -> Output {
         let mut cmd = Command::new(shell);
         cmd.env_clear()
             .env("HOME", self.path())
@@ -98,8 +103,8 @@ impl Home {
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .current_dir(self.path());
         match shell {
-            "bash" => cmd.args(["-l", "-i", "-c", &line]),
-            "fish" => cmd.args(["-l", "-c", &line]),
+            "bash" => cmd.args(["-l", "-i", "-c", line]),
+            "fish" => cmd.args(["-l", "-c", line]),
             other => panic!("no login recipe for {other}"),
         };
         cmd.stdin(std::process::Stdio::null()).output().unwrap()
@@ -429,27 +434,11 @@ fn trustrun_in_a_set_up_shell_trusts_what_the_shell_trusts() {
         client_script().display(),
         h.world.server.url
     );
-    let out = Command::new("bash")
-        .env_clear()
-        .env("HOME", h.path())
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .args(["-l", "-i", "-c", &line])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let out = h.login_shell_running("bash", &line);
     assert_ok(&out, "200");
     // Control: the same run from a shell without setup's block fails.
     h.setup_ok(&["--undo"]);
-    let control = Command::new("bash")
-        .env_clear()
-        .env("HOME", h.path())
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .args(["-l", "-i", "-c", &line])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let control = h.login_shell_running("bash", &line);
     assert_certificate_failure(&control);
 }
 

@@ -158,15 +158,7 @@ except Exception as e:\n    print('FAILED', e); sys.exit(1)\n",
             script.display(),
             server.url
         );
-        let out = Command::new("bash")
-            .env_clear()
-            .env("HOME", h.path())
-            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .args(["-l", "-i", "-c", &line])
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
+        let out = h.login_shell_running("bash", &line);
         (out.status.code(), output_text(&out))
     };
     let ca = pki.root_pem.to_str().unwrap();

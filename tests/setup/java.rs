@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use super::Home;
 use crate::common::*;
@@ -25,16 +25,7 @@ fn java_in_login_shell(h: &Home, through_trustrun: bool) -> Output {
         sh(client_classes()),
         h.world.server.url
     );
-    Command::new("bash")
-        .env_clear()
-        .env("HOME", h.path())
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .current_dir(h.path())
-        .args(["-l", "-i", "-c", &line])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap()
+    h.login_shell_running("bash", &line)
 }
 
 fn sh(path: &Path) -> String {
