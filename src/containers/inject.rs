@@ -119,12 +119,6 @@ pub enum Java {
     },
 }
 
-/// The `JAVA_TOOL_OPTIONS` a container gets for the store at `path` (a path of ours: no space,
-/// no quoting needed).
-pub fn java_tool_options(path: &str) -> String {
-    format!("-Djavax.net.ssl.trustStore={path} -Djavax.net.ssl.trustStoreType=PKCS12")
-}
-
 /// The injection for one container: `ca_names` point at the bundle, proxies are passed on, and
 /// with `java` on the Java trust store is mounted beside the bundle.
 pub fn plan(
@@ -143,10 +137,12 @@ pub fn plan(
     if let Java::On { variable } = java {
         // Mounted even when the variable is theirs: their own options can name it.
         out.java_store = bundle_path::java_store(&out.bundle, &facts.mount_targets);
+        // The store's path in the container is one of ours: nothing to quote.
         match out.java_store {
-            Some(store) if variable && !taken(JAVA_TOOL_OPTIONS) => out
-                .env
-                .push((JAVA_TOOL_OPTIONS.to_owned(), java_tool_options(store))),
+            Some(store) if variable && !taken(JAVA_TOOL_OPTIONS) => out.env.push((
+                JAVA_TOOL_OPTIONS.to_owned(),
+                crate::store::java_store::jvm_options(store),
+            )),
             Some(_) => {}
             None => match &out.bundle {
                 BundlePath::Users(path) => out.warnings.push(format!(

@@ -27,10 +27,7 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
-/// The property that names a JVM's trust store.
-const TRUST_STORE: &str = "-Djavax.net.ssl.trustStore=";
-/// The property that names its type; alone, it can choose the OS's store (`Windows-ROOT`).
-const TRUST_STORE_TYPE: &str = "-Djavax.net.ssl.trustStoreType=";
+use crate::store::java_store::{self, TRUST_STORE, TRUST_STORE_TYPE};
 
 /// What the child's `JAVA_TOOL_OPTIONS` becomes.
 #[derive(Debug, PartialEq, Eq)]
@@ -128,7 +125,7 @@ fn addition(store: &Path) -> Option<String> {
     } else {
         return None;
     };
-    Some(format!("{TRUST_STORE}{quoted} {TRUST_STORE_TYPE}PKCS12"))
+    Some(java_store::jvm_options(&quoted))
 }
 
 #[cfg(test)]

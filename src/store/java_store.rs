@@ -28,6 +28,17 @@ use crate::sources::Gathered;
 /// The store's file name ending.
 pub const EXTENSION: &str = "p12";
 
+/// The property that names a JVM's trust store.
+pub const TRUST_STORE: &str = "-Djavax.net.ssl.trustStore=";
+/// The property that names its type; alone, it can choose the OS's store (`Windows-ROOT`).
+pub const TRUST_STORE_TYPE: &str = "-Djavax.net.ssl.trustStoreType=";
+
+/// The JVM options that name a store of this kind at `path`, as written in `JAVA_TOOL_OPTIONS`
+/// (`path` already quoted where it needs to be).
+pub fn jvm_options(path: &str) -> String {
+    format!("{TRUST_STORE}{path} {TRUST_STORE_TYPE}PKCS12")
+}
+
 /// Where the store of `bundle` (a bundle of the cache) is, written or not.
 pub fn path_for(bundle: &Path) -> PathBuf {
     bundle.with_extension(EXTENSION)
