@@ -31,6 +31,13 @@ pub struct Companion {
     pub write: fn(&Gathered, &Path) -> Result<()>,
 }
 
+impl Companion {
+    /// Its file name beside the bundle whose file name has the stem `stem`.
+    fn name(&self, stem: &str) -> String {
+        format!("{stem}.{}", self.extension)
+    }
+}
+
 /// The companions every bundle gets: its Java trust store (`java_store`).
 const COMPANIONS: &[Companion] = &[Companion {
     extension: crate::store::java_store::EXTENSION,
@@ -80,7 +87,7 @@ fn cached(bundles: &Path, index: &Path) -> Option<PathBuf> {
     }
     // Every companion there and as written; else the cold path writes them again.
     let companions_hold = COMPANIONS.iter().all(|c| {
-        let file = format!("{stem}.{}", c.extension);
+        let file = c.name(stem);
         companions.iter().any(|(n, stamp)| {
             *n == file
                 && stamp.is_some()
@@ -128,7 +135,7 @@ fn entry(name: &str, path: &Path) -> String {
     let companions: Vec<(String, fs::Metadata)> = COMPANIONS
         .iter()
         .filter_map(|c| {
-            let file = format!("{stem}.{}", c.extension);
+            let file = c.name(stem);
             let meta = fs::metadata(path.with_file_name(&file)).ok()?;
             Some((file, meta))
         })
@@ -150,8 +157,7 @@ fn write(bundles: &Path, gathered: &Gathered, index: &Path) -> Result<PathBuf> {
     // Companions (the Java store) before the entry: its stamps then cover them, and whatever
     // finds the bundle through it finds them too.
     for c in COMPANIONS {
-        let file =
-            path.with_file_name(format!("{}.{}", name.trim_end_matches(".pem"), c.extension));
+        let file = path.with_file_name(c.name(name.trim_end_matches(".pem")));
         (c.write)(gathered, &file)?;
     }
     crate::util::fs::write_atomic(index, entry(&name, &path).as_bytes())
