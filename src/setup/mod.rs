@@ -258,7 +258,7 @@ fn apply(opts: &TrustOptions, req: &Request, out: &mut Deferred) -> Result<()> {
         let (done, built) = stable::install(&root, &inputs)?;
         // What reading the sources found: a kept variable's file gone, say; with -v, counts.
         if let Some(built) = built {
-            built.report(opts.verbose);
+            crate::store::report(&built, opts.verbose);
         }
         record.note_stable_bundle(OWNER, &root)?;
         let verb = match done {

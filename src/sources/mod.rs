@@ -100,27 +100,6 @@ pub struct Gathered {
     pub verbose_notes: Vec<String>,
 }
 
-impl Gathered {
-    /// Says what reading the sources found, in trustrun's one voice: warnings always (a kept
-    /// variable's file gone, say), the notes and each source's count under `-v`.
-    pub fn report(&self, verbose: bool) {
-        for w in &self.warnings {
-            crate::warn!("{w}");
-        }
-        if verbose {
-            for note in &self.verbose_notes {
-                crate::note!("{note}");
-            }
-            for (origin, n) in &self.counts {
-                crate::note!(
-                    "{} from {origin}",
-                    crate::util::text::count(*n, "certificate")
-                );
-            }
-        }
-    }
-}
-
 /// Reads every source. A CA file the user named that gives nothing is an error; anything else
 /// that gives nothing is a warning, since the program would not have trusted it either.
 pub fn gather(inputs: &Inputs) -> Result<Gathered, CaPathError> {

@@ -21,8 +21,8 @@ use anyhow::Result;
 
 use crate::failure::Failure;
 use crate::settings::options::TrustOptions;
-use crate::sources::Inputs;
 use crate::sources::certs::CaPathError;
+use crate::sources::{Gathered, Inputs};
 
 /// What a run needs from the store, made once by `prepare`: the run stage builds the child's
 /// environment from it, containers hand its bundle on (`Prepared::public_copy`).
@@ -178,7 +178,7 @@ fn prepare_in(
         internal => internal,
     })?;
     if let Some(built) = &bundle.built {
-        built.report(opts.verbose);
+        report(built, opts.verbose);
         if opts.verbose {
             crate::note!(
                 "wrote {} ({})",
@@ -204,4 +204,24 @@ fn prepare_in(
         );
     }
     Ok((bundle.path, python_dir))
+}
+
+/// Says what reading the sources found, in trustrun's one voice, for a run that built its bundle
+/// and for setup: warnings always (a kept variable's file gone, say), the notes and each source's
+/// count under `-v`.
+pub fn report(built: &Gathered, verbose: bool) {
+    for w in &built.warnings {
+        crate::warn!("{w}");
+    }
+    if verbose {
+        for note in &built.verbose_notes {
+            crate::note!("{note}");
+        }
+        for (origin, n) in &built.counts {
+            crate::note!(
+                "{} from {origin}",
+                crate::util::text::count(*n, "certificate")
+            );
+        }
+    }
 }
